@@ -1,0 +1,117 @@
+// Package bot assembles the parts into the running app: it is the one package
+// that knows every other, so main stays a few lines and end-to-end tests
+// start the very same bot on a loopback port.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/config"
+	"github.com/chatinvite/invitebot/internal/endpoints"
+	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/httpserver"
+	"github.com/chatinvite/invitebot/internal/jwks"
+)
+
+// Deps are the parts a test may substitute; zero values mean the real ones.
+type Deps struct {
+	Logger *slog.Logger
+	// HTTPClient calls Google (key sets, OAuth, Chat API). It must carry no
+	// ambient credentials.
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// Bot is the assembled app.
+type Bot struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	google  endpoints.Google
+	handler http.Handler
+	checks  []func(context.Context) error
+	closers []func() error
+}
+
+// New builds the bot from a validated configuration.
+func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.HTTPClient == nil {
+		deps.HTTPClient = &http.Client{Timeout: 20 * time.Second}
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	b := &Bot{cfg: cfg, log: deps.Logger, google: endpoints.For(cfg.EmulatorURL)}
+	if b.google.Emulated {
+		b.log.Warn("GOOGLE_EMULATOR_URL is set: every Google endpoint points at an emulator and no real Chat request can be verified. Never use this in production.",
+			"emulator", cfg.EmulatorURL)
+	}
+
+	verifier, err := events.NewVerifier(events.VerifierConfig{
+		Audience:    cfg.ChatAudience,
+		AddonSigner: cfg.AddonSigner,
+		GoogleKeys:  jwks.New(b.google.Certs, deps.HTTPClient, deps.Now),
+		ChatKeys:    jwks.New(b.google.ChatJWK, deps.HTTPClient, deps.Now),
+		Now:         deps.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build verifier: %w", err)
+	}
+	router := commands.NewRouter(cfg.CommandIDs, nil)
+
+	r := mux.NewRouter()
+	r.Handle("/chat/events", events.Handler(verifier, router)).Methods(http.MethodPost)
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", b.handleReady).Methods(http.MethodGet)
+	b.handler = httpserver.Middleware(r, b.log, "")
+	return b, nil
+}
+
+// Handler is the bot's whole HTTP surface.
+func (b *Bot) Handler() http.Handler { return b.handler }
+
+func (b *Bot) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	for _, check := range b.checks {
+		if err := check(ctx); err != nil {
+			b.log.Warn("not ready", "error", err.Error())
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// ListenAndServe serves on the configured port until ctx ends.
+func (b *Bot) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(b.cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", b.cfg.Port, err)
+	}
+	b.log.Info("serving", "addr", ln.Addr().String(), "base_url", b.cfg.BaseURL.String())
+	return httpserver.Serve(ctx, httpserver.New(b.handler), ln)
+}
+
+// Close releases what New opened.
+func (b *Bot) Close() error {
+	var errs []error
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		errs = append(errs, b.closers[i]())
+	}
+	return errors.Join(errs...)
+}

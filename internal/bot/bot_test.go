@@ -1,0 +1,137 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatinvite/invitebot/internal/config"
+	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+// fakeClock is a settable clock shared by the bot and the emulator.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type harness struct {
+	t     *testing.T
+	emu   *emulator.Emulator
+	bot   *Bot
+	srv   *httptest.Server
+	clock *fakeClock
+	cfg   *config.Config
+}
+
+// startBot starts an emulator and a bot wired to it; env adds settings.
+func startBot(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+	emu, err := emulator.Start("", emulator.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	srv := httptest.NewUnstartedServer(nil)
+	vars := map[string]string{
+		"BOT_BASE_URL":        "http://" + srv.Listener.Addr().String(),
+		"GOOGLE_EMULATOR_URL": emu.URL(),
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(context.Background(), cfg, Deps{Logger: logging.Discard(), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	srv.Config.Handler = b.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &harness{t: t, emu: emu, bot: b, srv: srv, clock: clock, cfg: cfg}
+}
+
+// post sends body to /chat/events with an Authorization header (none if auth is "").
+func (h *harness) post(auth string, body []byte) (int, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/chat/events", bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// send posts an event signed as Chat signs it.
+func (h *harness) send(body []byte) (int, []byte) {
+	return h.post("Bearer "+h.emu.ChatToken(h.cfg.ChatAudience), body)
+}
+
+func decodeJSON(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("reply is not JSON: %v: %s", err, b)
+	}
+	return m
+}
+
+func TestHealthAndReady(t *testing.T) {
+	h := startBot(t, nil)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(h.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	h := startBot(t, nil)
+	big := `{"type":"MESSAGE","message":{"text":"` + strings.Repeat("a", 1<<20) + `"}}`
+	if code, _ := h.send([]byte(big)); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d, want 413", code)
+	}
+}
+
+func TestMalformedEventIs400(t *testing.T) {
+	h := startBot(t, nil)
+	for _, body := range []string{`{`, `[]`, `{"foo":1}`, `{"type":"MESSAGE","message":{"slashCommand":{"commandId":"x"}}}`} {
+		if code, _ := h.send([]byte(body)); code != http.StatusBadRequest {
+			t.Errorf("%s: status = %d, want 400", body, code)
+		}
+	}
+}

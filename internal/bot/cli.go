@@ -1,0 +1,46 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/chatinvite/invitebot/internal/config"
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+// ErrUsage means the command line was wrong; usage has been printed.
+var ErrUsage = errors.New("usage")
+
+// Main runs the bot's command line: "serve" (the default) or "-h".
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "-h", "-help", "--help", "help":
+		config.Usage(stdout)
+		return nil
+	case "serve":
+		return serve(ctx, getenv, stderr)
+	default:
+		config.Usage(stderr)
+		return fmt.Errorf("%w: unknown command %q", ErrUsage, cmd)
+	}
+}
+
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := logging.New(stderr, cfg.LogLevel)
+	b, err := New(ctx, cfg, Deps{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return b.ListenAndServe(ctx)
+}

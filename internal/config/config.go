@@ -1,0 +1,194 @@
+// Package config reads the bot's settings from the environment and checks
+// them all at once, so a misconfigured bot refuses to start with the full
+// list of what to fix. The setting names are a public contract.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+// Setting documents one environment variable.
+type Setting struct {
+	Name    string
+	Default string
+	Usage   string
+}
+
+// Settings lists every environment variable the bot reads, in the order
+// `bot -h` and the README show them.
+var Settings = []Setting{
+	{"PORT", "8080", "TCP port to listen on."},
+	{"BOT_BASE_URL", "", "Public origin of this deployment, e.g. https://invite.example.com (required; http only for loopback hosts)."},
+	{"CHAT_AUDIENCE", "$BOT_BASE_URL/chat/events", "Audience of Chat's bearer tokens: the endpoint URL, or a project number (digits) for project-number mode."},
+	{"CHAT_ADDON_SIGNER", "", "Email of the Workspace add-on service account whose ID tokens are also accepted."},
+	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator; every Google endpoint then goes there. Never set in production."},
+	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
+	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+}
+
+// Commands are the command names COMMAND_IDS may map to.
+var Commands = map[string]bool{"invite": true, "help": true, "logout": true}
+
+// Config is the validated configuration.
+type Config struct {
+	Port         int
+	BaseURL      *url.URL
+	ChatAudience string
+	AddonSigner  string
+	EmulatorURL  string
+	CommandIDs   map[int64]string
+	LogLevel     slog.Level
+}
+
+// Load reads the settings through getenv and validates them, reporting every
+// problem at once.
+func Load(getenv func(string) string) (*Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, s := range Settings {
+			if s.Name == name && !strings.HasPrefix(s.Default, "$") {
+				return s.Default
+			}
+		}
+		return ""
+	}
+	var errs []error
+	c := &Config{}
+
+	port, err := strconv.Atoi(get("PORT"))
+	if err != nil || port < 0 || port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT=%q: want a TCP port number", get("PORT")))
+	}
+	c.Port = port
+
+	base, err := ParseBaseURL(get("BOT_BASE_URL"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("BOT_BASE_URL: %w", err))
+	}
+	c.BaseURL = base
+
+	c.ChatAudience = get("CHAT_AUDIENCE")
+	if c.ChatAudience == "" && base != nil {
+		c.ChatAudience = base.String() + "/chat/events"
+	}
+
+	c.AddonSigner = get("CHAT_ADDON_SIGNER")
+	if c.AddonSigner != "" && !strings.HasSuffix(c.AddonSigner, "@gcp-sa-gsuiteaddons.iam.gserviceaccount.com") {
+		errs = append(errs, fmt.Errorf("CHAT_ADDON_SIGNER=%q: want service-PROJECT_NUMBER@gcp-sa-gsuiteaddons.iam.gserviceaccount.com", c.AddonSigner))
+	}
+
+	c.EmulatorURL = get("GOOGLE_EMULATOR_URL")
+	if c.EmulatorURL != "" {
+		if u, err := url.Parse(c.EmulatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("GOOGLE_EMULATOR_URL=%q: want an http(s) URL", c.EmulatorURL))
+		}
+	}
+
+	c.CommandIDs, err = ParseCommandIDs(get("COMMAND_IDS"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("COMMAND_IDS: %w", err))
+	}
+
+	c.LogLevel, err = logging.ParseLevel(get("LOG_LEVEL"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+// ParseBaseURL checks a public origin: https, or http on a loopback host;
+// no path, query or fragment.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("required: the public origin of this deployment, e.g. https://invite.example.com")
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("%q: want an origin only (scheme and host), no path or query", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%q: plain http is accepted only for loopback hosts; use https", raw)
+		}
+	default:
+		return nil, fmt.Errorf("%q: want https", raw)
+	}
+	return u, nil
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseCommandIDs reads "1=invite,2=help".
+func ParseCommandIDs(raw string) (map[int64]string, error) {
+	out := map[int64]string{}
+	for _, pair := range strings.Split(raw, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		idText, name, ok := strings.Cut(pair, "=")
+		id, err := strconv.ParseInt(strings.TrimSpace(idText), 10, 64)
+		name = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(name), "/"))
+		if !ok || err != nil || id <= 0 {
+			return nil, fmt.Errorf("%q: want ID=COMMAND with a positive numeric id", pair)
+		}
+		if !Commands[name] {
+			return nil, fmt.Errorf("%q: unknown command %q (known: %s)", pair, name, strings.Join(commandNames(), ", "))
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("id %d mapped twice", id)
+		}
+		out[id] = name
+	}
+	return out, nil
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(Commands))
+	for n := range Commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Usage writes every setting with its default.
+func Usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: bot [serve | keyset new | keyset rotate]")
+	fmt.Fprintln(w, "\nSettings (environment variables):")
+	for _, s := range Settings {
+		def := s.Default
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(w, "  %-26s default %s\n      %s\n", s.Name, def, s.Usage)
+	}
+}

@@ -1,0 +1,87 @@
+package config
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"BOT_BASE_URL": "https://invite.example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || c.BaseURL.String() != "https://invite.example.com" || c.ChatAudience != "https://invite.example.com/chat/events" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.CommandIDs[1] != "invite" || c.CommandIDs[2] != "help" || c.CommandIDs[3] != "logout" {
+		t.Fatalf("command ids: %v", c.CommandIDs)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"PORT":                "eighty",
+		"BOT_BASE_URL":        "http://invite.example.com",
+		"CHAT_ADDON_SIGNER":   "someone@example.com",
+		"GOOGLE_EMULATOR_URL": "ftp://x",
+		"COMMAND_IDS":         "1=invite,x=help",
+		"LOG_LEVEL":           "loud",
+	}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, name := range []string{"PORT", "BOT_BASE_URL", "CHAT_ADDON_SIGNER", "GOOGLE_EMULATOR_URL", "COMMAND_IDS", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not mention %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://invite.example.com": true,
+		"http://127.0.0.1:8080":      true,
+		"http://localhost:8080":      true,
+		"http://[::1]:8080":          true,
+		"http://invite.example.com":  false,
+		"https://x.example.com/path": false,
+		"invite.example.com":         false,
+		"":                           false,
+		"https://u:p@x.example.com":  false,
+	} {
+		if _, err := ParseBaseURL(raw); (err == nil) != ok {
+			t.Errorf("ParseBaseURL(%q) err = %v, want ok=%v", raw, err, ok)
+		}
+	}
+}
+
+func TestMissingBaseURLRefusesToStart(t *testing.T) {
+	if _, err := Load(env(nil)); err == nil || !strings.Contains(err.Error(), "BOT_BASE_URL") {
+		t.Fatalf("err = %v, want BOT_BASE_URL required", err)
+	}
+}
+
+func TestCommandIDs(t *testing.T) {
+	m, err := ParseCommandIDs(" 5=/invite , 9=HELP")
+	if err != nil || m[5] != "invite" || m[9] != "help" {
+		t.Fatalf("%v %v", m, err)
+	}
+	for _, bad := range []string{"1=dance", "0=help", "1=help,1=invite", "help"} {
+		if _, err := ParseCommandIDs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestUsageListsEverySetting(t *testing.T) {
+	var b bytes.Buffer
+	Usage(&b)
+	for _, s := range Settings {
+		if !strings.Contains(b.String(), s.Name) {
+			t.Errorf("usage lacks %s", s.Name)
+		}
+	}
+}

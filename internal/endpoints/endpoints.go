@@ -1,0 +1,63 @@
+// Package endpoints is the one place that decides which Google URLs the bot
+// talks to: Google's own, or an emulator's that serves the same paths.
+package endpoints
+
+import "strings"
+
+// Google holds every Google endpoint the bot uses.
+type Google struct {
+	// Certs is the JWK set that signs Google ID tokens (Chat's URL-audience
+	// tokens and OAuth id_tokens).
+	Certs string
+	// ChatJWK is the JWK set of chat@system.gserviceaccount.com, which signs
+	// Chat's project-number-audience tokens.
+	ChatJWK string
+	// Authorize is the OAuth 2.0 authorization endpoint.
+	Authorize string
+	// Token is the OAuth 2.0 token endpoint.
+	Token string
+	// Revoke is the OAuth 2.0 revocation endpoint.
+	Revoke string
+	// ChatAPI is the Chat API base path, ending in a slash ("…/" then "v1/…").
+	ChatAPI string
+	// Emulated is true when the URLs point at an emulator.
+	Emulated bool
+}
+
+// ChatSigner is the service account Chat signs its requests as.
+const ChatSigner = "chat@system.gserviceaccount.com"
+
+// Real returns Google's production endpoints.
+func Real() Google {
+	return Google{
+		Certs:     "https://www.googleapis.com/oauth2/v3/certs",
+		ChatJWK:   "https://www.googleapis.com/service_accounts/v1/jwk/" + ChatSigner,
+		Authorize: "https://accounts.google.com/o/oauth2/v2/auth",
+		Token:     "https://oauth2.googleapis.com/token",
+		Revoke:    "https://oauth2.googleapis.com/revoke",
+		ChatAPI:   "https://chat.googleapis.com/",
+	}
+}
+
+// Emulator returns the endpoints of an emulator at base: base plus Google's
+// own paths.
+func Emulator(base string) Google {
+	base = strings.TrimRight(base, "/")
+	return Google{
+		Certs:     base + "/oauth2/v3/certs",
+		ChatJWK:   base + "/service_accounts/v1/jwk/" + ChatSigner,
+		Authorize: base + "/o/oauth2/v2/auth",
+		Token:     base + "/token",
+		Revoke:    base + "/revoke",
+		ChatAPI:   base + "/",
+		Emulated:  true,
+	}
+}
+
+// For returns the emulator's endpoints when emulatorURL is set, else Google's.
+func For(emulatorURL string) Google {
+	if emulatorURL != "" {
+		return Emulator(emulatorURL)
+	}
+	return Real()
+}

@@ -1,0 +1,58 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+// Dispatcher answers a verified, decoded event. It turns its own failures
+// into a Reply a person can read: the handler has nothing better to say.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, ev *Event) Reply
+}
+
+// Handler serves Chat's POSTs: verify, then decode, then dispatch, then
+// encode the reply in the event's shape.
+func Handler(v *Verifier, d Dispatcher) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		log := logging.From(ctx)
+		token, err := BearerToken(r)
+		if err == nil {
+			err = v.Verify(ctx, token)
+		}
+		if err != nil {
+			log.Warn("rejected chat request", "check", err.Error())
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "could not read request body", http.StatusBadRequest)
+			return
+		}
+		ev, err := Decode(body)
+		if err != nil {
+			log.Warn("undecodable chat event", "error", err.Error())
+			http.Error(w, "malformed event", http.StatusBadRequest)
+			return
+		}
+		out, err := Encode(ev, d.Dispatch(ctx, ev))
+		if err != nil {
+			log.Error("encode reply", "error", err.Error())
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(out)
+	})
+}

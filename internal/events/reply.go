@@ -1,0 +1,133 @@
+package events
+
+import (
+	"encoding/json"
+
+	chat "google.golang.org/api/chat/v1"
+)
+
+// Reply is what the bot answers to one event, independent of the shape.
+// At most one of ConfigURL, Dialog and CloseDialog applies, in that order;
+// otherwise Text and Cards form a message.
+type Reply struct {
+	Text  string
+	Cards []*chat.CardWithId
+	// Private makes the message visible to the invoking user only.
+	Private bool
+	// ConfigURL asks the user to authorize the app at this link.
+	ConfigURL string
+	// Dialog opens a dialog with this card.
+	Dialog *chat.GoogleAppsCardV1Card
+	// CloseDialog closes the open dialog; with Text or Cards it also posts
+	// them, else CloseStatus is shown to the user.
+	CloseDialog bool
+	CloseStatus string
+	// Empty answers with no message at all.
+	Empty bool
+}
+
+// AppName is the resource name add-on authorization prompts refer to.
+const AppName = "Invite"
+
+// Encode renders r in the shape of ev.
+func Encode(ev *Event, r Reply) ([]byte, error) {
+	if ev.Shape == AddOn {
+		return json.Marshal(addOnReply(ev, r))
+	}
+	return json.Marshal(classicReply(ev, r))
+}
+
+func (r Reply) message(ev *Event) *chat.Message {
+	m := &chat.Message{Text: r.Text, CardsV2: r.Cards}
+	if r.Private && ev.User.Name != "" {
+		m.PrivateMessageViewer = &chat.User{Name: ev.User.Name}
+	}
+	return m
+}
+
+func (r Reply) hasMessage() bool { return r.Text != "" || len(r.Cards) > 0 }
+
+func classicReply(ev *Event, r Reply) any {
+	switch {
+	case r.Empty:
+		return struct{}{}
+	case r.ConfigURL != "":
+		return &chat.Message{ActionResponse: &chat.ActionResponse{Type: "REQUEST_CONFIG", Url: r.ConfigURL}}
+	case r.Dialog != nil:
+		return &chat.Message{ActionResponse: &chat.ActionResponse{
+			Type:         "DIALOG",
+			DialogAction: &chat.DialogAction{Dialog: &chat.Dialog{Body: r.Dialog}},
+		}}
+	case r.CloseDialog && !r.hasMessage():
+		return &chat.Message{ActionResponse: &chat.ActionResponse{
+			Type: "DIALOG",
+			DialogAction: &chat.DialogAction{ActionStatus: &chat.ActionStatus{
+				StatusCode: "OK", UserFacingMessage: r.CloseStatus,
+			}},
+		}}
+	}
+	m := r.message(ev)
+	m.ActionResponse = &chat.ActionResponse{Type: "NEW_MESSAGE"}
+	return m
+}
+
+type addOnNavigation struct {
+	PushCard      *chat.GoogleAppsCardV1Card `json:"pushCard,omitempty"`
+	EndNavigation *addOnEndNavigation        `json:"endNavigation,omitempty"`
+}
+
+type addOnEndNavigation struct {
+	Action string `json:"action"`
+}
+
+type addOnNotification struct {
+	Text string `json:"text"`
+}
+
+type addOnAction struct {
+	Navigations  []addOnNavigation  `json:"navigations"`
+	Notification *addOnNotification `json:"notification,omitempty"`
+}
+
+type addOnCreateMessage struct {
+	Message *chat.Message `json:"message"`
+}
+
+type addOnChatDataAction struct {
+	CreateMessageAction addOnCreateMessage `json:"createMessageAction"`
+}
+
+type addOnHostAppDataAction struct {
+	ChatDataAction addOnChatDataAction `json:"chatDataAction"`
+}
+
+type addOnAuthorizationPrompt struct {
+	AuthorizationURL string `json:"authorizationUrl"`
+	Resource         string `json:"resource"`
+}
+
+type addOnResponse struct {
+	HostAppDataAction        *addOnHostAppDataAction   `json:"hostAppDataAction,omitempty"`
+	Action                   *addOnAction              `json:"action,omitempty"`
+	BasicAuthorizationPrompt *addOnAuthorizationPrompt `json:"basicAuthorizationPrompt,omitempty"`
+}
+
+func addOnReply(ev *Event, r Reply) any {
+	switch {
+	case r.Empty:
+		return struct{}{}
+	case r.ConfigURL != "":
+		return addOnResponse{BasicAuthorizationPrompt: &addOnAuthorizationPrompt{r.ConfigURL, AppName}}
+	case r.Dialog != nil:
+		return addOnResponse{Action: &addOnAction{Navigations: []addOnNavigation{{PushCard: r.Dialog}}}}
+	case r.CloseDialog && !r.hasMessage():
+		action := &addOnAction{Navigations: []addOnNavigation{{EndNavigation: &addOnEndNavigation{"CLOSE_DIALOG"}}}}
+		if r.CloseStatus != "" {
+			action.Notification = &addOnNotification{r.CloseStatus}
+		}
+		return addOnResponse{Action: action}
+	}
+	return addOnResponse{HostAppDataAction: &addOnHostAppDataAction{
+		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: r.message(ev)}},
+	}}
+}

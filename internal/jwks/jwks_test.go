@@ -1,0 +1,163 @@
+package jwks
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type testKeys struct {
+	priv    *rsa.PrivateKey
+	kid     string
+	srv     *httptest.Server
+	fetches atomic.Int32
+	fail    atomic.Bool
+}
+
+func newTestKeys(t testing.TB) *testKeys {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &testKeys{priv: priv, kid: "k1"}
+	k.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		k.fetches.Add(1)
+		if k.fail.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		_ = json.NewEncoder(w).Encode(Set{Keys: []JWK{PublicJWK(k.kid, &priv.PublicKey)}})
+	}))
+	t.Cleanup(k.srv.Close)
+	return k
+}
+
+func (k *testKeys) sign(kid string, claims map[string]any) string {
+	h, _ := json.Marshal(map[string]any{"alg": "RS256", "kid": kid})
+	c, _ := json.Marshal(claims)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+	d := sha256.Sum256([]byte(in))
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, k.priv, crypto.SHA256, d[:])
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestVerifyAndCache(t *testing.T) {
+	k := newTestKeys(t)
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	set := New(k.srv.URL, k.srv.Client(), clk.now)
+	ctx := context.Background()
+	tok := k.sign("k1", map[string]any{"aud": "a", "iss": "i", "exp": 2_000_000_000, "iat": 1})
+
+	p, err := set.Verify(ctx, tok)
+	if err != nil || p.Audience != "a" || p.Issuer != "i" {
+		t.Fatalf("Verify = %+v, %v", p, err)
+	}
+	if _, err := set.Verify(ctx, tok); err != nil || k.fetches.Load() != 1 {
+		t.Fatalf("second verify: %v, fetches %d, want cached", err, k.fetches.Load())
+	}
+
+	// An unknown kid refetches, but not more than once per interval.
+	if _, err := set.Verify(ctx, k.sign("k2", map[string]any{})); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("unknown kid: %v", err)
+	}
+	clk.add(minRefetchEvery)
+	for range 5 {
+		if _, err := set.Verify(ctx, k.sign("k2", map[string]any{})); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("unknown kid: %v", err)
+		}
+	}
+	if got := k.fetches.Load(); got != 2 {
+		t.Fatalf("fetches = %d, want 2 (one refetch per interval)", got)
+	}
+
+	// After max-age the set is refetched; when that fails the stale key serves.
+	clk.add(11 * time.Minute)
+	k.fail.Store(true)
+	if _, err := set.Verify(ctx, tok); err != nil {
+		t.Fatalf("stale key while the endpoint is down: %v", err)
+	}
+	if got := k.fetches.Load(); got != 3 {
+		t.Fatalf("fetches = %d, want 3", got)
+	}
+}
+
+func TestVerifyRejectsForgeries(t *testing.T) {
+	k := newTestKeys(t)
+	set := New(k.srv.URL, k.srv.Client(), nil)
+	good := k.sign("k1", map[string]any{"aud": "a"})
+	other := newTestKeys(t)
+	forged := other.sign("k1", map[string]any{"aud": "a"})
+	for name, tc := range map[string]struct {
+		tok  string
+		want error
+	}{
+		"other key":      {forged, ErrSignature},
+		"empty":          {"", ErrMalformed},
+		"one segment":    {"abc", ErrMalformed},
+		"bad header b64": {"!!!." + good[len("eyJ"):], ErrMalformed},
+		"no signature":   {good[:len(good)-10] + "", ErrSignature},
+		"alg none":       {base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + ".e30.", ErrAlgorithm},
+	} {
+		if _, err := set.Verify(context.Background(), tc.tok); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+func TestMaxAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"":                            defaultMaxAge,
+		"public, max-age=19800, must": 19800 * time.Second,
+		"max-age=abc":                 defaultMaxAge,
+		"MAX-AGE=10":                  10 * time.Second,
+		"max-age=99999999":            maxMaxAge,
+	} {
+		if got := maxAge(in); got != want {
+			t.Errorf("maxAge(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// FuzzVerify feeds arbitrary tokens to a warm key set: nothing may panic and
+// nothing unsigned may pass.
+func FuzzVerify(f *testing.F) {
+	k := newTestKeys(f)
+	set := New(k.srv.URL, k.srv.Client(), nil)
+	good := k.sign("k1", map[string]any{"aud": "a"})
+	if _, err := set.Verify(context.Background(), good); err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{good, "", ".", "..", "a.b.c", good + "x", "eyJhbGciOiJFUzI1NiJ9.e30.AA", "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.e30.AA"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		if _, err := set.Verify(context.Background(), tok); err == nil && tok != good {
+			t.Fatalf("accepted a token that was never signed: %q", tok)
+		}
+	})
+}

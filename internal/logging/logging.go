@@ -1,0 +1,94 @@
+// Package logging builds the bot's structured logger: log/slog JSON shaped for
+// Cloud Logging (severity, message, trace), carried in the request context.
+package logging
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// New returns a JSON logger writing Cloud Logging's field names at level.
+func New(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.MessageKey:
+				a.Key = "message"
+			case slog.LevelKey:
+				a.Key = "severity"
+				if lvl, ok := a.Value.Any().(slog.Level); ok {
+					a.Value = slog.StringValue(severity(lvl))
+				}
+			case slog.TimeKey:
+				a.Key = "time"
+			}
+			return a
+		},
+	}))
+}
+
+func severity(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "ERROR"
+	case l >= slog.LevelWarn:
+		return "WARNING"
+	case l >= slog.LevelInfo:
+		return "INFO"
+	default:
+		return "DEBUG"
+	}
+}
+
+// ParseLevel reads a LOG_LEVEL value: debug, info, warn or error.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(strings.TrimSpace(s)))); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Discard is a logger that writes nothing, for tests that do not read logs.
+func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+type ctxKey struct{}
+
+// With returns ctx carrying logger.
+func With(ctx context.Context, logger *slog.Logger) context.Context {
+	return context.WithValue(ctx, ctxKey{}, logger)
+}
+
+// From returns the logger carried by ctx, or slog's default.
+func From(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(ctxKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// TraceField turns an X-Cloud-Trace-Context header ("TRACE/SPAN;o=1") into
+// the value Cloud Logging correlates: projects/PROJECT/traces/TRACE, or the
+// bare trace id when the project is unknown.
+func TraceField(header, project string) string {
+	trace, _, _ := strings.Cut(header, "/")
+	if trace == "" || len(trace) > 64 {
+		return ""
+	}
+	for _, r := range trace {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return ""
+		}
+	}
+	if project == "" {
+		return trace
+	}
+	return "projects/" + project + "/traces/" + trace
+}
