@@ -1,0 +1,111 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migrations are applied in order, once each; never edit one that shipped.
+// {blob} becomes the engine's byte-string type.
+var migrations = []string{
+	// 1: grants, consent flows, used consent links.
+	`CREATE TABLE grants (
+		user_name     TEXT PRIMARY KEY,
+		refresh_token {blob} NOT NULL,
+		access_token  {blob},
+		access_expiry BIGINT NOT NULL DEFAULT 0,
+		scopes        TEXT NOT NULL,
+		created_at    BIGINT NOT NULL,
+		updated_at    BIGINT NOT NULL
+	);
+	CREATE TABLE oauth_flows (
+		state_hash   {blob} PRIMARY KEY,
+		user_name    TEXT NOT NULL,
+		config_url   TEXT NOT NULL,
+		scopes       TEXT NOT NULL,
+		verifier     {blob} NOT NULL,
+		binding_hash {blob} NOT NULL,
+		expires_at   BIGINT NOT NULL,
+		used_at      BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE INDEX oauth_flows_expires ON oauth_flows (expires_at);
+	CREATE TABLE used_links (
+		nonce_hash {blob} PRIMARY KEY,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX used_links_expires ON used_links (expires_at);`,
+	// 2: remembered command results, so a re-delivered message is answered
+	// without running it again.
+	`CREATE TABLE command_results (
+		message_name TEXT PRIMARY KEY,
+		user_name    TEXT NOT NULL,
+		result       {blob} NOT NULL,
+		expires_at   BIGINT NOT NULL
+	);
+	CREATE INDEX command_results_expires ON command_results (expires_at);`,
+}
+
+// migrationLock is the PostgreSQL advisory lock key that serialises
+// migrations across instances starting at once.
+const migrationLock = 7_215_013_377
+
+func (db *DB) migrate(ctx context.Context) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: connect: %w", err)
+	}
+	defer conn.Close()
+	if db.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock) //nolint:errcheck
+	}
+	// SQLite transactions begin IMMEDIATE (see the DSN): a second process
+	// waits on the write lock rather than racing.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("migrate: create version table: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("migrate: database is at version %d, newer than this binary (%d): deploy the newer binary", current, len(migrations))
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		if err := db.execScript(ctx, tx, migrations[v-1]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v); err != nil {
+			return fmt.Errorf("migrate: record version %d: %w", v, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) execScript(ctx context.Context, tx *sql.Tx, script string) error {
+	blob := "BLOB"
+	if db.dialect == Postgres {
+		blob = "BYTEA"
+	}
+	for _, stmt := range strings.Split(strings.ReplaceAll(script, "{blob}", blob), ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
