@@ -36,7 +36,8 @@ func TestBinary(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
-		for _, name := range []string{"PORT", "BOT_BASE_URL", "CHAT_AUDIENCE", "CHAT_ADDON_SIGNER", "GOOGLE_EMULATOR_URL", "COMMAND_IDS", "LOG_LEVEL"} {
+		for _, name := range []string{"PORT", "BOT_BASE_URL", "CHAT_AUDIENCE", "CHAT_ADDON_SIGNER", "GOOGLE_EMULATOR_URL", "COMMAND_IDS", "LOG_LEVEL",
+			"GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET", "DATABASE_URL", "BOT_DATA_DIR", "TOKEN_KEYSET_FILE", "TOKEN_KEYSET_KMS_KEY"} {
 			if !bytes.Contains(out, []byte(name)) {
 				t.Errorf("-h lacks %s", name)
 			}
@@ -63,7 +64,8 @@ func TestBinary(t *testing.T) {
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "PORT="+itoa(port), "BOT_BASE_URL=http://127.0.0.1:"+itoa(port), "BOT_DATA_DIR="+t.TempDir())
+		cmd.Env = append(os.Environ(), "PORT="+itoa(port), "BOT_BASE_URL=http://127.0.0.1:"+itoa(port), "BOT_DATA_DIR="+t.TempDir(),
+			"GOOGLE_OAUTH_CLIENT_ID=x", "GOOGLE_OAUTH_CLIENT_SECRET=y", "DATABASE_URL=", "TOKEN_KEYSET_FILE=")
 		var logs bytes.Buffer
 		cmd.Stderr = &logs
 		if err := cmd.Start(); err != nil {

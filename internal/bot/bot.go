@@ -21,6 +21,9 @@ import (
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/httpserver"
 	"github.com/chatinvite/invitebot/internal/jwks"
+	"github.com/chatinvite/invitebot/internal/oauthflow"
+	"github.com/chatinvite/invitebot/internal/storage"
+	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
 // Deps are the parts a test may substitute; zero values mean the real ones.
@@ -40,6 +43,10 @@ type Bot struct {
 	handler http.Handler
 	checks  []func(context.Context) error
 	closers []func() error
+
+	// DB and Auth are exposed for end-to-end tests.
+	DB   *storage.DB
+	Auth *oauthflow.Service
 }
 
 // New builds the bot from a validated configuration.
@@ -59,20 +66,54 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 			"emulator", cfg.EmulatorURL)
 	}
 
+	googleKeys := jwks.New(b.google.Certs, deps.HTTPClient, deps.Now)
 	verifier, err := events.NewVerifier(events.VerifierConfig{
 		Audience:    cfg.ChatAudience,
 		AddonSigner: cfg.AddonSigner,
-		GoogleKeys:  jwks.New(b.google.Certs, deps.HTTPClient, deps.Now),
+		GoogleKeys:  googleKeys,
 		ChatKeys:    jwks.New(b.google.ChatJWK, deps.HTTPClient, deps.Now),
 		Now:         deps.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build verifier: %w", err)
 	}
-	router := commands.NewRouter(cfg.CommandIDs, nil)
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	b.closers = append(b.closers, db.Close)
+	b.checks = append(b.checks, db.Ping)
+	b.DB = db
+
+	handle, err := loadKeyset(ctx, cfg, b.google, deps.HTTPClient, b.log)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	cipher, err := tokencrypt.New(handle)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	auth, err := oauthflow.New(oauthflow.Config{
+		BaseURL: cfg.BaseURL, ClientID: cfg.OAuthClientID, ClientSecret: cfg.OAuthClientSecret,
+		Google: b.google, GoogleKeys: googleKeys, Store: db, Cipher: cipher,
+		HTTPClient: deps.HTTPClient, Now: deps.Now, Logger: b.log,
+	})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.Auth = auth
+
+	router := commands.NewRouter(cfg.CommandIDs, map[string]commands.Command{
+		"logout": commands.Logout{Auth: auth},
+	})
 
 	r := mux.NewRouter()
 	r.Handle("/chat/events", events.Handler(verifier, router)).Methods(http.MethodPost)
+	r.Handle("/oauth2/start", auth.HandleStart()).Methods(http.MethodGet)
+	r.Handle("/oauth2/callback", auth.HandleCallback()).Methods(http.MethodGet)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	}).Methods(http.MethodGet)

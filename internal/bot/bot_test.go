@@ -17,6 +17,25 @@ import (
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
+const (
+	testClientID     = "test-client.apps.googleusercontent.com"
+	testClientSecret = "test-secret"
+)
+
+// People every harness's emulator knows.
+var (
+	alice = emulator.Person{ID: "1001", Email: "alice@example.com", DisplayName: "Alice Owner", AutoAccept: true}
+	bob   = emulator.Person{ID: "1002", Email: "bob@example.com", DisplayName: "Bob Member", AutoAccept: true}
+	carol = emulator.Person{ID: "1003", Email: "carol@example.com", DisplayName: "Carol Careful", AutoAccept: false}
+	erin  = emulator.Person{ID: "2001", Email: "erin@partner.example", DisplayName: "Erin External", AutoAccept: true}
+)
+
+func seedPeople(emu *emulator.Emulator) {
+	for _, p := range []emulator.Person{alice, bob, carol, erin} {
+		emu.AddPerson(p)
+	}
+}
+
 // fakeClock is a settable clock shared by the bot and the emulator.
 type fakeClock struct {
 	mu sync.Mutex
@@ -50,12 +69,17 @@ func startBot(t *testing.T, env map[string]string) *harness {
 	t.Cleanup(func() { emu.Close() })
 	srv := httptest.NewUnstartedServer(nil)
 	vars := map[string]string{
-		"BOT_BASE_URL":        "http://" + srv.Listener.Addr().String(),
-		"GOOGLE_EMULATOR_URL": emu.URL(),
+		"BOT_BASE_URL":               "http://" + srv.Listener.Addr().String(),
+		"GOOGLE_EMULATOR_URL":        emu.URL(),
+		"GOOGLE_OAUTH_CLIENT_ID":     testClientID,
+		"GOOGLE_OAUTH_CLIENT_SECRET": testClientSecret,
+		"BOT_DATA_DIR":               t.TempDir(),
 	}
 	for k, v := range env {
 		vars[k] = v
 	}
+	emu.RegisterClient(testClientID, testClientSecret, vars["BOT_BASE_URL"]+"/oauth2/callback")
+	seedPeople(emu)
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

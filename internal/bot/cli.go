@@ -13,7 +13,7 @@ import (
 // ErrUsage means the command line was wrong; usage has been printed.
 var ErrUsage = errors.New("usage")
 
-// Main runs the bot's command line: "serve" (the default) or "-h".
+// Main runs the bot's command line: "serve" (the default), "keyset new|rotate" or "-h".
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
@@ -25,6 +25,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return nil
 	case "serve":
 		return serve(ctx, getenv, stderr)
+	case "keyset":
+		return keysetCommand(ctx, args[1:], getenv, stdout, stderr)
 	default:
 		config.Usage(stderr)
 		return fmt.Errorf("%w: unknown command %q", ErrUsage, cmd)

@@ -34,6 +34,12 @@ var Settings = []Setting{
 	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator; every Google endpoint then goes there. Never set in production."},
 	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"GOOGLE_OAUTH_CLIENT_ID", "", "OAuth 2.0 web client id; its redirect URI is $BOT_BASE_URL/oauth2/callback (required)."},
+	{"GOOGLE_OAUTH_CLIENT_SECRET", "", "OAuth 2.0 web client secret (required)."},
+	{"DATABASE_URL", "", "postgres://… for PostgreSQL (several instances, Cloud SQL); unset: embedded SQLite at $BOT_DATA_DIR/bot.db."},
+	{"BOT_DATA_DIR", "./data", "Folder of the SQLite store (and of its generated keyset)."},
+	{"TOKEN_KEYSET_FILE", "", "Tink JSON keyset that encrypts grants; unset with SQLite: generated at $BOT_DATA_DIR/token-keyset.json. Required with PostgreSQL."},
+	{"TOKEN_KEYSET_KMS_KEY", "", "gcp-kms://projects/…/cryptoKeys/… when TOKEN_KEYSET_FILE is encrypted by Cloud KMS."},
 }
 
 // Commands are the command names COMMAND_IDS may map to.
@@ -48,6 +54,13 @@ type Config struct {
 	EmulatorURL  string
 	CommandIDs   map[int64]string
 	LogLevel     slog.Level
+
+	OAuthClientID     string
+	OAuthClientSecret string
+	DatabaseURL       string
+	DataDir           string
+	KeysetFile        string
+	KeysetKMSKey      string
 }
 
 // Load reads the settings through getenv and validates them, reporting every
@@ -104,6 +117,30 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.LogLevel, err = logging.ParseLevel(get("LOG_LEVEL"))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+
+	c.OAuthClientID, c.OAuthClientSecret = get("GOOGLE_OAUTH_CLIENT_ID"), get("GOOGLE_OAUTH_CLIENT_SECRET")
+	if c.OAuthClientID == "" {
+		errs = append(errs, errors.New("GOOGLE_OAUTH_CLIENT_ID: required: the OAuth 2.0 web client id from the Cloud console"))
+	}
+	if c.OAuthClientSecret == "" {
+		errs = append(errs, errors.New("GOOGLE_OAUTH_CLIENT_SECRET: required: the OAuth 2.0 web client secret"))
+	}
+
+	c.DatabaseURL, c.DataDir = get("DATABASE_URL"), get("BOT_DATA_DIR")
+	postgres := strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+	if c.DatabaseURL != "" && !postgres {
+		errs = append(errs, errors.New("DATABASE_URL: want postgres://… (or unset for the embedded SQLite store)"))
+	}
+	c.KeysetFile, c.KeysetKMSKey = get("TOKEN_KEYSET_FILE"), get("TOKEN_KEYSET_KMS_KEY")
+	if postgres && c.KeysetFile == "" {
+		errs = append(errs, errors.New("TOKEN_KEYSET_FILE: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new)"))
+	}
+	if c.KeysetKMSKey != "" && !strings.HasPrefix(c.KeysetKMSKey, "gcp-kms://") {
+		errs = append(errs, fmt.Errorf("TOKEN_KEYSET_KMS_KEY=%q: want gcp-kms://projects/…/locations/…/keyRings/…/cryptoKeys/…", c.KeysetKMSKey))
+	}
+	if c.KeysetKMSKey != "" && c.KeysetFile == "" {
+		errs = append(errs, errors.New("TOKEN_KEYSET_KMS_KEY is set but TOKEN_KEYSET_FILE is not: name the encrypted keyset file"))
 	}
 
 	if err := errors.Join(errs...); err != nil {

@@ -9,7 +9,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load(env(map[string]string{"BOT_BASE_URL": "https://invite.example.com/"}))
+	c, err := Load(env(map[string]string{"BOT_BASE_URL": "https://invite.example.com/", "GOOGLE_OAUTH_CLIENT_ID": "id", "GOOGLE_OAUTH_CLIENT_SECRET": "s"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,17 +23,20 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	_, err := Load(env(map[string]string{
-		"PORT":                "eighty",
-		"BOT_BASE_URL":        "http://invite.example.com",
-		"CHAT_ADDON_SIGNER":   "someone@example.com",
-		"GOOGLE_EMULATOR_URL": "ftp://x",
-		"COMMAND_IDS":         "1=invite,x=help",
-		"LOG_LEVEL":           "loud",
+		"PORT":                 "eighty",
+		"BOT_BASE_URL":         "http://invite.example.com",
+		"CHAT_ADDON_SIGNER":    "someone@example.com",
+		"GOOGLE_EMULATOR_URL":  "ftp://x",
+		"COMMAND_IDS":          "1=invite,x=help",
+		"LOG_LEVEL":            "loud",
+		"DATABASE_URL":         "postgres://db/x",
+		"TOKEN_KEYSET_KMS_KEY": "aws-kms://x",
 	}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, name := range []string{"PORT", "BOT_BASE_URL", "CHAT_ADDON_SIGNER", "GOOGLE_EMULATOR_URL", "COMMAND_IDS", "LOG_LEVEL"} {
+	for _, name := range []string{"PORT", "BOT_BASE_URL", "CHAT_ADDON_SIGNER", "GOOGLE_EMULATOR_URL", "COMMAND_IDS", "LOG_LEVEL",
+		"GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET", "TOKEN_KEYSET_FILE", "TOKEN_KEYSET_KMS_KEY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not mention %s:\n%v", name, err)
 		}

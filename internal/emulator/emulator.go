@@ -30,6 +30,7 @@ type Emulator struct {
 
 	mu    sync.Mutex
 	state *state
+	kms   kms
 }
 
 // Option configures an Emulator.
@@ -81,6 +82,7 @@ func (e *Emulator) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /oauth2/v3/certs", e.GoogleKeys.Handler())
 	mux.Handle("GET /service_accounts/v1/jwk/"+endpoints.ChatSigner, e.ChatKeys.Handler())
+	mux.HandleFunc("POST /v1/projects/{p}/locations/{l}/keyRings/{k}/cryptoKeys/{rest}", e.handleKMS)
 	e.oauthRoutes(mux)
 	e.chatRoutes(mux)
 	return mux

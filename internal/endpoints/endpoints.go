@@ -20,6 +20,8 @@ type Google struct {
 	Revoke string
 	// ChatAPI is the Chat API base path, ending in a slash ("…/" then "v1/…").
 	ChatAPI string
+	// KMS is the Cloud KMS API base path, ending in a slash.
+	KMS string
 	// Emulated is true when the URLs point at an emulator.
 	Emulated bool
 }
@@ -36,6 +38,7 @@ func Real() Google {
 		Token:     "https://oauth2.googleapis.com/token",
 		Revoke:    "https://oauth2.googleapis.com/revoke",
 		ChatAPI:   "https://chat.googleapis.com/",
+		KMS:       "https://cloudkms.googleapis.com/",
 	}
 }
 
@@ -50,6 +53,7 @@ func Emulator(base string) Google {
 		Token:     base + "/token",
 		Revoke:    base + "/revoke",
 		ChatAPI:   base + "/",
+		KMS:       base + "/",
 		Emulated:  true,
 	}
 }

@@ -33,25 +33,26 @@ func New(handle *keyset.Handle) (*Cipher, error) {
 	return &Cipher{aead: a}, nil
 }
 
-// Encrypt seals plaintext for user.
-func (c *Cipher) Encrypt(plaintext []byte, user string) ([]byte, error) {
-	ct, err := c.aead.Encrypt(plaintext, associated(user))
+// Encrypt seals plaintext bound to binding: a user's resource name for a
+// grant, or another fixed label for other secrets.
+func (c *Cipher) Encrypt(plaintext []byte, binding string) ([]byte, error) {
+	ct, err := c.aead.Encrypt(plaintext, associated(binding))
 	if err != nil {
-		return nil, fmt.Errorf("encrypt for %s: %w", user, err)
+		return nil, fmt.Errorf("encrypt for %s: %w", binding, err)
 	}
 	return ct, nil
 }
 
-// Decrypt opens a ciphertext sealed for user.
-func (c *Cipher) Decrypt(ciphertext []byte, user string) ([]byte, error) {
-	pt, err := c.aead.Decrypt(ciphertext, associated(user))
+// Decrypt opens a ciphertext sealed with the same binding.
+func (c *Cipher) Decrypt(ciphertext []byte, binding string) ([]byte, error) {
+	pt, err := c.aead.Decrypt(ciphertext, associated(binding))
 	if err != nil {
-		return nil, fmt.Errorf("decrypt for %s: %w", user, err)
+		return nil, fmt.Errorf("decrypt for %s: %w", binding, err)
 	}
 	return pt, nil
 }
 
-func associated(user string) []byte { return []byte("invite-bot/v1/" + user) }
+func associated(binding string) []byte { return []byte("invite-bot/v1/" + binding) }
 
 // MasterKey opens a keyset file that is itself encrypted (by Cloud KMS).
 // Nil means the file is a cleartext keyset.

@@ -1,0 +1,58 @@
+package emulator
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+)
+
+var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign in – Google Emulator</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f0f4f9;margin:0;color:#1f1f1f}
+main{max-width:440px;margin:6vh auto;background:#fff;border-radius:24px;padding:32px;box-shadow:0 1px 3px #0002}
+h1{font-size:22px;font-weight:500;margin:0 0 4px}.sub{color:#444;margin:0 0 20px}
+.badge{display:inline-block;font-size:12px;background:#fde293;border-radius:8px;padding:2px 8px;margin-bottom:12px}
+fieldset{border:0;padding:0;margin:0 0 18px}legend{font-weight:500;margin-bottom:8px}
+label{display:flex;gap:10px;align-items:flex-start;padding:10px;border:1px solid #dadce0;border-radius:12px;margin-bottom:8px;cursor:pointer}
+label small{display:block;color:#555}.row{display:flex;gap:12px;justify-content:flex-end}
+button{font:inherit;border-radius:20px;padding:10px 22px;border:1px solid #747775;background:#fff;cursor:pointer}
+button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
+</style></head><body><main>
+<span class="badge">Google emulator · not real Google</span>
+<h1>Sign in to continue to {{.Client}}</h1>
+<p class="sub">Choose an account and what the app may do.</p>
+<form method="post" action="/o/oauth2/v2/auth">
+{{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
+<fieldset><legend>Account</legend>
+{{range $i, $p := .People}}<label><input type="radio" name="account" value="{{$p.Email}}" {{if eq $i 0}}checked{{end}} id="acct-{{$p.ID}}">
+<span>{{$p.DisplayName}}<small>{{$p.Email}}</small></span></label>{{end}}
+</fieldset>
+<fieldset><legend>Allow the app to</legend>
+{{range .Scopes}}<label><input type="checkbox" name="grant" value="{{.}}" checked><span>{{.}}</span></label>{{end}}
+</fieldset>
+<div class="row"><button name="decision" value="deny" id="deny">Cancel</button>
+<button class="primary" name="decision" value="allow" id="allow">Allow</button></div>
+</form></main></body></html>`))
+
+// renderConsentPage shows the account chooser and scope checkboxes; the form
+// posts back the original request's parameters.
+func (e *Emulator) renderConsentPage(w http.ResponseWriter, q url.Values, req *authRequest) {
+	hidden := map[string]string{}
+	for _, k := range []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "include_granted_scopes", "access_type", "prompt"} {
+		if v := q.Get(k); v != "" {
+			hidden[k] = v
+		}
+	}
+	var scopes []string
+	for _, s := range req.scopes {
+		if s != ScopeOpenID {
+			scopes = append(scopes, s)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = consentPage.Execute(w, map[string]any{
+		"Client": req.client.id, "Hidden": hidden, "People": e.People(), "Scopes": scopes,
+	})
+}

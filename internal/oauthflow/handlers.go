@@ -1,0 +1,264 @@
+package oauthflow
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/storage"
+)
+
+// flowBinding is the associated data of a flow's sealed PKCE verifier.
+const flowBinding = "oauth-flow"
+
+const cookiePrefix = "invite_flow_"
+
+// cookieName is per flow, so two consents in one browser do not collide.
+func cookieName(stateHash []byte) string { return cookiePrefix + hex.EncodeToString(stateHash[:6]) }
+
+// HandleStart serves GET /oauth2/start: check the link, bind this browser to
+// a new flow with a cookie, and send the browser to Google's consent screen.
+func (s *Service) HandleStart() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := logging.From(r.Context())
+		l, err := s.openLink(r.URL.Query().Get("l"))
+		switch {
+		case errors.Is(err, errLinkExpired):
+			pageLinkExpired.render(w)
+			return
+		case err != nil:
+			log.Warn("consent link rejected", "reason", err.Error())
+			pageLinkInvalid.render(w)
+			return
+		}
+		switch err := s.cfg.Store.UseLink(r.Context(), hash([]byte(l.Nonce)), time.Unix(l.Expires, 0)); {
+		case errors.Is(err, storage.ErrUsed):
+			pageLinkUsed.render(w)
+			return
+		case err != nil:
+			log.Error("record consent link use", "error", err.Error())
+			pageStoreFailed.render(w)
+			return
+		}
+		state, binding := randomSecret(), randomSecret()
+		verifier := oauth2.GenerateVerifier()
+		sealed, err := s.cfg.Cipher.Encrypt([]byte(verifier), flowBinding)
+		if err != nil {
+			log.Error("seal verifier", "error", err.Error())
+			pageStoreFailed.render(w)
+			return
+		}
+		stateHash := hash([]byte(state))
+		flow := &storage.Flow{
+			StateHash: stateHash, User: l.User, ConfigURL: l.ConfigURL, Scopes: l.Scopes,
+			Verifier: sealed, BindingHash: hash([]byte(binding)),
+			ExpiresAt: time.Unix(l.Expires, 0),
+		}
+		if err := s.cfg.Store.PutFlow(r.Context(), flow); err != nil {
+			log.Error("store flow", "error", err.Error())
+			pageStoreFailed.render(w)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{
+			Name: cookieName(stateHash), Value: binding, Path: "/oauth2/",
+			Expires: flow.ExpiresAt, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+		})
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		http.Redirect(w, r, s.oauth.AuthCodeURL(state,
+			oauth2.AccessTypeOffline,
+			oauth2.S256ChallengeOption(verifier),
+			oauth2.SetAuthURLParam("scope", strings.Join(l.Scopes, " ")),
+			oauth2.SetAuthURLParam("include_granted_scopes", "true"),
+			oauth2.SetAuthURLParam("prompt", "consent"),
+		), http.StatusFound)
+	})
+}
+
+// HandleCallback serves GET /oauth2/callback. The state is checked first
+// (known, unexpired, unused, this browser's); only then is the code redeemed.
+func (s *Service) HandleCallback() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		log := logging.From(ctx)
+		q := r.URL.Query()
+		stateHash := hash([]byte(q.Get("state")))
+		flow, err := s.cfg.Store.GetFlow(ctx, stateHash)
+		if err != nil || q.Get("state") == "" {
+			if !errors.Is(err, storage.ErrNotFound) && err != nil {
+				log.Error("load flow", "error", err.Error())
+				pageStoreFailed.render(w)
+				return
+			}
+			log.Warn("consent callback with an unknown state")
+			pageFlowUnknown.render(w)
+			return
+		}
+		if !flow.UsedAt.IsZero() || !s.cfg.Now().Before(flow.ExpiresAt) {
+			log.Warn("consent callback with a used or expired state", "user", flow.User)
+			pageFlowUnknown.render(w)
+			return
+		}
+		cookie, err := r.Cookie(cookieName(stateHash))
+		if err != nil || !hmac.Equal(hash([]byte(cookie.Value)), flow.BindingHash) {
+			log.Warn("consent callback from another browser", "user", flow.User)
+			pageOtherBrowser.render(w)
+			return
+		}
+		if err := s.cfg.Store.UseFlow(ctx, stateHash, s.cfg.Now()); err != nil {
+			if errors.Is(err, storage.ErrUsed) {
+				pageFlowUnknown.render(w)
+				return
+			}
+			log.Error("use flow", "error", err.Error())
+			pageStoreFailed.render(w)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: cookieName(stateHash), Value: "", Path: "/oauth2/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+		retry := func() string {
+			link, err := s.ConsentLink(ctx, flow.User, flow.ConfigURL, flow.Scopes)
+			if err != nil {
+				return ""
+			}
+			return link
+		}
+		if e := q.Get("error"); e != "" {
+			log.Info("consent not given", "user", flow.User, "error", e)
+			if e == "access_denied" {
+				pageDenied(retry()).render(w)
+				return
+			}
+			withRetry(pageGoogleFailed, retry()).render(w)
+			return
+		}
+		s.finish(w, r, flow, retry)
+	})
+}
+
+// finish redeems the code and stores the grant if it is the right user's.
+func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *storage.Flow, retry func() string) {
+	ctx := r.Context()
+	log := logging.From(ctx)
+	verifier, err := s.cfg.Cipher.Decrypt(flow.Verifier, flowBinding)
+	if err != nil {
+		log.Error("open verifier", "error", err.Error())
+		pageStoreFailed.render(w)
+		return
+	}
+	tok, err := s.oauth.Exchange(s.withClient(ctx), r.URL.Query().Get("code"), oauth2.VerifierOption(string(verifier)))
+	if err != nil {
+		log.Warn("exchange code", "user", flow.User, "error", describeOAuthError(err))
+		withRetry(pageGoogleFailed, retry()).render(w)
+		return
+	}
+	sub, err := s.verifyIDToken(r, tok)
+	if err != nil {
+		log.Warn("id_token rejected", "user", flow.User, "error", err.Error())
+		withRetry(pageGoogleFailed, retry()).render(w)
+		return
+	}
+	if "users/"+sub != flow.User {
+		log.Warn("consent given by another account", "user", flow.User)
+		pageWrongAccount(retry()).render(w)
+		return
+	}
+	granted := strings.Fields(stringExtra(tok, "scope"))
+	if !hasScopes(granted, flow.Scopes) {
+		log.Info("consent without every scope", "user", flow.User, "granted", strings.Join(granted, " "))
+		pageMissingScopes(retry()).render(w)
+		return
+	}
+	if err := s.storeGrant(ctx, flow.User, tok, granted); err != nil {
+		log.Error("store grant", "user", flow.User, "error", err.Error())
+		pageStoreFailed.render(w)
+		return
+	}
+	log.Info("consent stored", "user", flow.User, "scopes", strings.Join(granted, " "))
+	if s.allowedRedirect(flow.ConfigURL) {
+		http.Redirect(w, r, flow.ConfigURL, http.StatusSeeOther)
+		return
+	}
+	pageDone.render(w)
+}
+
+func withRetry(p page, retry string) page {
+	if retry != "" {
+		p.Action, p.ActionLabel = retry, "Try again"
+	}
+	return p
+}
+
+func (s *Service) verifyIDToken(r *http.Request, tok *oauth2.Token) (string, error) {
+	raw := stringExtra(tok, "id_token")
+	if raw == "" {
+		return "", errors.New("no id_token in the token response")
+	}
+	p, err := s.cfg.GoogleKeys.Verify(r.Context(), raw)
+	if err != nil {
+		return "", err
+	}
+	now := s.cfg.Now()
+	switch {
+	case p.Audience != s.cfg.ClientID:
+		return "", errors.New("id_token audience is not this client")
+	case p.Issuer != "https://accounts.google.com" && p.Issuer != "accounts.google.com":
+		return "", errors.New("id_token issuer is not Google")
+	case !now.Before(time.Unix(p.Expires, 0).Add(time.Minute)):
+		return "", errors.New("id_token expired")
+	case p.Subject == "":
+		return "", errors.New("id_token without sub")
+	}
+	return p.Subject, nil
+}
+
+// allowedRedirect accepts only Chat's own config-complete URLs (or the
+// emulator's, when the bot runs against one): never an open redirect.
+func (s *Service) allowedRedirect(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" || u.User != nil {
+		return false
+	}
+	if u.Scheme == "https" && u.Host == "chat.google.com" {
+		return true
+	}
+	if s.cfg.Google.Emulated {
+		emu, err := url.Parse(s.cfg.Google.Authorize)
+		return err == nil && u.Scheme == emu.Scheme && u.Host == emu.Host
+	}
+	return false
+}
+
+func stringExtra(tok *oauth2.Token, key string) string {
+	v, _ := tok.Extra(key).(string)
+	return v
+}
+
+// describeOAuthError keeps Google's error code and drops anything else.
+func describeOAuthError(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		code := re.ErrorCode
+		if code == "" && re.Response != nil {
+			code = re.Response.Status
+		}
+		return "token endpoint: " + code
+	}
+	return err.Error()
+}
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

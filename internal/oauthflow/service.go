@@ -1,0 +1,148 @@
+// Package oauthflow owns each user's OAuth consent: the signed, single-use
+// consent link, the /oauth2/start and /oauth2/callback pages (state checked
+// first, PKCE, id_token bound to the Chat user, granted scopes checked), the
+// encrypted grant store, and access tokens served from a per-user cache and
+// refreshed once however many ask at the same time.
+package oauthflow
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/chatinvite/invitebot/internal/endpoints"
+	"github.com/chatinvite/invitebot/internal/jwks"
+	"github.com/chatinvite/invitebot/internal/storage"
+	"github.com/chatinvite/invitebot/internal/tokencrypt"
+)
+
+// Scopes the bot asks for.
+const (
+	ScopeOpenID         = "openid"
+	ScopeMemberships    = "https://www.googleapis.com/auth/chat.memberships"
+	ScopeMembershipsApp = "https://www.googleapis.com/auth/chat.memberships.app"
+)
+
+// LinkLifetime bounds how long a consent link, and the flow it starts, live.
+const LinkLifetime = 15 * time.Minute
+
+// refreshMargin: an access token this close to expiry is refreshed first.
+const refreshMargin = time.Minute
+
+// Store keeps grants and flow state. *storage.DB implements it.
+type Store interface {
+	GetGrant(ctx context.Context, user string) (*storage.Grant, error)
+	PutGrant(ctx context.Context, g *storage.Grant) error
+	DeleteGrant(ctx context.Context, user string) error
+	PutFlow(ctx context.Context, f *storage.Flow) error
+	GetFlow(ctx context.Context, stateHash []byte) (*storage.Flow, error)
+	UseFlow(ctx context.Context, stateHash []byte, at time.Time) error
+	UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time) error
+}
+
+// Config configures a Service.
+type Config struct {
+	BaseURL      *url.URL
+	ClientID     string
+	ClientSecret string
+	Google       endpoints.Google
+	// GoogleKeys verify the id_token returned with the grant.
+	GoogleKeys *jwks.KeySet
+	Store      Store
+	Cipher     *tokencrypt.Cipher
+	// HTTPClient calls Google's token and revoke endpoints.
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Service implements consent, grant storage and token use.
+type Service struct {
+	cfg    Config
+	oauth  *oauth2.Config
+	secure bool
+
+	mu     sync.RWMutex
+	cache  map[string]cachedToken
+	flight singleflight.Group
+}
+
+type cachedToken struct {
+	access string
+	expiry time.Time
+	scopes []string
+}
+
+// New builds a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.BaseURL == nil || cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.Store == nil || cfg.Cipher == nil || cfg.GoogleKeys == nil {
+		return nil, errors.New("oauthflow: incomplete configuration")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 20 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{
+		cfg: cfg,
+		oauth: &oauth2.Config{
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			RedirectURL:  cfg.BaseURL.String() + "/oauth2/callback",
+			Endpoint:     oauth2.Endpoint{AuthURL: cfg.Google.Authorize, TokenURL: cfg.Google.Token, AuthStyle: oauth2.AuthStyleInParams},
+		},
+		secure: cfg.BaseURL.Scheme == "https",
+		cache:  map[string]cachedToken{},
+	}, nil
+}
+
+// RedirectURL is the callback URL to register with the OAuth client.
+func (s *Service) RedirectURL() string { return s.oauth.RedirectURL }
+
+// withClient makes x/oauth2 use the configured HTTP client.
+func (s *Service) withClient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTPClient)
+}
+
+// ConsentRequiredError means the user must (re)authorize the app for Scopes.
+type ConsentRequiredError struct {
+	User   string
+	Scopes []string
+	Reason string
+}
+
+func (e *ConsentRequiredError) Error() string {
+	return "consent required for " + e.User + ": " + e.Reason
+}
+
+// ConsentRequired marks the error for callers that only declare an interface.
+func (e *ConsentRequiredError) ConsentRequired() bool { return true }
+
+// grantBinding is the associated data that binds a grant's ciphertexts to
+// its user.
+func grantBinding(user string) string { return user }
+
+// hasScopes reports whether granted covers every needed scope.
+func hasScopes(granted, needed []string) bool {
+	set := make(map[string]bool, len(granted))
+	for _, g := range granted {
+		set[g] = true
+	}
+	for _, n := range needed {
+		if !set[n] {
+			return false
+		}
+	}
+	return true
+}
