@@ -41,7 +41,7 @@ var (
 
 func pageDenied(retry string) page {
 	return page{Status: http.StatusOK, Icon: "✋", Title: "You did not authorize Invite",
-		Lines: []string{"Nothing was saved, and Invite cannot act for you.", "Invite adds people with your own permissions in Chat, never more. If you change your mind, try again."},
+		Lines:  []string{"Nothing was saved, and Invite cannot act for you.", "Invite adds people with your own permissions in Chat, never more. If you change your mind, try again."},
 		Action: retry, ActionLabel: "Try again"}
 }
 
