@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
@@ -33,6 +34,10 @@ type Deps struct {
 	// ambient credentials.
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// InviteDeadline and BackoffBase tune /invite's time limit and retry
+	// delays; zero means 25 s and 250 ms.
+	InviteDeadline time.Duration
+	BackoffBase    time.Duration
 }
 
 // Bot is the assembled app.
@@ -59,6 +64,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.InviteDeadline == 0 {
+		deps.InviteDeadline = 25 * time.Second
+	}
+	if deps.BackoffBase == 0 {
+		deps.BackoffBase = 250 * time.Millisecond
 	}
 	b := &Bot{cfg: cfg, log: deps.Logger, google: endpoints.For(cfg.EmulatorURL)}
 	if b.google.Emulated {
@@ -106,8 +117,21 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	}
 	b.Auth = auth
 
+	members, err := chatapi.New(ctx, b.google.ChatAPI, deps.HTTPClient.Transport)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
 	router := commands.NewRouter(cfg.CommandIDs, map[string]commands.Command{
 		"logout": commands.Logout{Auth: auth},
+		"invite": &commands.Invite{
+			Auth: auth, Members: members, Results: db, Now: deps.Now,
+			Policy: commands.Policy{
+				MaxTargets: cfg.InviteMaxTargets, AllowedDomains: cfg.InviteAllowedDomains,
+				RequireManager: cfg.InviteRequireManager, Public: cfg.InvitePublic,
+			},
+			Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
+		},
 	})
 
 	r := mux.NewRouter()

@@ -30,10 +30,29 @@ var (
 	erin  = emulator.Person{ID: "2001", Email: "erin@partner.example", DisplayName: "Erin External", AutoAccept: true}
 )
 
+var dave = emulator.Person{ID: "1004", Email: "dave@example.com", DisplayName: "Dave Doer", AutoAccept: true}
+
 func seedPeople(emu *emulator.Emulator) {
-	for _, p := range []emulator.Person{alice, bob, carol, erin} {
+	for _, p := range []emulator.Person{alice, bob, carol, dave, erin} {
 		emu.AddPerson(p)
 	}
+}
+
+// seedChat: spaces/AAA (alice owner, bob member), spaces/EXT (alice member,
+// external people allowed), spaces/GC (a group chat), spaces/DM (alice and
+// bob), and the group groups/eng.
+func seedChat(emu *emulator.Emulator) {
+	emu.AddSpace(emulator.Space{ID: "AAA", DisplayName: "Team", Domain: "example.com"})
+	emu.AddMember("AAA", alice.ID, emulator.RoleOwner)
+	emu.AddMember("AAA", bob.ID, emulator.RoleMember)
+	emu.AddSpace(emulator.Space{ID: "EXT", DisplayName: "Partners", Domain: "example.com", ExternalAllowed: true})
+	emu.AddMember("EXT", alice.ID, emulator.RoleMember)
+	emu.AddSpace(emulator.Space{ID: "GC", Type: emulator.SpaceTypeGroup, Domain: "example.com"})
+	emu.AddMember("GC", alice.ID, emulator.RoleMember)
+	emu.AddSpace(emulator.Space{ID: "DM", Type: emulator.SpaceTypeDM, Domain: "example.com"})
+	emu.AddMember("DM", alice.ID, emulator.RoleMember)
+	emu.AddMember("DM", bob.ID, emulator.RoleMember)
+	emu.AddGroup("eng", "Engineering")
 }
 
 // fakeClock is a settable clock shared by the bot and the emulator.
@@ -56,10 +75,17 @@ type harness struct {
 	srv   *httptest.Server
 	clock *fakeClock
 	cfg   *config.Config
+	deps  Deps
 }
 
 // startBot starts an emulator and a bot wired to it; env adds settings.
 func startBot(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	return startBotWith(t, env, Deps{BackoffBase: time.Millisecond})
+}
+
+// startBotWith is startBot with chosen Deps (the logger and clock are set here).
+func startBotWith(t *testing.T, env map[string]string, deps Deps) *harness {
 	t.Helper()
 	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
 	emu, err := emulator.Start("", emulator.WithClock(clock.Now))
@@ -80,11 +106,13 @@ func startBot(t *testing.T, env map[string]string) *harness {
 	}
 	emu.RegisterClient(testClientID, testClientSecret, vars["BOT_BASE_URL"]+"/oauth2/callback")
 	seedPeople(emu)
+	seedChat(emu)
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(context.Background(), cfg, Deps{Logger: logging.Discard(), Now: clock.Now})
+	deps.Logger, deps.Now = logging.Discard(), clock.Now
+	b, err := New(context.Background(), cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +120,7 @@ func startBot(t *testing.T, env map[string]string) *harness {
 	srv.Config.Handler = b.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &harness{t: t, emu: emu, bot: b, srv: srv, clock: clock, cfg: cfg}
+	return &harness{t: t, emu: emu, bot: b, srv: srv, clock: clock, cfg: cfg, deps: deps}
 }
 
 // post sends body to /chat/events with an Authorization header (none if auth is "").

@@ -368,7 +368,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 // restart builds a second bot on the same configuration and store.
 func (h *harness) restart() *Bot {
 	h.t.Helper()
-	b, err := New(context.Background(), h.cfg, Deps{Logger: h.bot.log, Now: h.clock.Now})
+	b, err := New(context.Background(), h.cfg, h.deps)
 	if err != nil {
 		h.t.Fatal(err)
 	}

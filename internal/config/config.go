@@ -40,6 +40,10 @@ var Settings = []Setting{
 	{"BOT_DATA_DIR", "./data", "Folder of the SQLite store (and of its generated keyset)."},
 	{"TOKEN_KEYSET_FILE", "", "Tink JSON keyset that encrypts grants; unset with SQLite: generated at $BOT_DATA_DIR/token-keyset.json. Required with PostgreSQL."},
 	{"TOKEN_KEYSET_KMS_KEY", "", "gcp-kms://projects/…/cryptoKeys/… when TOKEN_KEYSET_FILE is encrypted by Cloud KMS."},
+	{"INVITE_REPLY", "private", "private: /invite results are shown to the invoker only; public: posted for the space."},
+	{"INVITE_MAX_TARGETS", "50", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted."},
+	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
+	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
 }
 
 // Commands are the command names COMMAND_IDS may map to.
@@ -61,6 +65,11 @@ type Config struct {
 	DataDir           string
 	KeysetFile        string
 	KeysetKMSKey      string
+
+	InvitePublic         bool
+	InviteMaxTargets     int
+	InviteAllowedDomains []string
+	InviteRequireManager bool
 }
 
 // Load reads the settings through getenv and validates them, reporting every
@@ -141,6 +150,33 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.KeysetKMSKey != "" && c.KeysetFile == "" {
 		errs = append(errs, errors.New("TOKEN_KEYSET_KMS_KEY is set but TOKEN_KEYSET_FILE is not: name the encrypted keyset file"))
+	}
+
+	switch get("INVITE_REPLY") {
+	case "private":
+	case "public":
+		c.InvitePublic = true
+	default:
+		errs = append(errs, fmt.Errorf("INVITE_REPLY=%q: want private or public", get("INVITE_REPLY")))
+	}
+	c.InviteMaxTargets, err = strconv.Atoi(get("INVITE_MAX_TARGETS"))
+	if err != nil || c.InviteMaxTargets < 1 || c.InviteMaxTargets > 50 {
+		errs = append(errs, fmt.Errorf("INVITE_MAX_TARGETS=%q: want a number from 1 to 50 (one result card holds 50)", get("INVITE_MAX_TARGETS")))
+	}
+	for _, d := range strings.Split(get("INVITE_ALLOWED_DOMAINS"), ",") {
+		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+		if d == "" {
+			continue
+		}
+		if strings.ContainsAny(d, " /@") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Errorf("INVITE_ALLOWED_DOMAINS: %q is not a domain", d))
+			continue
+		}
+		c.InviteAllowedDomains = append(c.InviteAllowedDomains, d)
+	}
+	c.InviteRequireManager, err = strconv.ParseBool(get("INVITE_REQUIRE_MANAGER"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("INVITE_REQUIRE_MANAGER=%q: want true or false", get("INVITE_REQUIRE_MANAGER")))
 	}
 
 	if err := errors.Join(errs...); err != nil {

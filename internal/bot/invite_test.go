@@ -1,0 +1,487 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/oauthflow"
+)
+
+// chatEvent is a classic /invite (command id 1) from user in space.
+type chatEvent struct {
+	User     emulator.Person
+	Space    string
+	Args     string // after "/invite"
+	Message  string // message name; "" = a fresh one
+	Mentions []mention
+	AddOn    bool
+}
+
+type mention struct {
+	Text string // "@Bob" as it appears in Args
+	User emulator.Person
+}
+
+var messageSeq int
+
+func (ev chatEvent) JSON() []byte {
+	if ev.Message == "" {
+		messageSeq++
+		ev.Message = fmt.Sprintf("spaces/%s/messages/m%d", ev.Space, messageSeq)
+	}
+	text := "/invite" + ev.Args
+	annotations := []map[string]any{{"type": "SLASH_COMMAND", "startIndex": 0, "length": 7,
+		"slashCommand": map[string]any{"bot": map[string]any{"name": "users/app"}, "commandId": "1", "commandName": "/invite", "type": "INVOKE"}}}
+	for _, m := range ev.Mentions {
+		i := strings.Index(text, m.Text)
+		annotations = append(annotations, map[string]any{"type": "USER_MENTION", "startIndex": len([]rune(text[:i])), "length": len([]rune(m.Text)),
+			"userMention": map[string]any{"type": "MENTION", "user": map[string]any{"name": "users/" + m.User.ID, "displayName": m.User.DisplayName, "type": "HUMAN"}}})
+	}
+	user := map[string]any{"name": "users/" + ev.User.ID, "displayName": ev.User.DisplayName, "type": "HUMAN"}
+	space := map[string]any{"name": "spaces/" + ev.Space, "spaceType": "SPACE"}
+	if ev.Space == "DM" {
+		space["spaceType"] = "DIRECT_MESSAGE"
+	}
+	message := map[string]any{"name": ev.Message, "text": text, "argumentText": ev.Args, "annotations": annotations,
+		"slashCommand": map[string]any{"commandId": "1"}, "sender": user, "space": space}
+	var body any = map[string]any{"type": "MESSAGE", "user": user, "space": space, "message": message,
+		"configCompleteRedirectUrl": configURL, "eventTime": "2026-11-27T10:00:00Z"}
+	if ev.AddOn {
+		body = map[string]any{"commonEventObject": map[string]any{"hostApp": "CHAT"}, "chat": map[string]any{
+			"user": user, "eventTime": "2026-11-27T10:00:00Z",
+			"appCommandPayload": map[string]any{"appCommandMetadata": map[string]any{"appCommandId": 1, "appCommandType": "SLASH_COMMAND"},
+				"space": space, "message": message, "configCompleteRedirectUri": configURL}}}
+	}
+	b, _ := json.Marshal(body)
+	return b
+}
+
+// reply is a decoded classic reply.
+type reply struct {
+	raw []byte
+	msg chat.Message
+}
+
+func (h *harness) sendEvent(body []byte) reply {
+	h.t.Helper()
+	code, out := h.send(body)
+	if code != http.StatusOK {
+		h.t.Fatalf("status %d: %s", code, out)
+	}
+	var r reply
+	r.raw = out
+	if err := json.Unmarshal(out, &r.msg); err != nil {
+		h.t.Fatalf("reply does not decode as chat.Message: %v\n%s", err, out)
+	}
+	return r
+}
+
+func (r reply) configURL() string {
+	if r.msg.ActionResponse != nil && r.msg.ActionResponse.Type == "REQUEST_CONFIG" {
+		return r.msg.ActionResponse.Url
+	}
+	return ""
+}
+
+// subtitle is the result card's count line.
+func (r reply) subtitle(t *testing.T) string {
+	t.Helper()
+	if len(r.msg.CardsV2) != 1 || r.msg.CardsV2[0].Card.Header == nil {
+		t.Fatalf("no result card: %s", r.raw)
+	}
+	return r.msg.CardsV2[0].Card.Header.Subtitle
+}
+
+// lines maps each section header to its lines' text and bottom label.
+func (r reply) lines() map[string][]string {
+	out := map[string][]string{}
+	for _, c := range r.msg.CardsV2 {
+		for _, s := range c.Card.Sections {
+			for _, w := range s.Widgets {
+				switch {
+				case w.DecoratedText != nil:
+					out[s.Header] = append(out[s.Header], w.DecoratedText.Text+" | "+w.DecoratedText.BottomLabel)
+				case w.TextParagraph != nil:
+					out[s.Header] = append(out[s.Header], w.TextParagraph.Text)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// grant runs consent for p with every scope /invite may need.
+func (h *harness) grant(p emulator.Person, scopes ...string) {
+	h.t.Helper()
+	if len(scopes) == 0 {
+		scopes = inviteScopes
+	}
+	h.consentAs("users/"+p.ID, p, scopes)
+}
+
+func (h *harness) invite(p emulator.Person, space, args string) reply {
+	h.t.Helper()
+	return h.sendEvent(chatEvent{User: p, Space: space, Args: args}.JSON())
+}
+
+func member(h *harness, space, key string) (emulator.Membership, bool) {
+	for _, m := range h.emu.Members(space) {
+		if m.Key == key {
+			return m, true
+		}
+	}
+	return emulator.Membership{}, false
+}
+
+// TestFirstInviteThroughConsent is the whole first-time path: the prompt,
+// consent in a browser, then Chat's re-sent message served with the token.
+func TestFirstInviteThroughConsent(t *testing.T) {
+	h := startBot(t, nil)
+	ev := chatEvent{User: alice, Space: "AAA", Args: " dave@example.com", Message: "spaces/AAA/messages/first"}.JSON()
+	first := h.sendEvent(ev)
+	link := first.configURL()
+	if link == "" || len(first.msg.CardsV2) != 0 {
+		t.Fatalf("first /invite: want REQUEST_CONFIG only, got %s", first.raw)
+	}
+	if _, ok := member(h, "AAA", dave.ID); ok {
+		t.Fatal("something was attempted before consent")
+	}
+	v := h.consent(browser(t), link, emulator.Consent{Account: alice.Email})
+	if v.status != http.StatusSeeOther || v.location != configURL {
+		t.Fatalf("consent: %d %s", v.status, v.body)
+	}
+	again := h.sendEvent(ev)
+	if got := again.subtitle(t); got != "1 added" {
+		t.Fatalf("after consent: %q\n%s", got, again.raw)
+	}
+	if again.msg.PrivateMessageViewer == nil || again.msg.PrivateMessageViewer.Name != "users/"+alice.ID {
+		t.Fatal("result not private to the invoker")
+	}
+	if m, ok := member(h, "AAA", dave.ID); !ok || m.State != emulator.StateJoined {
+		t.Fatalf("dave not joined: %+v", m)
+	}
+}
+
+func TestInviteOutcomes(t *testing.T) {
+	cases := []struct {
+		name, space, args string
+		section, line     string
+	}{
+		{"added", "AAA", " dave@example.com", "Added (1)", "dave@example.com | Dave Doer"},
+		{"invited", "AAA", " carol@example.com", "Invited: they must accept (1)", "carol@example.com | Carol Careful"},
+		{"already a member", "AAA", " bob@example.com", "Already a member (1)", "bob@example.com | "},
+		{"not found", "AAA", " nobody@example.com", "Not found (1)", "nobody@example.com | no Google account with this email"},
+		{"external not allowed", "AAA", " erin@partner.example", "Not allowed (1)", "erin@partner.example | the space may not allow people outside"},
+		{"external allowed", "EXT", " erin@partner.example", "Added (1)", "erin@partner.example | Erin External"},
+		{"external by id", "EXT", " users/2001", "Not found (1)", "users/2001 | no such user or space; people outside your organization must be named by email"},
+		{"direct message", "DM", " dave@example.com", "Not allowed (1)", "dave@example.com | people can&#39;t be added to a direct message"},
+		{"group in a group chat", "GC", " groups/eng", "Invalid (1)", "groups/eng | groups can only be added to named spaces"},
+		{"unknown space", "NOPE", " dave@example.com", "Not found (1)", "dave@example.com | no Google account with this email, or the space was not found"},
+		{"people id", "AAA", " people/1004", "Added (1)", "people/1004 | Dave Doer"},
+		{"numeric id", "AAA", " 1004", "Added (1)", "1004 | Dave Doer"},
+		{"group", "AAA", " groups/eng", "Added (1)", "groups/eng | "},
+		{"unknown group", "AAA", " groups/nope", "Not found (1)", "groups/nope | no such group"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startBot(t, nil)
+			h.grant(alice)
+			r := h.invite(alice, tc.space, tc.args)
+			got := r.lines()[tc.section]
+			if len(got) != 1 || !strings.HasPrefix(got[0], tc.line) {
+				t.Fatalf("section %q = %q, want a line starting %q\n%s", tc.section, got, tc.line, r.raw)
+			}
+		})
+	}
+}
+
+func TestInviteFailedWithReason(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	h.emu.InjectFault("users/dave@example.com", emulator.Fault{Status: http.StatusInternalServerError, Times: 1})
+	r := h.invite(alice, "AAA", " dave@example.com")
+	if got := r.lines()["Failed (1)"]; len(got) != 1 || !strings.Contains(got[0], "(500)") {
+		t.Fatalf("got %v", r.lines())
+	}
+}
+
+func TestInviteMixedBatchWithMentionAndApp(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice, oauthflow.ScopeMemberships, oauthflow.ScopeMembershipsApp)
+	ev := chatEvent{User: alice, Space: "AAA",
+		Args:     " @Dave Doer, carol@example.com; bob@example.com\nnobody@example.com <mailto:Carol@Example.com> app groups/eng",
+		Mentions: []mention{{Text: "@Dave Doer", User: dave}}}
+	r := h.sendEvent(ev.JSON())
+	if got, want := r.subtitle(t), "3 added · 1 invited · 1 already a member · 1 not found"; got != want {
+		t.Fatalf("subtitle %q, want %q\n%s", got, want, r.raw)
+	}
+	lines := r.lines()
+	if got := lines["Added (3)"]; len(got) != 3 || !strings.HasPrefix(got[0], "@Dave Doer | Dave Doer") || !strings.HasPrefix(got[1], "app | Invite") {
+		t.Fatalf("added: %q", got)
+	}
+	if _, ok := member(h, "AAA", "app"); !ok {
+		t.Fatal("the app was not added")
+	}
+}
+
+func TestInviteSeveralSpaces(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	r := h.invite(alice, "AAA", " dave@example.com to spaces/EXT https://chat.google.com/room/AAA?cls=7")
+	if got := r.subtitle(t); got != "2 added" {
+		t.Fatalf("%q\n%s", got, r.raw)
+	}
+	lines := r.lines()["Added (2)"]
+	if !strings.Contains(lines[0], "in spaces/EXT") || !strings.Contains(lines[1], "in spaces/AAA") {
+		t.Fatalf("lines %q", lines)
+	}
+}
+
+func TestInviteAppNeedsIncrementalConsent(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice) // memberships only
+	first := h.invite(alice, "AAA", " app")
+	link := first.configURL()
+	if link == "" {
+		t.Fatalf("want a consent prompt for the app scope: %s", first.raw)
+	}
+	h.emu.SetConsent(&emulator.Consent{Account: alice.Email})
+	start := get(t, noRedirects(browser(t)), link)
+	if !strings.Contains(start.location, "chat.memberships.app") {
+		t.Fatalf("app scope not requested: %s", start.location)
+	}
+	if v := h.consent(browser(t), h.link("users/"+alice.ID, []string{oauthflow.ScopeMembershipsApp}), emulator.Consent{Account: alice.Email}); v.status != http.StatusSeeOther {
+		t.Fatalf("consent: %d", v.status)
+	}
+	if got := h.invite(alice, "AAA", " app dave@example.com").subtitle(t); got != "2 added" {
+		t.Fatalf("after incremental consent: %q", got)
+	}
+}
+
+func TestInviteRetriesAfter429(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	h.emu.InjectFault("users/dave@example.com", emulator.Fault{Status: http.StatusTooManyRequests, Times: 2})
+	h.emu.InjectFault("users/carol@example.com", emulator.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+	r := h.invite(alice, "AAA", " dave@example.com carol@example.com")
+	if got := r.subtitle(t); got != "1 added · 1 invited" {
+		t.Fatalf("%q\n%s", got, r.raw)
+	}
+}
+
+func TestInviteDeadline(t *testing.T) {
+	h := startBotWith(t, nil, Deps{InviteDeadline: 1500 * time.Millisecond, BackoffBase: time.Millisecond})
+	h.grant(alice)
+	var args []string
+	for i := range 10 {
+		email := fmt.Sprintf("slow%d@example.com", i)
+		h.emu.InjectFault("users/"+email, emulator.Fault{Latency: time.Minute, Times: 1})
+		args = append(args, email)
+	}
+	args = append(args, "dave@example.com")
+	r := h.invite(alice, "AAA", " dave@example.com "+strings.Join(args[:10], " "))
+	lines := r.lines()
+	if len(lines["Added (1)"]) != 1 {
+		t.Fatalf("dave (first, fast) not added: %v", lines)
+	}
+	failed, notTried := lines["Failed (8)"], lines["Not tried (2)"]
+	if len(failed) == 0 && len(notTried) == 0 {
+		t.Fatalf("want time-limit outcomes, got %v", lines)
+	}
+	for _, l := range append(failed, notTried...) {
+		if !strings.Contains(l, "time limit") {
+			t.Fatalf("line %q does not say time limit", l)
+		}
+	}
+	if r.subtitle(t) != "1 added · 8 failed · 2 not tried" {
+		t.Fatalf("subtitle %q", r.subtitle(t))
+	}
+}
+
+func TestInviteDedupe(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	ev := chatEvent{User: alice, Space: "AAA", Args: " dave@example.com", Message: "spaces/AAA/messages/dup"}.JSON()
+	first := h.sendEvent(ev)
+	creates := h.emu.MemberCreates()
+	// Another instance on the same store answers from the remembered result.
+	other := h.restart()
+	h.srv.Config.Handler = other.Handler()
+	second := h.sendEvent(ev)
+	if h.emu.MemberCreates() != creates {
+		t.Fatal("the API was called again for a re-delivered message")
+	}
+	if string(first.raw) != string(second.raw) || first.subtitle(t) != "1 added" {
+		t.Fatalf("second answer differs:\n%s\n%s", first.raw, second.raw)
+	}
+	h.clock.Advance(11 * time.Minute)
+	if got := h.sendEvent(ev).subtitle(t); got != "1 already a member" {
+		t.Fatalf("after 10 minutes the message runs again: %q", got)
+	}
+}
+
+func TestInvitePolicies(t *testing.T) {
+	t.Run("max targets", func(t *testing.T) {
+		h := startBot(t, map[string]string{"INVITE_MAX_TARGETS": "2"})
+		h.grant(alice)
+		r := h.invite(alice, "AAA", " dave@example.com carol@example.com to spaces/AAA spaces/EXT")
+		if !strings.Contains(r.msg.Text, "at most 2") || h.emu.MemberCreates() != 0 {
+			t.Fatalf("got %s (creates %d)", r.raw, h.emu.MemberCreates())
+		}
+	})
+	t.Run("allowed domains", func(t *testing.T) {
+		h := startBot(t, map[string]string{"INVITE_ALLOWED_DOMAINS": "example.com"})
+		h.grant(alice)
+		r := h.invite(alice, "EXT", " erin@partner.example dave@example.com")
+		if got := r.lines()["Not tried (1)"]; len(got) != 1 || !strings.Contains(got[0], "not allowed by this app&#39;s policy") {
+			t.Fatalf("got %v", r.lines())
+		}
+		if _, ok := member(h, "EXT", erin.ID); ok {
+			t.Fatal("erin was added despite the policy")
+		}
+	})
+	t.Run("require manager", func(t *testing.T) {
+		h := startBot(t, map[string]string{"INVITE_REQUIRE_MANAGER": "true"})
+		h.grant(alice)
+		h.grant(bob)
+		if got := h.invite(bob, "AAA", " dave@example.com").lines()["Not tried (1)"]; len(got) != 1 || !strings.Contains(got[0], "only owners and managers") {
+			t.Fatalf("member bob: %v", got)
+		}
+		if got := h.invite(alice, "AAA", " dave@example.com").subtitle(t); got != "1 added" {
+			t.Fatalf("owner alice: %q", got)
+		}
+	})
+	t.Run("public reply", func(t *testing.T) {
+		h := startBot(t, map[string]string{"INVITE_REPLY": "public"})
+		h.grant(alice)
+		if r := h.invite(alice, "AAA", " dave@example.com"); r.msg.PrivateMessageViewer != nil {
+			t.Fatalf("public reply is private: %s", r.raw)
+		}
+	})
+}
+
+func TestInviteParseErrorChangesNothing(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	r := h.invite(alice, "AAA", " dave@example.com <b>bogus</b>")
+	if h.emu.MemberCreates() != 0 || !strings.Contains(string(r.raw), "&amp;lt;b&amp;gt;bogus") && !strings.Contains(string(r.raw), `\u0026lt;b\u0026gt;bogus`) {
+		t.Fatalf("got %s", r.raw)
+	}
+	if len(r.msg.CardsV2) != 1 || r.msg.CardsV2[0].CardId != "invite-usage" {
+		t.Fatalf("want the usage card: %s", r.raw)
+	}
+}
+
+// TestInviteRejectedTokenAsksAgain: a 401 from the Chat API drops the grant
+// and answers with the consent prompt, not an error.
+func TestInviteRejectedTokenAsksAgain(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	h.emu.RevokeUser(alice.Email) // the bot's cached access token is now dead
+	r := h.invite(alice, "AAA", " dave@example.com")
+	if r.configURL() == "" {
+		t.Fatalf("want the consent prompt: %s", r.raw)
+	}
+	if h.hasGrant("users/" + alice.ID) {
+		t.Fatal("the rejected grant was kept")
+	}
+}
+
+func TestInviteDialog(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	open := h.invite(alice, "AAA", "")
+	if open.msg.ActionResponse == nil || open.msg.ActionResponse.Type != "DIALOG" || open.msg.ActionResponse.DialogAction.Dialog == nil {
+		t.Fatalf("no dialog: %s", open.raw)
+	}
+	submit := func(people, spaces, eventType string) reply {
+		body, _ := json.Marshal(map[string]any{
+			"type": "CARD_CLICKED", "isDialogEvent": true, "dialogEventType": eventType,
+			"user":  map[string]any{"name": "users/" + alice.ID},
+			"space": map[string]any{"name": "spaces/AAA", "spaceType": "SPACE"},
+			"common": map[string]any{"invokedFunction": "invite", "formInputs": map[string]any{
+				"people": map[string]any{"stringInputs": map[string]any{"value": []string{people}}},
+				"spaces": map[string]any{"stringInputs": map[string]any{"value": []string{spaces}}},
+			}},
+			"action": map[string]any{"actionMethodName": "invite"},
+		})
+		return h.sendEvent(body)
+	}
+	bad := submit("dave@example.com, ???", "", "SUBMIT_DIALOG")
+	if bad.msg.ActionResponse == nil || bad.msg.ActionResponse.Type != "DIALOG" || !strings.Contains(string(bad.raw), "???") {
+		t.Fatalf("parse error not shown in the dialog: %s", bad.raw)
+	}
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("a bad submission attempted something")
+	}
+	good := submit("dave@example.com\ncarol@example.com", "spaces/AAA", "SUBMIT_DIALOG")
+	if good.msg.ActionResponse == nil || good.msg.ActionResponse.Type != "NEW_MESSAGE" || good.subtitle(t) != "1 added · 1 invited" {
+		t.Fatalf("submission: %s", good.raw)
+	}
+	cancel := submit("", "", "CANCEL_DIALOG")
+	if cancel.msg.ActionResponse == nil || cancel.msg.ActionResponse.DialogAction == nil || cancel.msg.ActionResponse.DialogAction.ActionStatus == nil {
+		t.Fatalf("cancel did not close the dialog: %s", cancel.raw)
+	}
+}
+
+func TestInviteAddOnShape(t *testing.T) {
+	h := startBot(t, nil)
+	ev := chatEvent{User: alice, Space: "AAA", Args: " dave@example.com", AddOn: true, Message: "spaces/AAA/messages/addon"}.JSON()
+	_, out := h.send(ev)
+	prompt := decodeJSON(t, out)
+	auth, _ := prompt["basicAuthorizationPrompt"].(map[string]any)
+	link, _ := auth["authorizationUrl"].(string)
+	if link == "" {
+		t.Fatalf("want basicAuthorizationPrompt: %s", out)
+	}
+	h.consent(browser(t), link, emulator.Consent{Account: alice.Email})
+	_, out = h.send(ev)
+	msg := dig(t, decodeJSON(t, out), "hostAppDataAction", "chatDataAction", "createMessageAction", "message")
+	raw, _ := json.Marshal(msg)
+	var m chat.Message
+	if err := json.Unmarshal(raw, &m); err != nil || len(m.CardsV2) != 1 || m.CardsV2[0].Card.Header.Subtitle != "1 added" {
+		t.Fatalf("add-on result: %s", out)
+	}
+}
+
+// TestResultCardLimits: 50 targets, every outcome group full, stays within
+// Chat's 32 KB and 100 widgets, and round-trips through chat/v1 types.
+func TestResultCardLimits(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	var args []string
+	for i := range 50 {
+		args = append(args, fmt.Sprintf("person%02d.with.a.very.long.name.indeed@example.com", i))
+	}
+	r := h.invite(alice, "AAA", " "+strings.Join(args, ", "))
+	if len(r.raw) > 32<<10 {
+		t.Fatalf("reply is %d bytes, over 32 KB", len(r.raw))
+	}
+	widgets := 0
+	for _, c := range r.msg.CardsV2 {
+		for _, s := range c.Card.Sections {
+			widgets += len(s.Widgets)
+		}
+	}
+	if widgets > 100 {
+		t.Fatalf("%d widgets, over 100", widgets)
+	}
+	if got := r.lines()["Not found (50)"]; len(got) != 11 || !strings.Contains(got[10], "and 40 more") {
+		t.Fatalf("collapse: %d lines %q", len(got), got)
+	}
+	again, err := json.Marshal(&r.msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m chat.Message
+	if err := json.Unmarshal(again, &m); err != nil || len(m.CardsV2) != 1 {
+		t.Fatalf("round trip: %v", err)
+	}
+}

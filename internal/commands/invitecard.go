@@ -1,0 +1,106 @@
+package commands
+
+import (
+	"fmt"
+	"html"
+	"strings"
+
+	chat "google.golang.org/api/chat/v1"
+)
+
+// maxLinesPerGroup: past this, a group ends with "and N more".
+const maxLinesPerGroup = 10
+
+// summary counts outcomes: "3 added · 1 invited · 1 not found".
+func summary(results []Result) string {
+	var counts [outcomeCount]int
+	for _, r := range results {
+		counts[r.Outcome]++
+	}
+	var parts []string
+	for o := Outcome(0); o < outcomeCount; o++ {
+		if counts[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// resultCards is the one card that tells each target's outcome, grouped.
+func resultCards(results []Result, manySpaces bool) []*chat.CardWithId {
+	var sections []*chat.GoogleAppsCardV1Section
+	for o := Outcome(0); o < outcomeCount; o++ {
+		var group []Result
+		for _, r := range results {
+			if r.Outcome == o {
+				group = append(group, r)
+			}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		sec := &chat.GoogleAppsCardV1Section{Header: fmt.Sprintf("%s (%d)", o.sectionTitle(), len(group))}
+		for i, r := range group {
+			if i == maxLinesPerGroup {
+				sec.Widgets = append(sec.Widgets, paragraph(fmt.Sprintf("<i>and %d more</i>", len(group)-maxLinesPerGroup)))
+				break
+			}
+			sec.Widgets = append(sec.Widgets, resultLine(r, manySpaces))
+		}
+		if len(sec.Widgets) > 3 {
+			sec.Collapsible, sec.UncollapsibleWidgetsCount = true, 3
+		}
+		sections = append(sections, sec)
+	}
+	return card("invite-result", "Invite", summary(results), sections...)
+}
+
+func resultLine(r Result, manySpaces bool) *chat.GoogleAppsCardV1Widget {
+	d := &chat.GoogleAppsCardV1DecoratedText{
+		StartIcon: &chat.GoogleAppsCardV1Icon{KnownIcon: r.Outcome.icon()},
+		Text:      html.EscapeString(r.Target.Typed),
+		WrapText:  true,
+	}
+	var bottom []string
+	if r.Detail != "" {
+		bottom = append(bottom, r.Detail)
+	}
+	if manySpaces {
+		bottom = append(bottom, "in "+r.Space)
+	}
+	d.BottomLabel = html.EscapeString(strings.Join(bottom, " · "))
+	return &chat.GoogleAppsCardV1Widget{DecoratedText: d}
+}
+
+// parseErrorCards explains what could not be read, with the usage.
+func parseErrorCards(err error) []*chat.CardWithId {
+	return card("invite-usage", "Nothing was done", "I could not read that /invite",
+		section("", paragraph(html.EscapeString(err.Error()))),
+		helpSection())
+}
+
+// inviteDialog is the /invite form; problem (if any) is shown above it.
+func inviteDialog(people, spaces, problem string) *chat.GoogleAppsCardV1Card {
+	var widgets []*chat.GoogleAppsCardV1Widget
+	if problem != "" {
+		widgets = append(widgets, paragraph(`<font color="#b3261e">`+html.EscapeString(problem)+`</font>`))
+	}
+	widgets = append(widgets,
+		&chat.GoogleAppsCardV1Widget{TextInput: &chat.GoogleAppsCardV1TextInput{
+			Name: "people", Label: "People", Type: "MULTIPLE_LINE", Value: people,
+			HintText: "Emails, user ids (users/…), groups/…, or app; separate with commas or new lines",
+		}},
+		&chat.GoogleAppsCardV1Widget{TextInput: &chat.GoogleAppsCardV1TextInput{
+			Name: "spaces", Label: "Spaces (optional)", Type: "SINGLE_LINE", Value: spaces,
+			HintText: "spaces/… or a space link; leave empty for this space",
+		}},
+		&chat.GoogleAppsCardV1Widget{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{{
+			Text:    "Invite",
+			OnClick: &chat.GoogleAppsCardV1OnClick{Action: &chat.GoogleAppsCardV1Action{Function: "invite"}},
+		}}}},
+	)
+	return &chat.GoogleAppsCardV1Card{
+		Header:   &chat.GoogleAppsCardV1CardHeader{Title: "Add people", Subtitle: "They are added with your permissions"},
+		Sections: []*chat.GoogleAppsCardV1Section{{Widgets: widgets}},
+	}
+}

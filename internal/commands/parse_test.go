@@ -1,0 +1,139 @@
+package commands
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func names(ts []Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+func TestParseInvite(t *testing.T) {
+	bob := MentionRef{Placeholder: "\x00m0\x00", User: "users/222", Display: "@Bob"}
+	cases := []struct {
+		name     string
+		args     string
+		mentions []MentionRef
+		targets  []string
+		spaces   []string
+	}{
+		{"one email", " alice@example.com", nil, []string{"users/alice@example.com"}, nil},
+		{"separators", "a@x.com,b@x.com; c@x.com\nd@x.com  e@x.com", nil,
+			[]string{"users/a@x.com", "users/b@x.com", "users/c@x.com", "users/d@x.com", "users/e@x.com"}, nil},
+		{"wrappers", "<a@x.com> mailto:b@x.com <mailto:C@X.com>", nil, []string{"users/a@x.com", "users/b@x.com", "users/c@x.com"}, nil},
+		{"dedupe case-insensitively", "A@x.com a@X.com users/a@x.com", nil, []string{"users/a@x.com"}, nil},
+		{"ids", "users/123 people/456 789", nil, []string{"users/123", "users/456", "users/789"}, nil},
+		{"people and users dedupe", "people/456 users/456", nil, []string{"users/456"}, nil},
+		{"group and app", "groups/eng app users/app", nil, []string{"groups/eng", "users/app"}, nil},
+		{"mention", " \x00m0\x00 , c@x.com", []MentionRef{bob}, []string{"users/222", "users/c@x.com"}, nil},
+		{"to spaces", "a@x.com to spaces/AAA, spaces/BBB spaces/AAA", nil, []string{"users/a@x.com"}, []string{"spaces/AAA", "spaces/BBB"}},
+		{"TO space links", "a@x.com TO https://chat.google.com/room/AAA?cls=7 https://mail.google.com/chat/u/0/#chat/space/BBB", nil,
+			[]string{"users/a@x.com"}, []string{"spaces/AAA", "spaces/BBB"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := ParseInvite(tc.args, tc.mentions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(names(req.Targets), tc.targets) || !reflect.DeepEqual(req.Spaces, tc.spaces) {
+				t.Fatalf("got %v %v, want %v %v", names(req.Targets), req.Spaces, tc.targets, tc.spaces)
+			}
+		})
+	}
+}
+
+func TestParseInviteKeepsWhatWasTyped(t *testing.T) {
+	req, err := ParseInvite("<Alice@Example.com> people/9", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Targets[0].Typed != "<Alice@Example.com>" || req.Targets[0].Email != "alice@example.com" || req.Targets[1].Typed != "people/9" {
+		t.Fatalf("%+v", req.Targets)
+	}
+}
+
+func TestParseInviteErrors(t *testing.T) {
+	for args, token := range map[string]string{
+		"":                         "",
+		" , ; ":                    "",
+		"alice":                    "alice",
+		"a@x.com @Bob":             "@Bob",
+		"a@x.com users/abc":        "users/abc",
+		"a@x.com groups/":          "groups/",
+		"a@x.com people/x":         "people/x",
+		"a@x.com to":               "to",
+		"a@x.com to rooms/1":       "rooms/1",
+		"a@x.com to https://x.com": "https://x.com",
+		"a@@x.com":                 "a@@x.com",
+		"a@x":                      "a@x",
+	} {
+		_, err := ParseInvite(args, nil)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Token != token {
+			t.Errorf("%q: err = %v, want a parse error naming %q", args, err, token)
+		}
+	}
+}
+
+func TestMentionArgs(t *testing.T) {
+	text := "/invite @Bob Smith, alice@example.com"
+	args, refs := MentionArgs(text, " @Bob Smith, alice@example.com", []MentionSpan{{Start: 8, Length: 10, User: "users/222"}})
+	req, err := ParseInvite(args, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(req.Targets); !reflect.DeepEqual(got, []string{"users/222", "users/alice@example.com"}) || req.Targets[0].Typed != "@Bob Smith" {
+		t.Fatalf("got %v (%+v)", got, req.Targets)
+	}
+	// Without mentions the argument text is used as is.
+	if args, _ := MentionArgs("/invite a@x.com", " a@x.com", nil); strings.TrimSpace(args) != "a@x.com" {
+		t.Fatalf("args %q", args)
+	}
+	// A span that does not point at an @ is ignored rather than trusted.
+	if _, refs := MentionArgs("/invite x", " x", []MentionSpan{{Start: 8, Length: 1, User: "users/1"}}); len(refs) != 0 {
+		t.Fatal("bad span used")
+	}
+}
+
+func FuzzParseInvite(f *testing.F) {
+	for _, s := range []string{"a@x.com", "a@x.com to spaces/A", "<mailto:a@x.com>, users/1; groups/g\napp", "to", "@x", "\x00m0\x00", "people/1 to https://chat.google.com/room/A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, args string) {
+		req, err := ParseInvite(args, []MentionRef{{Placeholder: "\x00m0\x00", User: "users/1", Display: "@X"}})
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error is not a ParseError: %v", err)
+			}
+			return
+		}
+		if len(req.Targets) == 0 {
+			t.Fatal("no targets and no error")
+		}
+		seen := map[string]bool{}
+		for _, tg := range req.Targets {
+			key := strings.ToLower(tg.Name)
+			if seen[key] {
+				t.Fatalf("duplicate %s", tg.Name)
+			}
+			seen[key] = true
+			if !strings.HasPrefix(tg.Name, "users/") && !strings.HasPrefix(tg.Name, "groups/") {
+				t.Fatalf("bad name %q", tg.Name)
+			}
+		}
+		for _, s := range req.Spaces {
+			if !strings.HasPrefix(s, "spaces/") {
+				t.Fatalf("bad space %q", s)
+			}
+		}
+	})
+}
