@@ -16,7 +16,7 @@ h1{font-size:22px;font-weight:500;margin:0 0 4px}.sub{color:#444;margin:0 0 20px
 .badge{display:inline-block;font-size:12px;background:#fde293;border-radius:8px;padding:2px 8px;margin-bottom:12px}
 fieldset{border:0;padding:0;margin:0 0 18px}legend{font-weight:500;margin-bottom:8px}
 label{display:flex;gap:10px;align-items:flex-start;padding:10px;border:1px solid #dadce0;border-radius:12px;margin-bottom:8px;cursor:pointer}
-label small{display:block;color:#555}.row{display:flex;gap:12px;justify-content:flex-end}
+label small{display:block;color:#555}.scope{word-break:break-all;font-size:12px}.row{display:flex;gap:12px;justify-content:flex-end}
 button{font:inherit;border-radius:20px;padding:10px 22px;border:1px solid #747775;background:#fff;cursor:pointer}
 button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 </style></head><body><main>
@@ -30,11 +30,16 @@ button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 <span>{{$p.DisplayName}}<small>{{$p.Email}}</small></span></label>{{end}}
 </fieldset>
 <fieldset><legend>Allow the app to</legend>
-{{range .Scopes}}<label><input type="checkbox" name="grant" value="{{.}}" checked><span>{{.}}</span></label>{{end}}
+{{range .Scopes}}<label><input type="checkbox" name="grant" value="{{.Value}}" checked><span>{{.Label}}<small class="scope">{{.Value}}</small></span></label>{{end}}
 </fieldset>
 <div class="row"><button name="decision" value="deny" id="deny">Cancel</button>
 <button class="primary" name="decision" value="allow" id="allow">Allow</button></div>
 </form></main></body></html>`))
+
+var scopeLabels = map[string]string{
+	ScopeMemberships:    "See, add and remove members of your Chat spaces",
+	ScopeMembershipsApp: "Add and remove itself in your Chat spaces",
+}
 
 // renderConsentPage shows the account chooser and scope checkboxes; the form
 // posts back the original request's parameters.
@@ -45,10 +50,11 @@ func (e *Emulator) renderConsentPage(w http.ResponseWriter, q url.Values, req *a
 			hidden[k] = v
 		}
 	}
-	var scopes []string
+	type scope struct{ Value, Label string }
+	var scopes []scope
 	for _, s := range req.scopes {
 		if s != ScopeOpenID {
-			scopes = append(scopes, s)
+			scopes = append(scopes, scope{s, scopeLabels[s]})
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -83,7 +83,30 @@ func (e *Emulator) routes() http.Handler {
 	mux.Handle("GET /oauth2/v3/certs", e.GoogleKeys.Handler())
 	mux.Handle("GET /service_accounts/v1/jwk/"+endpoints.ChatSigner, e.ChatKeys.Handler())
 	mux.HandleFunc("POST /v1/projects/{p}/locations/{l}/keyRings/{k}/cryptoKeys/{rest}", e.handleKMS)
+	mux.HandleFunc("GET /chat/config-complete", e.handleConfigComplete)
 	e.oauthRoutes(mux)
 	e.chatRoutes(mux)
 	return mux
+}
+
+// ConfigCompleteURL is the emulator's stand-in for Chat's
+// configCompleteRedirectUrl: the bot sends the browser there after consent.
+func (e *Emulator) ConfigCompleteURL(token string) string {
+	return e.url + "/chat/config-complete?token=" + token
+}
+
+func (e *Emulator) handleConfigComplete(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	e.state.configured = append(e.state.configured, r.URL.Query().Get("token"))
+	e.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><meta name="viewport" content="width=device-width,initial-scale=1"><title>Configuration complete</title>` +
+		`<body style="font-family:system-ui,sans-serif;margin:3rem"><h1 id="done">Configuration complete</h1><p>Return to Chat: your command runs again now.</p>`))
+}
+
+// ConfigCompleted lists the config-complete tokens browsers arrived with.
+func (e *Emulator) ConfigCompleted() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.state.configured...)
 }

@@ -43,6 +43,8 @@ type state struct {
 	refreshCalls int
 
 	chat *chatState
+
+	configured []string // config-complete tokens seen
 }
 
 func newState() *state {
