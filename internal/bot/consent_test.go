@@ -107,7 +107,7 @@ func TestConsentHappyPath(t *testing.T) {
 	for k, want := range map[string]string{
 		"response_type": "code", "client_id": testClientID, "redirect_uri": h.srv.URL + "/oauth2/callback",
 		"scope": "openid " + oauthflow.ScopeMemberships, "access_type": "offline", "include_granted_scopes": "true",
-		"prompt": "consent", "code_challenge_method": "S256",
+		"prompt": "consent", "code_challenge_method": "S256", "login_hint": alice.ID,
 	} {
 		if q.Get(k) != want {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), want)

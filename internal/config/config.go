@@ -255,7 +255,7 @@ func commandNames() []string {
 
 // Usage writes every setting with its default.
 func Usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: bot [serve | keyset new | keyset rotate]")
+	fmt.Fprintln(w, "Usage: bot [serve | sandbox [-addr 127.0.0.1:8088] | keyset new | keyset rotate]")
 	fmt.Fprintln(w, "\nSettings (environment variables):")
 	for _, s := range Settings {
 		def := s.Default

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"html/template"
+	"strings"
 	"net/http"
 	"net/url"
 )
@@ -26,7 +27,7 @@ button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 <form method="post" action="/o/oauth2/v2/auth">
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
 <fieldset><legend>Account</legend>
-{{range $i, $p := .People}}<label><input type="radio" name="account" value="{{$p.Email}}" {{if eq $i 0}}checked{{end}} id="acct-{{$p.ID}}">
+{{range $i, $p := .People}}<label><input type="radio" name="account" value="{{$p.Email}}" {{if eq $p.ID $.Hint}}checked{{end}} id="acct-{{$p.ID}}">
 <span>{{$p.DisplayName}}<small>{{$p.Email}}</small></span></label>{{end}}
 </fieldset>
 <fieldset><legend>Allow the app to</legend>
@@ -45,7 +46,7 @@ var scopeLabels = map[string]string{
 // posts back the original request's parameters.
 func (e *Emulator) renderConsentPage(w http.ResponseWriter, q url.Values, req *authRequest) {
 	hidden := map[string]string{}
-	for _, k := range []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "include_granted_scopes", "access_type", "prompt"} {
+	for _, k := range []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "include_granted_scopes", "access_type", "prompt", "login_hint"} {
 		if v := q.Get(k); v != "" {
 			hidden[k] = v
 		}
@@ -57,8 +58,18 @@ func (e *Emulator) renderConsentPage(w http.ResponseWriter, q url.Values, req *a
 			scopes = append(scopes, scope{s, scopeLabels[s]})
 		}
 	}
+	people := e.People()
+	hint := ""
+	for _, p := range people {
+		if p.ID == q.Get("login_hint") || strings.EqualFold(p.Email, q.Get("login_hint")) {
+			hint = p.ID
+		}
+	}
+	if hint == "" && len(people) > 0 {
+		hint = people[0].ID
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = consentPage.Execute(w, map[string]any{
-		"Client": req.client.id, "Hidden": hidden, "People": e.People(), "Scopes": scopes,
+		"Client": req.client.id, "Hidden": hidden, "People": people, "Scopes": scopes, "Hint": hint,
 	})
 }

@@ -95,13 +95,27 @@ func (e *Emulator) ConfigCompleteURL(token string) string {
 	return e.url + "/chat/config-complete?token=" + token
 }
 
-func (e *Emulator) handleConfigComplete(w http.ResponseWriter, r *http.Request) {
+// OnConfigComplete registers fn to run (in its own goroutine) when a
+// browser reaches the config-complete URL, as Chat then re-sends the message.
+func (e *Emulator) OnConfigComplete(fn func(token string)) {
 	e.mu.Lock()
-	e.state.configured = append(e.state.configured, r.URL.Query().Get("token"))
+	defer e.mu.Unlock()
+	e.state.onConfigured = fn
+}
+
+func (e *Emulator) handleConfigComplete(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	e.mu.Lock()
+	e.state.configured = append(e.state.configured, token)
+	hook := e.state.onConfigured
 	e.mu.Unlock()
+	if hook != nil {
+		go hook(token)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<!doctype html><meta name="viewport" content="width=device-width,initial-scale=1"><title>Configuration complete</title>` +
-		`<body style="font-family:system-ui,sans-serif;margin:3rem"><h1 id="done">Configuration complete</h1><p>Return to Chat: your command runs again now.</p>`))
+		`<body style="font-family:system-ui,sans-serif;margin:3rem"><h1 id="done">Configuration complete</h1><p>Return to Chat: your command runs again now. You can close this tab.</p>` +
+		`<script>setTimeout(function(){ if (window.opener) window.close(); }, 1500)</script>`))
 }
 
 // ConfigCompleted lists the config-complete tokens browsers arrived with.

@@ -44,7 +44,8 @@ type state struct {
 
 	chat *chatState
 
-	configured []string // config-complete tokens seen
+	configured   []string // config-complete tokens seen
+	onConfigured func(token string)
 }
 
 func newState() *state {

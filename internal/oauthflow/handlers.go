@@ -80,6 +80,9 @@ func (s *Service) HandleStart() http.Handler {
 			oauth2.SetAuthURLParam("scope", strings.Join(l.Scopes, " ")),
 			oauth2.SetAuthURLParam("include_granted_scopes", "true"),
 			oauth2.SetAuthURLParam("prompt", "consent"),
+			// Google accepts the account id (the Chat user id) as a hint and
+			// pre-selects that account on its chooser.
+			oauth2.SetAuthURLParam("login_hint", strings.TrimPrefix(l.User, "users/")),
 		), http.StatusFound)
 	})
 }

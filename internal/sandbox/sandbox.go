@@ -1,0 +1,133 @@
+// Package sandbox runs the whole bot on one machine with no Google account:
+// a seeded Google emulator, the real bot wired to it with a fresh SQLite
+// store, and a page that looks and behaves like a Chat space, sending
+// signed events to the bot's real /chat/events exactly as Chat would.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/chatinvite/invitebot/internal/bot"
+	"github.com/chatinvite/invitebot/internal/config"
+	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/httpserver"
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+const (
+	clientID     = "sandbox.apps.googleusercontent.com"
+	clientSecret = "sandbox-secret"
+)
+
+// Sandbox is a running sandbox.
+type Sandbox struct {
+	Emulator *emulator.Emulator
+	Bot      *bot.Bot
+	URL      string
+
+	chat    *chatSim
+	dataDir string
+	srv     *http.Server
+	ln      net.Listener
+}
+
+// Start starts a sandbox whose page and bot listen on addr (loopback only).
+func Start(ctx context.Context, addr string, logger *slog.Logger) (*Sandbox, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || !config.IsLoopback(host) {
+		return nil, fmt.Errorf("sandbox address %q: want a loopback address such as 127.0.0.1:8088", addr)
+	}
+	emu, err := emulator.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Sandbox{Emulator: emu}
+	if s.ln, err = net.Listen("tcp", addr); err != nil {
+		emu.Close()
+		return nil, fmt.Errorf("sandbox listen on %s: %w", addr, err)
+	}
+	s.URL = "http://" + s.ln.Addr().String()
+	if s.dataDir, err = os.MkdirTemp("", "invite-sandbox-"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sandbox data folder: %w", err)
+	}
+	seed(emu)
+	emu.RegisterClient(clientID, clientSecret, s.URL+"/oauth2/callback")
+	env := map[string]string{
+		"BOT_BASE_URL":               s.URL,
+		"GOOGLE_EMULATOR_URL":        emu.URL(),
+		"GOOGLE_OAUTH_CLIENT_ID":     clientID,
+		"GOOGLE_OAUTH_CLIENT_SECRET": clientSecret,
+		"BOT_DATA_DIR":               s.dataDir,
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.Bot, err = bot.New(ctx, cfg, bot.Deps{Logger: logger}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.chat = newChatSim(emu, cfg, s.Bot.Handler())
+	emu.OnConfigComplete(s.chat.configured)
+	mux := http.NewServeMux()
+	s.chat.routes(mux)
+	mux.Handle("/", s.Bot.Handler()) // /chat/events, /oauth2/…, /healthz
+	s.srv = httpserver.New(httpserver.Middleware(mux, logger, ""))
+	return s, nil
+}
+
+// Serve serves until ctx ends.
+func (s *Sandbox) Serve(ctx context.Context) error {
+	return httpserver.Serve(ctx, s.srv, s.ln)
+}
+
+// Close stops everything and removes the sandbox's data folder.
+func (s *Sandbox) Close() error {
+	var errs []error
+	if s.Bot != nil {
+		errs = append(errs, s.Bot.Close())
+	}
+	if s.ln != nil && s.srv == nil {
+		errs = append(errs, s.ln.Close())
+	}
+	errs = append(errs, s.Emulator.Close())
+	if s.dataDir != "" {
+		errs = append(errs, os.RemoveAll(s.dataDir))
+	}
+	return errors.Join(errs...)
+}
+
+// Main runs "bot sandbox [-addr 127.0.0.1:8088]".
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8088", "loopback address of the sandbox page")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := logging.New(stderr, level)
+	s, err := Start(ctx, *addr, logger)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(stdout, "Invite sandbox: open %s\n(%s; nothing leaves this machine. Ctrl-C stops it.)\n",
+		s.URL, strings.Join([]string{"Google emulator at " + s.Emulator.URL(), "store in " + s.dataDir}, ", "))
+	return s.Serve(ctx)
+}

@@ -1,0 +1,106 @@
+package sandbox
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/chatinvite/invitebot/internal/browsertest"
+	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+func startSandbox(t *testing.T) *Sandbox {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Start(ctx, "127.0.0.1:0", logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+		s.Close()
+	})
+	return s
+}
+
+func memberState(s *Sandbox, space, id string) string {
+	for _, m := range s.Emulator.Members(space) {
+		if m.Key == id {
+			return m.State
+		}
+	}
+	return ""
+}
+
+// TestSandboxInBrowser: open the page, /invite two people, complete consent
+// in the tab Chat's Configure link opens, and see the result card and the
+// members panel update; then the invited person accepts.
+func TestSandboxInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startSandbox(t)
+	ctx := browsertest.New(t, 90*time.Second)
+	wait := chromedp.WithPollingTimeout(20 * time.Second)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+		chromedp.SendKeys(chromedp.ID("text"), "/invite dan@example.com, ivan@example.com"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("configure-link")),
+	); err != nil {
+		t.Fatalf("send /invite: %v", err)
+	}
+	newTab := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return i.Type == "page" })
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("configure-link"))); err != nil {
+		t.Fatal(err)
+	}
+	consentCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
+	defer cancel()
+	if err := chromedp.Do(consentCtx,
+		chromedp.WaitVisible(chromedp.ID("allow")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("acct-1001").checked`, wait), // login_hint pre-selects Ana
+		chromedp.Click(chromedp.ID("allow")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	); err != nil {
+		t.Fatalf("consent tab: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 added · 1 invited")`, wait),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="1005"]')?.dataset.state === "JOINED" && document.querySelector('[data-member="1004"]')?.dataset.state === "INVITED"`, wait),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('[data-testid=configure]')`, wait),
+	); err != nil {
+		t.Fatalf("result: %v", err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.SaveScreenshot(t, "sandbox.png", shot)
+	if memberState(s, "launch", "1005") != emulator.StateJoined || memberState(s, "launch", "1004") != emulator.StateInvited {
+		t.Fatal("the emulator does not hold the new memberships")
+	}
+
+	// Ivan accepts his invitation.
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("user"), "1004"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
+		chromedp.WaitVisible(chromedp.ID("accept")),
+		chromedp.Click(chromedp.ID("accept")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="1004"]')?.dataset.state === "JOINED"`, wait),
+	); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if memberState(s, "launch", "1004") != emulator.StateJoined {
+		t.Fatal("ivan did not join")
+	}
+}
+

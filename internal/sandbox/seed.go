@@ -1,0 +1,37 @@
+package sandbox
+
+import "github.com/chatinvite/invitebot/internal/emulator"
+
+// The sandbox's people: owners, managers and members, one who must accept
+// invitations, one with no spaces yet, and one from another organisation.
+var people = []emulator.Person{
+	{ID: "1001", Email: "ana@example.com", DisplayName: "Ana Owner", AutoAccept: true},
+	{ID: "1002", Email: "max@example.com", DisplayName: "Max Manager", AutoAccept: true},
+	{ID: "1003", Email: "mia@example.com", DisplayName: "Mia Member", AutoAccept: true},
+	{ID: "1004", Email: "ivan@example.com", DisplayName: "Ivan Invitee", AutoAccept: false},
+	{ID: "1005", Email: "dan@example.com", DisplayName: "Dan Newcomer", AutoAccept: true},
+	{ID: "1006", Email: "lea@example.com", DisplayName: "Lea Lurker", AutoAccept: false},
+	{ID: "2001", Email: "eve@partner.example", DisplayName: "Eve External", AutoAccept: true},
+}
+
+func seed(emu *emulator.Emulator) {
+	for _, p := range people {
+		emu.AddPerson(p)
+	}
+	emu.AddGroup("eng", "Engineering")
+	emu.AddSpace(emulator.Space{ID: "launch", DisplayName: "Launch", Domain: "example.com"})
+	emu.AddMember("launch", "1001", emulator.RoleOwner)
+	emu.AddMember("launch", "1002", emulator.RoleManager)
+	emu.AddMember("launch", "1003", emulator.RoleMember)
+	emu.AddMember("launch", "app", emulator.RoleMember)
+
+	emu.AddSpace(emulator.Space{ID: "partners", DisplayName: "Partners", Domain: "example.com", ExternalAllowed: true})
+	emu.AddMember("partners", "1002", emulator.RoleOwner)
+	emu.AddMember("partners", "1001", emulator.RoleMember)
+	emu.AddMember("partners", "app", emulator.RoleMember)
+
+	emu.AddSpace(emulator.Space{ID: "design", DisplayName: "Design", Domain: "example.com"})
+	emu.AddMember("design", "1003", emulator.RoleOwner)
+	emu.AddMember("design", "1001", emulator.RoleMember)
+	emu.AddMember("design", "app", emulator.RoleMember)
+}

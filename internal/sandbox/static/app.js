@@ -1,0 +1,240 @@
+// The sandbox page: a small Chat look-alike. Everything it shows comes from
+// the sandbox's /api, which plays Google Chat against the real bot.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { user: "1001", space: "launch", people: [], members: [], spaces: [], mentions: [], dialogFunction: "" };
+
+// Chat's knownIcon names, drawn as small badges (no emoji font needed).
+const ICONS = { PERSON: "✓", EMAIL: "✉", STAR: "★", DESCRIPTION: "?", MULTIPLE_PEOPLE: "⊘", BOOKMARK: "!", CLOCK: "…" };
+const COLORS = ["#0b57d0", "#146c2e", "#a142f4", "#b3261e", "#8c4a00", "#00639b", "#5f6368"];
+
+async function api(path, body) {
+  const opts = body ? { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : {};
+  const res = await fetch(path, opts);
+  if (!res.ok) throw new Error(await res.text());
+  return res.json();
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null) e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c.nodeType ? c : document.createTextNode(c));
+  return e;
+}
+
+// safeHTML renders the formatting Chat allows in card text (<b> <i> <u> <s>
+// <font color> <a href> <br>) and nothing else.
+function safeHTML(html) {
+  const tpl = document.createElement("template");
+  tpl.innerHTML = html || "";
+  const out = document.createDocumentFragment();
+  const walk = (node, into) => {
+    for (const n of node.childNodes) {
+      if (n.nodeType === Node.TEXT_NODE) { into.append(n.textContent); continue; }
+      if (n.nodeType !== Node.ELEMENT_NODE) continue;
+      const tag = n.tagName.toLowerCase();
+      let copy = null;
+      if (["b", "i", "u", "s", "br"].includes(tag)) copy = document.createElement(tag);
+      else if (tag === "font") {
+        copy = document.createElement("span");
+        const c = n.getAttribute("color") || "";
+        if (/^#[0-9a-f]{3,8}$/i.test(c)) copy.style.color = c;
+      } else if (tag === "a") {
+        copy = document.createElement("a");
+        const href = n.getAttribute("href") || "";
+        if (/^https?:\/\//i.test(href)) { copy.href = href; copy.target = "_blank"; copy.rel = "noopener"; }
+      }
+      if (copy) { walk(n, copy); into.append(copy); } else walk(n, into);
+    }
+  };
+  walk(tpl.content, out);
+  return out;
+}
+
+function initials(name) { return (name || "?").split(/\s+/).map((w) => w[0]).join("").slice(0, 2).toUpperCase(); }
+function color(id) { let h = 0; for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0; return COLORS[h % COLORS.length]; }
+
+function renderWidget(w, opts) {
+  if (w.decoratedText) {
+    const d = w.decoratedText;
+    const known = d.startIcon ? d.startIcon.knownIcon : "";
+    return el("div", { class: "dt" }, el("span", { class: "icon " + known }, ICONS[known] || "•"),
+      el("div", {}, d.topLabel ? el("div", { class: "top" }, safeHTML(d.topLabel)) : null,
+        el("div", { class: "text" }, safeHTML(d.text)),
+        d.bottomLabel ? el("div", { class: "bottom" }, safeHTML(d.bottomLabel)) : null));
+  }
+  if (w.textParagraph) return el("div", { class: "para" }, safeHTML(w.textParagraph.text));
+  if (w.divider) return el("hr");
+  if (w.textInput) {
+    const t = w.textInput;
+    const input = t.type === "MULTIPLE_LINE" ? el("textarea", { name: t.name, rows: "3", id: "in-" + t.name }) : el("input", { name: t.name, id: "in-" + t.name });
+    input.value = t.value || "";
+    return el("label", { class: "input" }, t.label || t.name, input, t.hintText ? el("span", { class: "hintline" }, t.hintText) : null);
+  }
+  if (w.buttonList) {
+    return el("div", { class: "buttons" }, (w.buttonList.buttons || []).map((b) => {
+      if (b.onClick && b.onClick.openLink) return el("a", { href: b.onClick.openLink.url, target: "_blank", rel: "noopener" }, b.text);
+      const fn = b.onClick && b.onClick.action ? b.onClick.action.function : "";
+      if (opts.dialog) { state.dialogFunction = fn; opts.dialogButtons.push(b.text); return null; }
+      return el("button", { type: "button" }, b.text);
+    }));
+  }
+  return null;
+}
+
+function renderCard(card, opts = {}) {
+  const c = el("div", { class: "card" });
+  if (card.header) c.append(el("div", { class: "chead" }, el("div", { class: "title" }, card.header.title || ""),
+    card.header.subtitle ? el("div", { class: "subtitle", "data-testid": "subtitle" }, card.header.subtitle) : null));
+  for (const s of card.sections || []) {
+    const sec = el("section", {}, s.header ? el("div", { class: "shead" }, s.header) : null);
+    const widgets = (s.widgets || []).map((w) => renderWidget(w, opts)).filter(Boolean);
+    const keep = s.collapsible ? (s.uncollapsibleWidgetsCount || 0) : widgets.length;
+    widgets.forEach((w, i) => { if (i >= keep) w.hidden = true; sec.append(w); });
+    if (widgets.length > keep) {
+      const more = el("button", { type: "button", class: "more" }, `Show ${widgets.length - keep} more`);
+      more.addEventListener("click", () => { widgets.forEach((w) => (w.hidden = false)); more.remove(); });
+      sec.append(more);
+    }
+    c.append(sec);
+  }
+  return c;
+}
+
+function renderMessage(m) {
+  const who = m.sender === "app" ? "Invite" : m.senderName;
+  const li = el("li", { class: "msg", "data-sender": m.sender },
+    el("div", { class: "avatar", style: `background:${m.sender === "app" ? "#00796b" : color(m.sender)}` }, m.sender === "app" ? "IN" : initials(who)),
+    el("div", {}, el("div", { class: "meta" }, el("b", {}, who), m.sender === "app" ? el("span", { class: "private" }, "App") : null,
+      el("span", {}, new Date(m.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+      m.privateTo ? el("span", { class: "private" }, "Only visible to you") : null)));
+  const content = li.lastChild;
+  if (m.text) content.append(el("div", { class: "body" }, m.text));
+  if (m.configUrl) {
+    content.append(el("div", { class: "configure", "data-testid": "configure" },
+      el("div", {}, "Invite needs your authorization to add people with your permissions."),
+      el("a", { href: m.configUrl, target: "_blank", rel: "opener", id: "configure-link" }, "Configure")));
+  }
+  for (const cw of m.cards || []) content.append(renderCard(cw.card));
+  return li;
+}
+
+function me() { return state.people.find((p) => p.id === state.user) || {}; }
+
+async function refresh() {
+  const s = await api(`/api/state?user=${encodeURIComponent(state.user)}&space=${encodeURIComponent(state.space)}`);
+  state.people = s.people; state.spaces = s.spaces || []; state.members = s.members || [];
+  if (!state.spaces.find((x) => x.id === state.space) && state.spaces.length) { state.space = state.spaces[0].id; return refresh(); }
+  const sel = $("user");
+  if (!sel.options.length) for (const p of s.people) sel.append(el("option", { value: p.id }, `${p.name} · ${p.email}`));
+  sel.value = state.user;
+  $("spaces").replaceChildren(...state.spaces.map((x) => el("li", {}, el("button", {
+    type: "button", class: x.id === state.space ? "active" : "", onclick: () => { state.space = x.id; refresh(); },
+  }, el("span", {}, (x.type === "GROUP_CHAT" ? "👥 " : "# ") + x.name), x.myState === "INVITED" ? el("span", { class: "tag" }, "invited") : null))));
+  const current = state.spaces.find((x) => x.id === state.space);
+  $("roomname").textContent = current ? current.name : "No spaces";
+  $("invitebanner").hidden = !(current && current.myState === "INVITED");
+  $("text").disabled = $("send").disabled = !(current && current.myState === "JOINED");
+  const roleName = { ROLE_MANAGER: "Owner", ROLE_ASSISTANT_MANAGER: "Manager", ROLE_MEMBER: "Member" };
+  $("memberlist").replaceChildren(...state.members.map((m) => el("li", { "data-member": m.key, "data-state": m.state },
+    el("div", { class: "who" }, el("span", {}, m.name || m.key), el("span", { class: "role" }, m.kind === "person" ? (roleName[m.role] || "") : m.kind)),
+    el("span", { class: `chip ${m.state.toLowerCase()}` }, m.state === "JOINED" ? "joined" : "invited"))));
+  const stream = $("stream");
+  const atBottom = stream.scrollHeight - stream.scrollTop - stream.clientHeight < 40;
+  stream.replaceChildren(...(s.messages || []).map(renderMessage));
+  if (atBottom) stream.scrollTop = stream.scrollHeight;
+}
+
+function toast(text) {
+  if (!text) return;
+  const t = $("toast"); t.textContent = text; t.hidden = false;
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => (t.hidden = true), 3500);
+}
+
+function openDialog(card) {
+  const opts = { dialog: true, dialogButtons: [] };
+  $("dialogbody").replaceChildren(renderCard(card, opts));
+  $("dialogactions").replaceChildren(
+    el("button", { type: "button", id: "dialog-cancel", onclick: () => dialogAction("cancel") }, "Cancel"),
+    ...opts.dialogButtons.map((t) => el("button", { type: "button", class: "primary", id: "dialog-submit", onclick: () => dialogAction("submit") }, t)));
+  if (!$("dialog").open) $("dialog").showModal();
+}
+
+async function handleResult(r) {
+  if (r.error) toast(r.error);
+  if (r.dialog) openDialog(r.dialog);
+  else if (r.closed && $("dialog").open) $("dialog").close();
+  if (r.closed && r.status && !r.error) toast(r.status);
+  await refresh();
+}
+
+async function dialogAction(action) {
+  const inputs = {};
+  for (const i of $("dialogbody").querySelectorAll("input[name], textarea[name]")) inputs[i.name] = i.value;
+  const r = await api("/api/dialog", { user: state.user, space: state.space, action, function: state.dialogFunction, inputs });
+  if (action === "cancel") $("dialog").close();
+  await handleResult(r);
+}
+
+// The @ autocomplete: picking a person inserts "@Name" and remembers it as
+// a mention, which the sandbox sends as a USER_MENTION annotation.
+function suggestions() {
+  const ta = $("text");
+  const before = ta.value.slice(0, ta.selectionStart);
+  const m = before.match(/(?:^|\s)(@[\w .-]*)$/);
+  const box = $("suggest");
+  if (!m) { box.hidden = true; return; }
+  const q = m[1].slice(1).toLowerCase();
+  const list = state.people.filter((p) => p.name.toLowerCase().includes(q) || p.email.includes(q)).slice(0, 6);
+  if (!list.length) { box.hidden = true; return; }
+  box.replaceChildren(...list.map((p, i) => el("button", { type: "button", class: i === 0 ? "sel" : "", "data-user": p.id, onclick: () => pick(p, m[1].length) },
+    p.name, el("small", {}, p.email))));
+  box.hidden = false;
+}
+
+function pick(p, typedLen) {
+  const ta = $("text");
+  const pos = ta.selectionStart;
+  const text = "@" + p.name;
+  ta.value = ta.value.slice(0, pos - typedLen) + text + " " + ta.value.slice(pos);
+  state.mentions.push({ userId: p.id, text });
+  $("suggest").hidden = true;
+  ta.focus();
+  ta.selectionStart = ta.selectionEnd = pos - typedLen + text.length + 1;
+}
+
+async function send(e) {
+  e.preventDefault();
+  const ta = $("text");
+  const text = ta.value.trim();
+  if (!text) return;
+  const mentions = state.mentions.filter((m) => text.includes(m.text));
+  ta.value = ""; state.mentions = [];
+  $("send").disabled = true;
+  try { await handleResult(await api("/api/send", { user: state.user, space: state.space, text, mentions })); }
+  catch (err) { toast(String(err)); }
+  finally { $("send").disabled = false; }
+}
+
+$("composer").addEventListener("submit", send);
+$("text").addEventListener("input", suggestions);
+$("text").addEventListener("keydown", (e) => {
+  const box = $("suggest");
+  if (!box.hidden && (e.key === "Enter" || e.key === "Tab")) { e.preventDefault(); box.querySelector("button.sel").click(); return; }
+  if (e.key === "Escape") box.hidden = true;
+  if (e.key === "Enter" && !e.shiftKey) send(e);
+});
+$("user").addEventListener("change", (e) => { state.user = e.target.value; state.mentions = []; refresh(); });
+$("accept").addEventListener("click", async () => { await api("/api/accept", { user: state.user, space: state.space }); refresh(); });
+$("togglemembers").addEventListener("click", () => $("members").classList.toggle("open"));
+$("dialog").addEventListener("cancel", (e) => { e.preventDefault(); dialogAction("cancel"); });
+
+refresh();
+// Chat pushes updates; the sandbox polls (consent in another tab re-sends
+// the message, and other users act too).
+setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, 1500);
