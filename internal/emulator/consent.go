@@ -2,9 +2,9 @@ package emulator
 
 import (
 	"html/template"
-	"strings"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>

@@ -103,4 +103,3 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Fatal("ivan did not join")
 	}
 }
-
