@@ -103,3 +103,58 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Fatal("ivan did not join")
 	}
 }
+
+// TestSandboxDialogOnPhone: /invite alone opens the dialog as a modal; its
+// submission asks for consent, and after consent Chat re-sends it and the
+// result card is posted. On a phone-sized screen.
+func TestSandboxDialogOnPhone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startSandbox(t)
+	ctx := browsertest.New(t, 90*time.Second)
+	wait := chromedp.WithPollingTimeout(20 * time.Second)
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(s.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+		chromedp.SetValue(chromedp.ID("user"), "1002"), // Max, a manager
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
+		chromedp.SendKeys(chromedp.ID("text"), "/invite"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("in-people")),
+		chromedp.SendKeys(chromedp.ID("in-people"), "lea@example.com\neve@partner.example"),
+	); err != nil {
+		t.Fatalf("dialog: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-dialog-phone.png", shot)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("dialog-submit")),
+		chromedp.Poll[chromedp.Void](`!document.getElementById("dialog").open`, wait),
+		chromedp.WaitVisible(chromedp.ID("configure-link")),
+	); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	newTab := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return i.Type == "page" })
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("configure-link"))); err != nil {
+		t.Fatal(err)
+	}
+	consentCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
+	defer cancel()
+	if err := chromedp.Do(consentCtx, chromedp.WaitVisible(chromedp.ID("allow")), chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
+		t.Fatalf("consent: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 invited · 1 not allowed")`, wait),
+	); err != nil {
+		t.Fatalf("result: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-result-phone.png", shot)
+	}
+	if memberState(s, "launch", "1006") != emulator.StateInvited {
+		t.Fatal("lea not invited")
+	}
+}
