@@ -98,6 +98,22 @@ func TestVerificationRejects(t *testing.T) {
 	})
 }
 
+// TestVerifiedTokenCacheHonoursExpiry: a token accepted once (and so
+// cached) is refused once it expires.
+func TestVerifiedTokenCacheHonoursExpiry(t *testing.T) {
+	h := startBot(t, nil)
+	tok := h.emu.ChatToken(h.cfg.ChatAudience)
+	for range 2 {
+		if code, _ := h.post("Bearer "+tok, []byte(helpEvent)); code != http.StatusOK {
+			t.Fatalf("fresh token: %d", code)
+		}
+	}
+	h.clock.Advance(time.Hour + 2*time.Minute)
+	if code, _ := h.post("Bearer "+tok, []byte(helpEvent)); code != http.StatusUnauthorized {
+		t.Fatalf("expired cached token: %d, want 401", code)
+	}
+}
+
 func TestProjectNumberMode(t *testing.T) {
 	h := startBot(t, map[string]string{"CHAT_AUDIENCE": "123456789012"})
 	c := h.emu.ChatKeys

@@ -207,7 +207,9 @@ type wirePayload struct {
 	DialogEventType           string          `json:"dialogEventType"`
 }
 
-type wireAddOn struct {
+// wireEvent holds either shape, so one pass of the decoder reads both.
+type wireEvent struct {
+	wireClassic
 	CommonEventObject *wireCommon `json:"commonEventObject"`
 	Chat              *struct {
 		User                    *wireUser    `json:"user"`
@@ -224,28 +226,21 @@ type wireAddOn struct {
 // Decode reads an event of either shape. Classic events have a top-level
 // "type"; add-on events have "chat" and "commonEventObject".
 func Decode(body []byte) (*Event, error) {
-	var probe struct {
-		Type string          `json:"type"`
-		Chat json.RawMessage `json:"chat"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
+	var w wireEvent
+	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	switch {
-	case probe.Type != "":
-		return decodeClassic(body)
-	case len(probe.Chat) > 0:
-		return decodeAddOn(body)
+	case w.Type != "":
+		return decodeClassic(&w.wireClassic), nil
+	case w.Chat != nil:
+		return decodeAddOn(&w)
 	default:
 		return nil, fmt.Errorf("%w: neither a classic nor an add-on event", ErrMalformed)
 	}
 }
 
-func decodeClassic(body []byte) (*Event, error) {
-	var w wireClassic
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
+func decodeClassic(w *wireClassic) *Event {
 	ev := &Event{
 		Shape:             Classic,
 		Kind:              w.Type,
@@ -262,17 +257,10 @@ func decodeClassic(body []byte) (*Event, error) {
 	if ev.InvokedFunction == "" && w.Action != nil {
 		ev.InvokedFunction = w.Action.ActionMethodName
 	}
-	return ev, nil
+	return ev
 }
 
-func decodeAddOn(body []byte) (*Event, error) {
-	var w wireAddOn
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if w.Chat == nil {
-		return nil, fmt.Errorf("%w: add-on event without chat", ErrMalformed)
-	}
+func decodeAddOn(w *wireEvent) (*Event, error) {
 	ev := &Event{Shape: AddOn, User: w.Chat.User.chatUser(), Space: w.Chat.Space.chatSpace(), EventTime: w.Chat.EventTime}
 	var p *wirePayload
 	switch {

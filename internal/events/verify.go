@@ -6,10 +6,12 @@ package events
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/endpoints"
@@ -34,7 +36,10 @@ var (
 	ErrMissingClaims = errors.New("token lacks exp or iat")
 )
 
-// Verifier checks the bearer token Chat sends with every request.
+// Verifier checks the bearer token Chat sends with every request. Chat
+// reuses a token until it expires, so a token that passed every check is
+// remembered (by its SHA-256) until its exp: the RSA check runs once per
+// token, not once per event.
 type Verifier struct {
 	audience    string
 	projectMode bool
@@ -42,7 +47,13 @@ type Verifier struct {
 	googleKeys  *jwks.KeySet
 	chatKeys    *jwks.KeySet
 	now         func() time.Time
+
+	mu       sync.RWMutex
+	verified map[[sha256.Size]byte]time.Time // token hash → exp
 }
+
+// maxVerified bounds the verified-token cache; past it the cache restarts.
+const maxVerified = 4096
 
 // VerifierConfig configures a Verifier.
 type VerifierConfig struct {
@@ -77,6 +88,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
+	v.verified = map[[sha256.Size]byte]time.Time{}
 	if v.projectMode && v.chatKeys == nil || !v.projectMode && v.googleKeys == nil {
 		return nil, errors.New("chat verifier: no key set for the audience mode")
 	}
@@ -107,42 +119,67 @@ func BearerToken(r *http.Request) (string, error) {
 
 // Verify checks a bearer token as Chat signs it.
 func (v *Verifier) Verify(ctx context.Context, token string) error {
+	sum := sha256.Sum256([]byte(token))
+	v.mu.RLock()
+	exp, ok := v.verified[sum]
+	v.mu.RUnlock()
+	if ok {
+		if v.now().Before(exp.Add(clockSkew)) {
+			return nil
+		}
+		return ErrExpired
+	}
+	exp, err := v.verify(ctx, token)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	if len(v.verified) >= maxVerified {
+		clear(v.verified)
+	}
+	v.verified[sum] = exp
+	v.mu.Unlock()
+	return nil
+}
+
+// verify runs every check and returns the token's expiry.
+func (v *Verifier) verify(ctx context.Context, token string) (time.Time, error) {
 	keys := v.googleKeys
 	if v.projectMode {
 		keys = v.chatKeys
 	}
 	p, err := keys.Verify(ctx, token)
 	if err != nil {
-		return fmt.Errorf("verify chat token: %w", err)
+		return time.Time{}, fmt.Errorf("verify chat token: %w", err)
 	}
 	if p.Audience != v.audience {
-		return ErrAudience
+		return time.Time{}, ErrAudience
 	}
 	if p.Expires == 0 || p.IssuedAt == 0 {
-		return ErrMissingClaims
+		return time.Time{}, ErrMissingClaims
 	}
 	now := v.now()
 	if !now.Before(time.Unix(p.Expires, 0).Add(clockSkew)) {
-		return ErrExpired
+		return time.Time{}, ErrExpired
 	}
 	if time.Unix(p.IssuedAt, 0).After(now.Add(clockSkew)) {
-		return ErrIssuedFuture
+		return time.Time{}, ErrIssuedFuture
 	}
 	if v.projectMode {
 		if p.Issuer != endpoints.ChatSigner {
-			return ErrIssuer
+			return time.Time{}, ErrIssuer
 		}
-		return nil
+		return time.Unix(p.Expires, 0), nil
 	}
 	if !googleIssuers[p.Issuer] {
-		return ErrIssuer
+		return time.Time{}, ErrIssuer
 	}
 	email, _ := p.Claims["email"].(string)
 	if email != endpoints.ChatSigner && (v.addonSigner == "" || email != v.addonSigner) {
-		return ErrSigner
+		return time.Time{}, ErrSigner
 	}
 	if verified := p.Claims["email_verified"]; verified != true && verified != "true" {
-		return ErrUnverified
+		return time.Time{}, ErrUnverified
 	}
-	return nil
+	return time.Unix(p.Expires, 0), nil
 }
