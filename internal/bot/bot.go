@@ -60,7 +60,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		deps.Logger = slog.Default()
 	}
 	if deps.HTTPClient == nil {
-		deps.HTTPClient = &http.Client{Timeout: 20 * time.Second}
+		// One pool for Google's hosts, sized for many concurrent Chat API
+		// calls (the default keeps 2 idle connections per host). No
+		// ambient credentials: each call carries its own token.
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 512, 256
+		deps.HTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: transport}
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -167,6 +172,14 @@ func (b *Bot) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(b.cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", b.cfg.Port, err)
+	}
+	if b.cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", b.cfg.DebugAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on DEBUG_ADDR %s: %w", b.cfg.DebugAddr, err)
+		}
+		go func() { _ = httpserver.Serve(ctx, httpserver.New(debugHandler()), dln) }()
 	}
 	b.log.Info("serving", "addr", ln.Addr().String(), "base_url", b.cfg.BaseURL.String())
 	return httpserver.Serve(ctx, httpserver.New(b.handler), ln)

@@ -44,6 +44,7 @@ var Settings = []Setting{
 	{"INVITE_MAX_TARGETS", "50", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted."},
 	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
 	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
+	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
 }
 
 // Commands are the command names COMMAND_IDS may map to.
@@ -70,6 +71,8 @@ type Config struct {
 	InviteMaxTargets     int
 	InviteAllowedDomains []string
 	InviteRequireManager bool
+
+	DebugAddr string
 }
 
 // Load reads the settings through getenv and validates them, reporting every
@@ -177,6 +180,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.InviteRequireManager, err = strconv.ParseBool(get("INVITE_REQUIRE_MANAGER"))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("INVITE_REQUIRE_MANAGER=%q: want true or false", get("INVITE_REQUIRE_MANAGER")))
+	}
+
+	c.DebugAddr = get("DEBUG_ADDR")
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if err != nil || !IsLoopback(host) {
+			errs = append(errs, fmt.Errorf("DEBUG_ADDR=%q: want a loopback host:port such as 127.0.0.1:6060", c.DebugAddr))
+		}
 	}
 
 	if err := errors.Join(errs...); err != nil {

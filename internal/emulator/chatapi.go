@@ -314,6 +314,9 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 		byEmail := strings.Contains(ref, "@")
 		if byEmail {
 			p = e.state.byEmail[strings.ToLower(ref)]
+			if p == nil {
+				p = e.autoPerson(ref)
+			}
 		} else {
 			p = e.state.people[ref]
 		}

@@ -31,6 +31,9 @@ type Emulator struct {
 	mu    sync.Mutex
 	state *state
 	kms   kms
+
+	autoDomain string
+	admin      bool
 }
 
 // Option configures an Emulator.
@@ -86,6 +89,9 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET /chat/config-complete", e.handleConfigComplete)
 	e.oauthRoutes(mux)
 	e.chatRoutes(mux)
+	if e.admin {
+		e.adminRoutes(mux)
+	}
 	return mux
 }
 

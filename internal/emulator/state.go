@@ -44,6 +44,7 @@ type state struct {
 
 	chat *chatState
 
+	autoSeq      int
 	configured   []string // config-complete tokens seen
 	onConfigured func(token string)
 }

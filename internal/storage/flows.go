@@ -28,7 +28,7 @@ var ErrUsed = errors.New("already used")
 
 // PutFlow stores a new flow and sweeps expired flows and links.
 func (db *DB) PutFlow(ctx context.Context, f *Flow) error {
-	_, err := db.sql.ExecContext(ctx, `
+	_, err := db.w.ExecContext(ctx, `
 		INSERT INTO oauth_flows (state_hash, user_name, config_url, scopes, verifier, binding_hash, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		f.StateHash, f.User, f.ConfigURL, strings.Join(f.Scopes, " "), f.Verifier, f.BindingHash, millis(f.ExpiresAt))
@@ -60,7 +60,7 @@ func (db *DB) GetFlow(ctx context.Context, stateHash []byte) (*Flow, error) {
 // UseFlow marks the flow used, atomically: exactly one caller wins; the
 // others get ErrUsed.
 func (db *DB) UseFlow(ctx context.Context, stateHash []byte, at time.Time) error {
-	res, err := db.sql.ExecContext(ctx,
+	res, err := db.w.ExecContext(ctx,
 		`UPDATE oauth_flows SET used_at = $1 WHERE state_hash = $2 AND used_at = 0`, millis(at), stateHash)
 	if err != nil {
 		return fmt.Errorf("use flow: %w", err)
@@ -76,7 +76,7 @@ func (db *DB) UseFlow(ctx context.Context, stateHash []byte, at time.Time) error
 // UseLink records a consent link's nonce as used; the second use of the
 // same nonce gets ErrUsed. expiresAt is when the record may be forgotten.
 func (db *DB) UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time) error {
-	res, err := db.sql.ExecContext(ctx,
+	res, err := db.w.ExecContext(ctx,
 		`INSERT INTO used_links (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT (nonce_hash) DO NOTHING`,
 		nonceHash, millis(expiresAt))
 	if err != nil {
@@ -99,7 +99,7 @@ func (db *DB) sweep(ctx context.Context, now time.Time) error {
 		`DELETE FROM used_links WHERE expires_at < $1`,
 		`DELETE FROM command_results WHERE expires_at < $1`,
 	} {
-		if _, err := db.sql.ExecContext(ctx, stmt, cutoff); err != nil {
+		if _, err := db.w.ExecContext(ctx, stmt, cutoff); err != nil {
 			return fmt.Errorf("sweep: %w", err)
 		}
 	}

@@ -41,7 +41,7 @@ func (db *DB) GetGrant(ctx context.Context, user string) (*Grant, error) {
 
 // PutGrant creates or replaces user's grant; CreatedAt survives a replace.
 func (db *DB) PutGrant(ctx context.Context, g *Grant) error {
-	_, err := db.sql.ExecContext(ctx, `
+	_, err := db.w.ExecContext(ctx, `
 		INSERT INTO grants (user_name, refresh_token, access_token, access_expiry, scopes, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (user_name) DO UPDATE SET
@@ -60,7 +60,7 @@ func (db *DB) PutGrant(ctx context.Context, g *Grant) error {
 
 // DeleteGrant removes user's grant; deleting a missing grant is not an error.
 func (db *DB) DeleteGrant(ctx context.Context, user string) error {
-	if _, err := db.sql.ExecContext(ctx, `DELETE FROM grants WHERE user_name = $1`, user); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM grants WHERE user_name = $1`, user); err != nil {
 		return fmt.Errorf("delete grant: %w", err)
 	}
 	return nil

@@ -52,7 +52,7 @@ var migrations = []string{
 const migrationLock = 7_215_013_377
 
 func (db *DB) migrate(ctx context.Context) error {
-	conn, err := db.sql.Conn(ctx)
+	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: connect: %w", err)
 	}

@@ -30,10 +30,17 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// DB is the bot's database.
+// DB is the bot's database. With SQLite, writes go through one connection
+// of their own (SQLite has one writer at a time; queueing in Go is cheaper
+// than its busy-wait), while reads share a pool.
 type DB struct {
-	sql     *sql.DB
+	sql     *sql.DB // reads
+	w       *sql.DB // writes
 	dialect Dialect
+	// stmt holds the statements every /invite runs, prepared once.
+	stmt struct {
+		getResult, putResult *sql.Stmt
+	}
 }
 
 // Open connects to databaseURL (postgres://… or postgresql://…), or, when it
@@ -56,6 +63,10 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -69,10 +80,25 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
+	writer, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	db := &DB{sql: sqlDB, w: writer, dialect: SQLite}
+	if err := writer.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	if err := os.Chmod(path, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+		db.Close()
 		return nil, fmt.Errorf("protect %s: %w", path, err)
 	}
-	return &DB{sql: sqlDB, dialect: SQLite}, nil
+	return db, nil
 }
 
 func openPostgres(url string) (*DB, error) {
@@ -83,7 +109,18 @@ func openPostgres(url string) (*DB, error) {
 	sqlDB.SetMaxOpenConns(20)
 	sqlDB.SetMaxIdleConns(20)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{sql: sqlDB, dialect: Postgres}, nil
+	return &DB{sql: sqlDB, w: sqlDB, dialect: Postgres}, nil
+}
+
+func (db *DB) prepare(ctx context.Context) error {
+	var err error
+	if db.stmt.getResult, err = db.sql.PrepareContext(ctx, getResultSQL); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if db.stmt.putResult, err = db.w.PrepareContext(ctx, putResultSQL); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
 }
 
 // Dialect reports the engine.
@@ -98,7 +135,13 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the connections.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	if db.w != db.sql {
+		err = errors.Join(err, db.w.Close())
+	}
+	return err
+}
 
 func millis(t time.Time) int64 {
 	if t.IsZero() {

@@ -1,0 +1,58 @@
+// Command loadtest measures the bot beside a bare baseline in one run; see
+// BENCHMARKS.md. Run it from the repository: go run ./cmd/loadtest -h
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/chatinvite/invitebot/internal/loadtest"
+)
+
+func main() {
+	if ran, err := loadtest.RunRole(); ran {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest role:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	o := loadtest.Options{Out: os.Stdout, Progress: os.Stderr}
+	flag.IntVar(&o.Count, "count", 20000, "events per target in the throughput phase")
+	flag.DurationVar(&o.Duration, "duration", 60*time.Second, "upper bound of each phase")
+	flag.IntVar(&o.Concurrency, "concurrency", 64, "events in flight in the throughput phase")
+	flag.DurationVar(&o.APILatency, "api-latency", 0, "emulated Chat API latency in the throughput and rate phases")
+	flag.Float64Var(&o.Rate, "rate", 1000, "events/s of the fixed-rate phase (0 skips it)")
+	flag.IntVar(&o.RateEvents, "rate-events", 5000, "events in the fixed-rate phase")
+	flag.DurationVar(&o.SlowLatency, "slow-latency", 300*time.Millisecond, "emulated API latency of the slow-Google phase (0 skips it)")
+	flag.IntVar(&o.SlowInFlight, "slow-in-flight", 2000, "events in flight at once in the slow-Google phase")
+	flag.IntVar(&o.ColdStarts, "cold-starts", 10, "restarts per store for the cold-start median (0 skips it)")
+	flag.StringVar(&o.DatabaseURL, "database-url", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL for the cold start (default $TEST_DATABASE_URL)")
+	flag.StringVar(&o.BotLogLevel, "bot-log-level", "info", "LOG_LEVEL of the bot under load")
+	flag.StringVar(&o.BotBinary, "bot", "", "a prebuilt bot binary (default: go build ./cmd/bot)")
+	flag.BoolVar(&o.JSON, "json", false, "print JSON instead of text")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "save the bot's CPU profile (3 s of the throughput phase) to this file")
+	flag.Parse()
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+	o.Self = self
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	rep, err := loadtest.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+	if err := rep.Print(os.Stdout, o.JSON); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}

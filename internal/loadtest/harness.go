@@ -1,0 +1,355 @@
+// Package loadtest measures the bot beside a bare baseline doing the same
+// work (verify Chat's token, one spaces.members.create, answer), each in its
+// own process against one emulator process: throughput, latency, CPU and
+// memory, behaviour while Google is slow, and cold start.
+package loadtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options are the harness's knobs (cmd/loadtest flags).
+type Options struct {
+	Count        int           // events per target in the throughput phase
+	Duration     time.Duration // upper bound of each phase
+	Concurrency  int           // in-flight events in the throughput phase
+	APILatency   time.Duration // emulated Chat API latency in the main phases
+	Rate         float64       // events/s of the fixed-rate phase (0: skip)
+	RateEvents   int           // events of the fixed-rate phase
+	SlowLatency  time.Duration // emulated latency of the slow-Google phase (0: skip)
+	SlowInFlight int           // events in flight at once in that phase
+	ColdStarts   int           // starts per store for the cold-start median (0: skip)
+	DatabaseURL  string        // PostgreSQL for the cold start (empty: skip)
+	BotLogLevel  string        // LOG_LEVEL of the bot under load
+	BotBinary    string        // prebuilt bot; empty: go build ./cmd/bot
+	CPUProfile   string        // write the bot's CPU profile of the throughput phase here
+	Self         string        // this binary, re-executed for the emulator and baseline
+	JSON         bool
+	Out          io.Writer
+	Progress     io.Writer
+}
+
+// Report is everything one run measured.
+type Report struct {
+	Machine        string   `json:"machine"`
+	Throughput     []phase  `json:"throughput"`
+	ThroughputX    float64  `json:"throughput_ratio_bot_over_baseline"`
+	CPUX           float64  `json:"cpu_per_event_ratio_bot_over_baseline"`
+	FixedRate      []phase  `json:"fixed_rate,omitempty"`
+	Slow           []phase  `json:"slow_google,omitempty"`
+	SlowLatencyMs  float64  `json:"slow_injected_latency_ms,omitempty"`
+	ColdStartMs    coldRuns `json:"cold_start_ms"`
+	BotLogLevel    string   `json:"bot_log_level"`
+	APILatencyMs   float64  `json:"api_latency_ms"`
+	Concurrency    int      `json:"concurrency"`
+	FixedRatePerS  float64  `json:"fixed_rate_per_s,omitempty"`
+	SlowInFlight   int      `json:"slow_in_flight,omitempty"`
+	GoVersion      string   `json:"go_version"`
+	LogsFolder     string   `json:"logs_folder"`
+	ErrorsTotal    int      `json:"errors_total"`
+	ColdStartNotes []string `json:"cold_start_notes,omitempty"`
+}
+
+type coldRuns struct {
+	SQLite   float64 `json:"sqlite,omitempty"`
+	Postgres float64 `json:"postgres,omitempty"`
+}
+
+// env is what every bot process of the run shares.
+type env struct {
+	o       Options
+	dir     string
+	emu     *proc
+	bin     string
+	logs    *os.File
+	client  *http.Client
+	keyset  string
+	dataDir string
+}
+
+// Run runs the whole harness.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	dir, err := os.MkdirTemp("", "invite-loadtest-")
+	if err != nil {
+		return nil, err
+	}
+	logs, err := os.Create(filepath.Join(dir, "processes.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logs.Close()
+	e := &env{o: o, dir: dir, logs: logs, dataDir: filepath.Join(dir, "data"),
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+			MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, IdleConnTimeout: 30 * time.Second,
+		}}}
+	rep := &Report{Machine: fmt.Sprintf("%d CPUs, %s/%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH), GoVersion: runtime.Version(),
+		LogsFolder: dir, BotLogLevel: o.BotLogLevel, APILatencyMs: ms(o.APILatency), Concurrency: o.Concurrency}
+
+	if e.bin = o.BotBinary; e.bin == "" {
+		e.bin = filepath.Join(dir, "bot")
+		e.progress("building the bot")
+		if out, err := exec.Command("go", "build", "-o", e.bin, "github.com/chatinvite/invitebot/cmd/bot").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build ./cmd/bot: %v\n%s", err, out)
+		}
+	}
+	e.progress("starting the emulator")
+	if e.emu, err = startRole(o.Self, "emulator", nil, logs); err != nil {
+		return nil, err
+	}
+	defer e.emu.stop()
+	if err := e.admin("latency", url.Values{"ms": {fmt.Sprint(o.APILatency.Milliseconds())}}); err != nil {
+		return nil, err
+	}
+
+	// Throughput and fixed rate, bot then baseline.
+	bot, base, err := e.startPair(true)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range []*target{bot, base} {
+		e.progress("warming up " + t.name)
+		load(ctx, e.client, t, "warm-"+t.name, 300, 16, 0, time.Minute, false)
+	}
+	var profiled chan error
+	if o.CPUProfile != "" {
+		profiled = make(chan error, 1)
+		go func() { profiled <- e.profile(bot, o.CPUProfile) }()
+	}
+	for _, t := range []*target{bot, base} {
+		e.progress(fmt.Sprintf("throughput: %d events to %s", o.Count, t.name))
+		rep.Throughput = append(rep.Throughput, load(ctx, e.client, t, "tp-"+t.name, o.Count, o.Concurrency, 0, o.Duration, false))
+	}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return nil, err
+		}
+	}
+	if b, s := rep.Throughput[0], rep.Throughput[1]; s.EventsPerSec > 0 && s.CPUPer1000 > 0 {
+		rep.ThroughputX, rep.CPUX = b.EventsPerSec/s.EventsPerSec, b.CPUPer1000/s.CPUPer1000
+	}
+	if o.Rate > 0 {
+		rep.FixedRatePerS = o.Rate
+		for _, t := range []*target{bot, base} {
+			e.progress(fmt.Sprintf("fixed rate: %.0f/s to %s", o.Rate, t.name))
+			rep.FixedRate = append(rep.FixedRate, load(ctx, e.client, t, "rate-"+t.name, o.RateEvents, 0, o.Rate, o.Duration, false))
+		}
+	}
+	bot.proc.stop()
+	base.proc.stop()
+
+	// Slow Google, on fresh processes so their peak RSS is this phase's.
+	if o.SlowLatency > 0 {
+		rep.SlowLatencyMs, rep.SlowInFlight = ms(o.SlowLatency), o.SlowInFlight
+		if err := e.admin("latency", url.Values{"ms": {fmt.Sprint(o.SlowLatency.Milliseconds())}}); err != nil {
+			return nil, err
+		}
+		bot, base, err := e.startPair(false)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range []*target{bot, base} {
+			e.progress(fmt.Sprintf("slow Google: %d events at once to %s", o.SlowInFlight, t.name))
+			rep.Slow = append(rep.Slow, load(ctx, e.client, t, "slow-"+t.name, o.SlowInFlight, o.SlowInFlight, 0, o.Duration, true))
+		}
+		bot.proc.stop()
+		base.proc.stop()
+	}
+
+	if o.ColdStarts > 0 {
+		e.progress("cold starts")
+		rep.ColdStartMs.SQLite, err = e.coldStart(nil)
+		if err != nil {
+			return nil, err
+		}
+		if o.DatabaseURL != "" {
+			rep.ColdStartMs.Postgres, err = e.coldStart([]string{"DATABASE_URL=" + o.DatabaseURL})
+			if err != nil {
+				rep.ColdStartNotes = append(rep.ColdStartNotes, "PostgreSQL: "+err.Error())
+			}
+		} else {
+			rep.ColdStartNotes = append(rep.ColdStartNotes, "PostgreSQL skipped: no -database-url (or TEST_DATABASE_URL)")
+		}
+	}
+	for _, ph := range slices.Concat(rep.Throughput, rep.FixedRate, rep.Slow) {
+		rep.ErrorsTotal += ph.Errors
+	}
+	return rep, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// profile saves 3 s of the bot's CPU profile, taken while it is under load.
+func (e *env) profile(bot *target, path string) error {
+	resp, err := e.client.Get(bot.debugURL + "/debug/pprof/profile?seconds=3")
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+func (e *env) progress(msg string) {
+	if e.o.Progress != nil {
+		fmt.Fprintf(e.o.Progress, "… %s\n", msg)
+	}
+}
+
+func (e *env) admin(what string, q url.Values) error {
+	resp, err := e.client.Post(e.emu.url+"/_emulator/"+what+"?"+q.Encode(), "text/plain", nil)
+	if err != nil {
+		return fmt.Errorf("emulator %s: %w", what, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("emulator %s: status %d", what, resp.StatusCode)
+	}
+	return nil
+}
+
+func (e *env) adminGet(path string, q url.Values) (string, error) {
+	resp, err := e.client.Get(e.emu.url + "/_emulator/" + path + "?" + q.Encode())
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("emulator %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b), nil
+}
+
+// botEnv is the bot's environment; the keyset lives beside the data folder
+// so every bot process of the run (and the cold starts) share grants.
+func (e *env) botEnv(extra ...string) []string {
+	return append([]string{
+		"GOOGLE_EMULATOR_URL=" + e.emu.url,
+		"GOOGLE_OAUTH_CLIENT_ID=" + clientID, "GOOGLE_OAUTH_CLIENT_SECRET=" + clientSecret,
+		"BOT_DATA_DIR=" + e.dataDir, "LOG_LEVEL=" + e.o.BotLogLevel,
+		"DATABASE_URL=", "TOKEN_KEYSET_FILE=", "CHAT_AUDIENCE=",
+	}, extra...)
+}
+
+// startPair starts a bot and a baseline; with consent, the load user
+// consents through the bot first (the real flow).
+func (e *env) startPair(consent bool) (*target, *target, error) {
+	debugPort, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	bp, _, err := startBot(e.bin, e.botEnv(fmt.Sprintf("DEBUG_ADDR=127.0.0.1:%d", debugPort)), e.logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	audience := bp.url + "/chat/events"
+	token, err := e.adminGet("chat-token", url.Values{"aud": {audience}})
+	if err != nil {
+		return nil, nil, err
+	}
+	bot := &target{name: "bot", url: bp.url, debugURL: fmt.Sprintf("http://127.0.0.1:%d", debugPort), proc: bp, token: token,
+		ok: func(b []byte) bool { return strings.Contains(string(b), `"1 added"`) }}
+	if consent {
+		if err := e.consent(bot); err != nil {
+			bp.stop()
+			return nil, nil, err
+		}
+	}
+	access, err := e.adminGet("access-token", url.Values{"email": {inviter}, "scope": {"https://www.googleapis.com/auth/chat.memberships"}})
+	if err != nil {
+		bp.stop()
+		return nil, nil, err
+	}
+	sp, err := startRole(e.o.Self, "baseline", []string{"GOOGLE_EMULATOR_URL=" + e.emu.url, "CHAT_AUDIENCE=" + audience, "ACCESS_TOKEN=" + access}, e.logs)
+	if err != nil {
+		bp.stop()
+		return nil, nil, err
+	}
+	base := &target{name: "baseline", url: sp.url, debugURL: sp.url, proc: sp, token: token,
+		ok: func(b []byte) bool { return string(b) == `{"text":"done"}` }}
+	return bot, base, nil
+}
+
+// consent runs the first /invite through the real consent flow.
+func (e *env) consent(bot *target) error {
+	if err := e.admin("client", url.Values{"id": {clientID}, "secret": {clientSecret}, "redirect_uri": {bot.url + "/oauth2/callback"}}); err != nil {
+		return err
+	}
+	req, _ := http.NewRequest(http.MethodPost, bot.url+"/chat/events", strings.NewReader(string(eventBody("consent", 0))))
+	req.Header.Set("Authorization", "Bearer "+bot.token)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("first /invite: %w", err)
+	}
+	var m struct {
+		ActionResponse struct {
+			Type string `json:"type"`
+			URL  string `json:"url"`
+		} `json:"actionResponse"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if err != nil || m.ActionResponse.Type != "REQUEST_CONFIG" {
+		return fmt.Errorf("first /invite did not ask for consent (%v)", err)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		if r.URL.Hostname() != "127.0.0.1" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	resp, err = browser.Get(m.ActionResponse.URL)
+	if err != nil {
+		return fmt.Errorf("consent: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("consent ended with status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// coldStart is the median time from exec to the first 200 on /healthz, over
+// o.ColdStarts starts on an existing store.
+func (e *env) coldStart(extra []string) (float64, error) {
+	var keysetEnv []string
+	if len(extra) > 0 { // PostgreSQL needs an explicit keyset.
+		keysetEnv = []string{"TOKEN_KEYSET_FILE=" + filepath.Join(e.dataDir, "token-keyset.json")}
+	}
+	var runs []float64
+	for i := 0; i < e.o.ColdStarts+1; i++ {
+		p, took, err := startBot(e.bin, slices.Concat(e.botEnv(), extra, keysetEnv), e.logs)
+		if err != nil {
+			return 0, err
+		}
+		p.stop()
+		if i > 0 { // the first start creates the store; the median is of restarts
+			runs = append(runs, ms(took))
+		}
+	}
+	if len(runs) == 0 {
+		return 0, errors.New("no runs")
+	}
+	slices.Sort(runs)
+	return runs[len(runs)/2], nil
+}
