@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/logging"
@@ -38,7 +39,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	logger := logging.New(stderr, cfg.LogLevel)
+	logs := logging.NewBufferedWriter(stderr, 100*time.Millisecond)
+	defer logs.Close()
+	logger := logging.New(logs, cfg.LogLevel)
 	b, err := New(ctx, cfg, Deps{Logger: logger})
 	if err != nil {
 		return err

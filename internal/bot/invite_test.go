@@ -311,7 +311,9 @@ func TestInviteDedupe(t *testing.T) {
 	ev := chatEvent{User: alice, Space: "AAA", Args: " dave@example.com", Message: "spaces/AAA/messages/dup"}.JSON()
 	first := h.sendEvent(ev)
 	creates := h.emu.MemberCreates()
-	// Another instance on the same store answers from the remembered result.
+	// Another instance on the same store answers from the remembered result
+	// once it is written (results are written in batches, within ms).
+	h.bot.DB.Flush()
 	other := h.restart()
 	h.srv.Config.Handler = other.Handler()
 	second := h.sendEvent(ev)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -176,7 +177,11 @@ func (iv *Invite) executeOnce(ctx context.Context, ev *events.Event, req InviteR
 			return consentPrompt(ctx, iv.Auth, ev, scopes)
 		}
 	}
-	reply := events.Reply{Private: !iv.Policy.Public, Text: summary(results), Cards: resultCards(results, len(spaces) > 1)}
+	cards, err := json.Marshal(resultCards(results, len(spaces) > 1))
+	if err != nil {
+		return failure(ctx, "encode result card", err)
+	}
+	reply := events.Reply{Private: !iv.Policy.Public, Text: summary(results), CardsJSON: cards}
 	if ev.MessageName != "" {
 		if raw, err := json.Marshal(reply); err == nil {
 			if err := iv.Results.PutResult(ctx, ev.MessageName, ev.User.Name, raw, iv.Now().Add(RememberFor)); err != nil {
@@ -417,7 +422,7 @@ func invalidReason(t Target) string {
 }
 
 func (iv *Invite) audit(ctx context.Context, ev *events.Event, r *Result) {
-	logFrom(ctx).Info("invite attempt",
-		"inviter", ev.User.Name, "space", r.Space, "target", r.Target.Name,
-		"outcome", r.Outcome.String(), "api_status", r.APIStatus, "attempts", r.Attempts)
+	logFrom(ctx).LogAttrs(ctx, slog.LevelInfo, "invite attempt",
+		slog.String("inviter", ev.User.Name), slog.String("space", r.Space), slog.String("target", r.Target.Name),
+		slog.String("outcome", r.Outcome.String()), slog.Int("api_status", r.APIStatus), slog.Int("attempts", r.Attempts))
 }

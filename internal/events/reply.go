@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"fmt"
 
 	chat "google.golang.org/api/chat/v1"
 )
@@ -12,6 +13,10 @@ import (
 type Reply struct {
 	Text  string
 	Cards []*chat.CardWithId
+	// CardsJSON, when set, is Cards already encoded (a JSON array of
+	// CardWithId) and is sent instead: a command that also stores its reply
+	// encodes the cards once.
+	CardsJSON json.RawMessage `json:",omitempty"`
 	// Private makes the message visible to the invoking user only.
 	Private bool
 	// ConfigURL asks the user to authorize the app at this link.
@@ -31,44 +36,69 @@ const AppName = "Invite"
 
 // Encode renders r in the shape of ev.
 func Encode(ev *Event, r Reply) ([]byte, error) {
+	var v any
+	var err error
 	if ev.Shape == AddOn {
-		return json.Marshal(addOnReply(ev, r))
+		v, err = addOnReply(ev, r)
+	} else {
+		v, err = classicReply(ev, r)
 	}
-	return json.Marshal(classicReply(ev, r))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
-func (r Reply) message(ev *Event) *chat.Message {
-	m := &chat.Message{Text: r.Text, CardsV2: r.Cards}
+// message is chat.Message's wire form with the cards possibly pre-encoded.
+type message struct {
+	ActionResponse       *chat.ActionResponse `json:"actionResponse,omitempty"`
+	CardsV2              json.RawMessage      `json:"cardsV2,omitempty"`
+	PrivateMessageViewer *chat.User           `json:"privateMessageViewer,omitempty"`
+	Text                 string               `json:"text,omitempty"`
+}
+
+func (r Reply) message(ev *Event) (*message, error) {
+	m := &message{Text: r.Text, CardsV2: r.CardsJSON}
+	if len(m.CardsV2) == 0 && len(r.Cards) > 0 {
+		raw, err := json.Marshal(r.Cards)
+		if err != nil {
+			return nil, fmt.Errorf("encode cards: %w", err)
+		}
+		m.CardsV2 = raw
+	}
 	if r.Private && ev.User.Name != "" {
 		m.PrivateMessageViewer = &chat.User{Name: ev.User.Name}
 	}
-	return m
+	return m, nil
 }
 
-func (r Reply) hasMessage() bool { return r.Text != "" || len(r.Cards) > 0 }
+func (r Reply) hasMessage() bool { return r.Text != "" || len(r.Cards) > 0 || len(r.CardsJSON) > 0 }
 
-func classicReply(ev *Event, r Reply) any {
+func classicReply(ev *Event, r Reply) (any, error) {
 	switch {
 	case r.Empty:
-		return struct{}{}
+		return struct{}{}, nil
 	case r.ConfigURL != "":
-		return &chat.Message{ActionResponse: &chat.ActionResponse{Type: "REQUEST_CONFIG", Url: r.ConfigURL}}
+		return &message{ActionResponse: &chat.ActionResponse{Type: "REQUEST_CONFIG", Url: r.ConfigURL}}, nil
 	case r.Dialog != nil:
-		return &chat.Message{ActionResponse: &chat.ActionResponse{
+		return &message{ActionResponse: &chat.ActionResponse{
 			Type:         "DIALOG",
 			DialogAction: &chat.DialogAction{Dialog: &chat.Dialog{Body: r.Dialog}},
-		}}
+		}}, nil
 	case r.CloseDialog && !r.hasMessage():
-		return &chat.Message{ActionResponse: &chat.ActionResponse{
+		return &message{ActionResponse: &chat.ActionResponse{
 			Type: "DIALOG",
 			DialogAction: &chat.DialogAction{ActionStatus: &chat.ActionStatus{
 				StatusCode: "OK", UserFacingMessage: r.CloseStatus,
 			}},
-		}}
+		}}, nil
 	}
-	m := r.message(ev)
+	m, err := r.message(ev)
+	if err != nil {
+		return nil, err
+	}
 	m.ActionResponse = &chat.ActionResponse{Type: "NEW_MESSAGE"}
-	return m
+	return m, nil
 }
 
 type addOnNavigation struct {
@@ -90,7 +120,7 @@ type addOnAction struct {
 }
 
 type addOnCreateMessage struct {
-	Message *chat.Message `json:"message"`
+	Message *message `json:"message"`
 }
 
 type addOnChatDataAction struct {
@@ -112,22 +142,26 @@ type addOnResponse struct {
 	BasicAuthorizationPrompt *addOnAuthorizationPrompt `json:"basicAuthorizationPrompt,omitempty"`
 }
 
-func addOnReply(ev *Event, r Reply) any {
+func addOnReply(ev *Event, r Reply) (any, error) {
 	switch {
 	case r.Empty:
-		return struct{}{}
+		return struct{}{}, nil
 	case r.ConfigURL != "":
-		return addOnResponse{BasicAuthorizationPrompt: &addOnAuthorizationPrompt{r.ConfigURL, AppName}}
+		return addOnResponse{BasicAuthorizationPrompt: &addOnAuthorizationPrompt{r.ConfigURL, AppName}}, nil
 	case r.Dialog != nil:
-		return addOnResponse{Action: &addOnAction{Navigations: []addOnNavigation{{PushCard: r.Dialog}}}}
+		return addOnResponse{Action: &addOnAction{Navigations: []addOnNavigation{{PushCard: r.Dialog}}}}, nil
 	case r.CloseDialog && !r.hasMessage():
 		action := &addOnAction{Navigations: []addOnNavigation{{EndNavigation: &addOnEndNavigation{"CLOSE_DIALOG"}}}}
 		if r.CloseStatus != "" {
 			action.Notification = &addOnNotification{r.CloseStatus}
 		}
-		return addOnResponse{Action: action}
+		return addOnResponse{Action: action}, nil
+	}
+	m, err := r.message(ev)
+	if err != nil {
+		return nil, err
 	}
 	return addOnResponse{HostAppDataAction: &addOnHostAppDataAction{
-		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: r.message(ev)}},
-	}}
+		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: m}},
+	}}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/logging"
@@ -75,14 +76,14 @@ func Middleware(next http.Handler, logger *slog.Logger, project string) http.Han
 					http.Error(rec, "internal error", http.StatusInternalServerError)
 				}
 			}
-			reqLog.Info("request",
-				"httpRequest", map[string]any{
-					"requestMethod": r.Method,
-					"requestUrl":    r.URL.Path,
-					"status":        rec.status,
-					"latency":       fmt.Sprintf("%.6fs", time.Since(start).Seconds()),
-					"userAgent":     r.UserAgent(),
-				})
+			reqLog.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.Group("httpRequest",
+					slog.String("requestMethod", r.Method),
+					slog.String("requestUrl", r.URL.Path),
+					slog.Int("status", rec.status),
+					slog.String("latency", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64)+"s"),
+					slog.String("userAgent", r.UserAgent()),
+				))
 		}()
 		next.ServeHTTP(rec, r)
 	})

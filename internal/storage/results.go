@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -14,9 +15,178 @@ const (
 		ON CONFLICT (message_name) DO UPDATE SET user_name = excluded.user_name, result = excluded.result, expires_at = excluded.expires_at`
 )
 
+// maxPendingResults bounds the results waiting to be written; past it the
+// oldest are dropped (a later re-delivery then runs the command again,
+// which Chat answers with "already a member").
+const maxPendingResults = 10000
+
+type pendingResult struct {
+	message, user string
+	result        []byte
+	expires       time.Time
+}
+
+// resultWriter writes remembered results in batches, one transaction per
+// batch (group commit): every event stores its result, and one commit per
+// event costs more than the rest of the write. Results not yet written are
+// answered from memory.
+type resultWriter struct {
+	db *DB
+
+	mu      sync.Mutex
+	pending map[string]pendingResult
+	queue   []string        // messages to write, in order
+	queued  map[string]bool // messages in queue
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	flushed *sync.Cond
+	writing bool
+	closing sync.Once
+}
+
+func newResultWriter(db *DB) *resultWriter {
+	w := &resultWriter{db: db, pending: map[string]pendingResult{}, queued: map[string]bool{}, kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	w.flushed = sync.NewCond(&w.mu)
+	go w.loop()
+	return w
+}
+
+func (w *resultWriter) loop() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.kick:
+			w.writeBatch()
+		case <-w.stop:
+			w.writeBatch()
+			return
+		}
+	}
+}
+
+// writeBatch writes everything queued in one transaction. On failure the
+// batch stays pending and is retried with the next one.
+func (w *resultWriter) writeBatch() {
+	w.mu.Lock()
+	names := w.queue
+	w.queue = nil
+	batch := make([]pendingResult, 0, len(names))
+	for _, n := range names {
+		delete(w.queued, n)
+		if p, ok := w.pending[n]; ok {
+			batch = append(batch, p)
+		}
+	}
+	w.writing = true
+	w.mu.Unlock()
+
+	err := w.db.putResults(batch)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writing = false
+	if err != nil {
+		for _, n := range names {
+			if !w.queued[n] {
+				w.queued[n] = true
+				w.queue = append(w.queue, n)
+			}
+		}
+	} else {
+		for _, p := range batch {
+			if cur, ok := w.pending[p.message]; ok && &cur.result[0] == &p.result[0] {
+				delete(w.pending, p.message)
+			}
+		}
+	}
+	w.flushed.Broadcast()
+}
+
+func (w *resultWriter) put(p pendingResult) {
+	w.mu.Lock()
+	if !w.queued[p.message] {
+		w.queued[p.message] = true
+		w.queue = append(w.queue, p.message)
+	}
+	w.pending[p.message] = p
+	for len(w.queue) > maxPendingResults {
+		delete(w.pending, w.queue[0])
+		delete(w.queued, w.queue[0])
+		w.queue = w.queue[1:]
+	}
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (w *resultWriter) get(message string, now time.Time) ([]byte, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, ok := w.pending[message]
+	if !ok || !now.Before(p.expires) {
+		return nil, false
+	}
+	return p.result, true
+}
+
+// pendingCount is how many results are not yet written.
+func (w *resultWriter) pendingCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
+
+// flush waits until everything queued before it is written (or failed).
+func (w *resultWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.queue) > 0 || w.writing {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+		w.flushed.Wait()
+	}
+}
+
+func (w *resultWriter) close() {
+	w.closing.Do(func() { close(w.stop) })
+	<-w.done
+}
+
+func (db *DB) putResults(batch []pendingResult) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("put results: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	stmt := tx.StmtContext(ctx, db.stmt.putResult)
+	for _, p := range batch {
+		if _, err := stmt.ExecContext(ctx, p.message, p.user, p.result, millis(p.expires)); err != nil {
+			return fmt.Errorf("put result: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("put results: %w", err)
+	}
+	return nil
+}
+
 // GetResult returns the result remembered for a message, if it has not
 // expired at now; else ErrNotFound.
 func (db *DB) GetResult(ctx context.Context, messageName string, now time.Time) ([]byte, error) {
+	if r, ok := db.results.get(messageName, now); ok {
+		return r, nil
+	}
 	var result []byte
 	err := db.stmt.getResult.QueryRowContext(ctx, messageName, millis(now)).Scan(&result)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -28,11 +198,16 @@ func (db *DB) GetResult(ctx context.Context, messageName string, now time.Time) 
 	return result, nil
 }
 
-// PutResult remembers a message's result until expiresAt.
-func (db *DB) PutResult(ctx context.Context, messageName, user string, result []byte, expiresAt time.Time) error {
-	_, err := db.stmt.putResult.ExecContext(ctx, messageName, user, result, millis(expiresAt))
-	if err != nil {
-		return fmt.Errorf("put result: %w", err)
+// PutResult remembers a message's result until expiresAt. It returns at
+// once: this instance answers from memory until the batch that writes it
+// commits, within milliseconds; other instances see it from then on.
+func (db *DB) PutResult(_ context.Context, messageName, user string, result []byte, expiresAt time.Time) error {
+	if len(result) == 0 {
+		return errors.New("put result: empty result")
 	}
+	db.results.put(pendingResult{message: messageName, user: user, result: result, expires: expiresAt})
 	return nil
 }
+
+// Flush waits until every result stored so far is written.
+func (db *DB) Flush() { db.results.flush() }

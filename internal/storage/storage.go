@@ -41,6 +41,7 @@ type DB struct {
 	stmt struct {
 		getResult, putResult *sql.Stmt
 	}
+	results *resultWriter
 }
 
 // Open connects to databaseURL (postgres://… or postgresql://…), or, when it
@@ -67,6 +68,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.results = newResultWriter(db)
 	return db, nil
 }
 
@@ -136,6 +138,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	if db.results != nil {
+		db.results.close() // writes what is pending
+	}
 	err := db.sql.Close()
 	if db.w != db.sql {
 		err = errors.Join(err, db.w.Close())

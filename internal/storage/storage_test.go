@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -136,6 +137,20 @@ func testResults(t *testing.T, db *DB) {
 	}
 	if got, _ := db.GetResult(ctx, "spaces/A/messages/1", now); string(got) != "card2" {
 		t.Fatalf("replaced result: %q", got)
+	}
+	// Once flushed, the result is in the table, for every instance.
+	for i := range 50 {
+		if err := db.PutResult(ctx, fmt.Sprintf("spaces/A/messages/b%d", i), "users/1", []byte("c"), now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Flush()
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM command_results WHERE expires_at > $1`, millis(now)).Scan(&n); err != nil || n != 51 {
+		t.Fatalf("%d rows written (%v), want 51", n, err)
+	}
+	if n := db.results.pendingCount(); n != 0 {
+		t.Fatalf("%d results still pending after Flush", n)
 	}
 }
 
