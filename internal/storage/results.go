@@ -43,7 +43,17 @@ type resultWriter struct {
 	flushed *sync.Cond
 	writing bool
 	closing sync.Once
+
+	// known, with SQLite only, holds every unexpired message name in the
+	// table: SQLite serves one instance, so a name it lacks was never
+	// stored and the read is skipped. Nil with PostgreSQL, where other
+	// instances write too.
+	known map[string]time.Time
+	puts  int
 }
+
+// maxKnown bounds the SQLite name index; past it, look-ups go to the table.
+const maxKnown = 500_000
 
 func newResultWriter(db *DB) *resultWriter {
 	w := &resultWriter{db: db, pending: map[string]pendingResult{}, queued: map[string]bool{}, kick: make(chan struct{}, 1),
@@ -111,6 +121,22 @@ func (w *resultWriter) put(p pendingResult) {
 		w.queue = append(w.queue, p.message)
 	}
 	w.pending[p.message] = p
+	if w.known != nil {
+		w.puts++
+		if w.puts%1024 == 0 {
+			now := time.Now()
+			for name, exp := range w.known {
+				if !now.Before(exp) {
+					delete(w.known, name)
+				}
+			}
+		}
+		if len(w.known) < maxKnown {
+			w.known[p.message] = p.expires
+		} else {
+			w.known = nil // too many to index: fall back to reading the table
+		}
+	}
 	for len(w.queue) > maxPendingResults {
 		delete(w.pending, w.queue[0])
 		delete(w.queued, w.queue[0])
@@ -123,14 +149,44 @@ func (w *resultWriter) put(p pendingResult) {
 	}
 }
 
-func (w *resultWriter) get(message string, now time.Time) ([]byte, bool) {
+// get answers from memory: the pending result, or (found=false,
+// stored=false) when the SQLite index says the table cannot hold it.
+func (w *resultWriter) get(message string, now time.Time) (result []byte, found, maybeStored bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	p, ok := w.pending[message]
-	if !ok || !now.Before(p.expires) {
-		return nil, false
+	if p, ok := w.pending[message]; ok && now.Before(p.expires) {
+		return p.result, true, true
 	}
-	return p.result, true
+	if w.known != nil {
+		exp, ok := w.known[message]
+		return nil, false, ok && now.Before(exp)
+	}
+	return nil, false, true
+}
+
+// index loads the unexpired message names of the table (SQLite only).
+func (w *resultWriter) index(ctx context.Context, db *DB) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT message_name, expires_at FROM command_results WHERE expires_at > $1`, millis(time.Now()))
+	if err != nil {
+		return fmt.Errorf("index results: %w", err)
+	}
+	defer rows.Close()
+	known := map[string]time.Time{}
+	for rows.Next() {
+		var name string
+		var exp int64
+		if err := rows.Scan(&name, &exp); err != nil {
+			return fmt.Errorf("index results: %w", err)
+		}
+		known[name] = fromMillis(exp)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("index results: %w", err)
+	}
+	w.mu.Lock()
+	w.known = known
+	w.mu.Unlock()
+	return nil
 }
 
 // pendingCount is how many results are not yet written.
@@ -184,8 +240,12 @@ func (db *DB) putResults(batch []pendingResult) error {
 // GetResult returns the result remembered for a message, if it has not
 // expired at now; else ErrNotFound.
 func (db *DB) GetResult(ctx context.Context, messageName string, now time.Time) ([]byte, error) {
-	if r, ok := db.results.get(messageName, now); ok {
+	r, found, maybeStored := db.results.get(messageName, now)
+	if found {
 		return r, nil
+	}
+	if !maybeStored {
+		return nil, ErrNotFound
 	}
 	var result []byte
 	err := db.stmt.getResult.QueryRowContext(ctx, messageName, millis(now)).Scan(&result)

@@ -69,6 +69,12 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		return nil, err
 	}
 	db.results = newResultWriter(db)
+	if db.dialect == SQLite {
+		if err := db.results.index(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 

@@ -226,3 +226,39 @@ func TestRejectsOtherURLs(t *testing.T) {
 		t.Fatal("accepted a mysql URL")
 	}
 }
+
+// TestResultsSurviveRestart: a result stored before a restart answers after
+// it (on SQLite through the name index loaded at start).
+func TestResultsSurviveRestart(t *testing.T) {
+	for name, target := range map[string]func(t *testing.T) (string, string){
+		"sqlite":   func(t *testing.T) (string, string) { return "", t.TempDir() },
+		"postgres": func(t *testing.T) (string, string) { return storagetest.PostgresURL(t), "" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			url, dir := target(t)
+			ctx := context.Background()
+			now := time.Now()
+			db, err := Open(ctx, url, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.PutResult(ctx, "spaces/A/messages/r", "users/1", []byte("card"), now.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil { // writes what is pending
+				t.Fatal(err)
+			}
+			db, err = Open(ctx, url, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if got, err := db.GetResult(ctx, "spaces/A/messages/r", now); err != nil || string(got) != "card" {
+				t.Fatalf("after restart: %q %v", got, err)
+			}
+			if _, err := db.GetResult(ctx, "spaces/A/messages/other", now); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("unknown message: %v", err)
+			}
+		})
+	}
+}
