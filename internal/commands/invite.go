@@ -231,20 +231,28 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 			}
 		}
 	}
-	var g errgroup.Group
-	g.SetLimit(max(iv.Concurrency, 1))
+	var todo []*Result
 	for i := range results {
 		r := &results[i]
-		if b, ok := blocked[r.Space]; ok {
+		switch b, ok := blocked[r.Space]; {
+		case ok:
 			r.Outcome, r.Detail, r.APIStatus = b.Outcome, b.Detail, b.APIStatus
 			iv.audit(ctx, ev, r)
-			continue
-		}
-		if !iv.domainAllowed(r.Target) {
+		case !iv.domainAllowed(r.Target):
 			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
 			iv.audit(ctx, ev, r)
-			continue
+		default:
+			todo = append(todo, r)
 		}
+	}
+	if len(todo) == 1 { // the common case: no goroutine, no extra stack
+		iv.tryOne(ctx, ev, token, todo[0])
+		iv.audit(ctx, ev, todo[0])
+		return results
+	}
+	var g errgroup.Group
+	g.SetLimit(max(iv.Concurrency, 1))
+	for _, r := range todo {
 		g.Go(func() error {
 			iv.tryOne(ctx, ev, token, r)
 			iv.audit(ctx, ev, r)

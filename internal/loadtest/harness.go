@@ -37,6 +37,7 @@ type Options struct {
 	BotLogLevel  string        // LOG_LEVEL of the bot under load
 	BotBinary    string        // prebuilt bot; empty: go build ./cmd/bot
 	CPUProfile   string        // write the bot's CPU profile of the throughput phase here
+	HeapProfile  string        // write the bot's heap profile, taken mid slow-Google phase, here
 	Self         string        // this binary, re-executed for the emulator and baseline
 	JSON         bool
 	Out          io.Writer
@@ -161,6 +162,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if o.HeapProfile != "" {
+			go func() {
+				time.Sleep(o.SlowLatency / 2) // all events are in flight by then
+				if err := e.fetch(bot.debugURL+"/debug/pprof/heap", o.HeapProfile); err != nil {
+					e.progress("heap profile: " + err.Error())
+				}
+			}()
+		}
 		for _, t := range []*target{bot, base} {
 			e.progress(fmt.Sprintf("slow Google: %d events at once to %s", o.SlowInFlight, t.name))
 			rep.Slow = append(rep.Slow, load(ctx, e.client, t, "slow-"+t.name, o.SlowInFlight, o.SlowInFlight, 0, o.Duration, true))
@@ -194,9 +203,13 @@ func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 // profile saves 3 s of the bot's CPU profile, taken while it is under load.
 func (e *env) profile(bot *target, path string) error {
-	resp, err := e.client.Get(bot.debugURL + "/debug/pprof/profile?seconds=3")
+	return e.fetch(bot.debugURL+"/debug/pprof/profile?seconds=3", path)
+}
+
+func (e *env) fetch(url, path string) error {
+	resp, err := e.client.Get(url)
 	if err != nil {
-		return fmt.Errorf("cpu profile: %w", err)
+		return fmt.Errorf("profile: %w", err)
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)
