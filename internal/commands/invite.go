@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,20 +200,11 @@ func neededScopes(targets []Target) []string {
 		if t.Kind == TargetApp {
 			s = scopeMembershipsApp
 		}
-		if !contains(scopes, s) {
+		if !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
 		}
 	}
 	return scopes
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // attempt tries every (space, target) pair with bounded concurrency.
@@ -268,7 +260,7 @@ func (iv *Invite) domainAllowed(t Target) bool {
 		return true
 	}
 	_, domain, _ := strings.Cut(t.Email, "@")
-	return contains(iv.Policy.AllowedDomains, domain)
+	return slices.Contains(iv.Policy.AllowedDomains, domain)
 }
 
 // checkManager enforces INVITE_REQUIRE_MANAGER for one space.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ func (e *Emulator) caller(w http.ResponseWriter, r *http.Request, scopes ...stri
 		return nil, nil, false
 	}
 	for _, s := range scopes {
-		if contains(granted, s) {
+		if slices.Contains(granted, s) {
 			return p, granted, true
 		}
 	}
@@ -370,18 +371,30 @@ func (e *Emulator) writeMembership(w http.ResponseWriter, spaceID string, m *Mem
 	_ = json.NewEncoder(w).Encode(e.membershipJSON(spaceID, m))
 }
 
-func (e *Emulator) handleGetMember(w http.ResponseWriter, r *http.Request) {
+// visibleSpace authenticates the caller and returns the space of the path
+// if the caller is in it, with e.mu held (the caller must unlock) — or nil,
+// having answered.
+func (e *Emulator) visibleSpace(w http.ResponseWriter, r *http.Request) *chatSpace {
 	caller, _, ok := e.caller(w, r, ScopeMemberships)
 	if !ok {
-		return
+		return nil
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	s := e.state.chat.spaces[r.PathValue("space")]
 	if s == nil || s.members[caller.ID] == nil {
+		e.mu.Unlock()
 		googleError(w, http.StatusNotFound, "NOT_FOUND", "Space not found.")
+		return nil
+	}
+	return s
+}
+
+func (e *Emulator) handleGetMember(w http.ResponseWriter, r *http.Request) {
+	s := e.visibleSpace(w, r)
+	if s == nil {
 		return
 	}
+	defer e.mu.Unlock()
 	key := r.PathValue("member")
 	if p := e.state.byEmail[strings.ToLower(key)]; p != nil {
 		key = p.ID
@@ -395,17 +408,11 @@ func (e *Emulator) handleGetMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
-	caller, _, ok := e.caller(w, r, ScopeMemberships)
-	if !ok {
+	s := e.visibleSpace(w, r)
+	if s == nil {
 		return
 	}
-	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := e.state.chat.spaces[r.PathValue("space")]
-	if s == nil || s.members[caller.ID] == nil {
-		googleError(w, http.StatusNotFound, "NOT_FOUND", "Space not found.")
-		return
-	}
 	showInvited := r.URL.Query().Get("showInvited") == "true"
 	showGroups := r.URL.Query().Get("showGroups") == "true"
 	out := struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -351,7 +352,7 @@ func (e *Emulator) writeTokens(w http.ResponseWriter, c *client, g *refreshGrant
 		resp["refresh_token"] = g.token
 	}
 	p := e.state.people[g.userID]
-	if p != nil && contains(g.scopes, ScopeOpenID) {
+	if p != nil && slices.Contains(g.scopes, ScopeOpenID) {
 		resp["id_token"] = e.GoogleKeys.Sign(map[string]any{
 			"iss": "https://accounts.google.com", "azp": c.id, "aud": c.id, "sub": p.ID,
 			"email": p.Email, "email_verified": true, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
@@ -360,15 +361,6 @@ func (e *Emulator) writeTokens(w http.ResponseWriter, c *client, g *refreshGrant
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(resp)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *Emulator) handleRevoke(w http.ResponseWriter, r *http.Request) {

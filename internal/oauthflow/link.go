@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -79,20 +80,11 @@ func (s *Service) openLink(raw string) (*link, error) {
 func withOpenID(scopes []string) []string {
 	out := []string{ScopeOpenID}
 	for _, sc := range scopes {
-		if sc != ScopeOpenID && !contains(out, sc) {
+		if sc != ScopeOpenID && !slices.Contains(out, sc) {
 			out = append(out, sc)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func hash(b []byte) []byte {

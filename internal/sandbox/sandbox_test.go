@@ -39,6 +39,26 @@ func memberState(s *Sandbox, space, id string) string {
 	return ""
 }
 
+// consentInNewTab clicks the Configure link and, in the tab it opens, checks
+// the pre-selected account and allows.
+func consentInNewTab(t *testing.T, ctx context.Context, accountID string) {
+	t.Helper()
+	newTab := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return i.Type == "page" })
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("configure-link"))); err != nil {
+		t.Fatal(err)
+	}
+	tab, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
+	defer cancel()
+	if err := chromedp.Do(tab,
+		chromedp.WaitVisible(chromedp.ID("allow")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("acct-`+accountID+`").checked`, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Click(chromedp.ID("allow")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	); err != nil {
+		t.Fatalf("consent tab: %v", err)
+	}
+}
+
 // TestSandboxInBrowser: open the page, /invite two people, complete consent
 // in the tab Chat's Configure link opens, and see the result card and the
 // members panel update; then the invited person accepts.
@@ -59,20 +79,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("send /invite: %v", err)
 	}
-	newTab := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return i.Type == "page" })
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("configure-link"))); err != nil {
-		t.Fatal(err)
-	}
-	consentCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
-	defer cancel()
-	if err := chromedp.Do(consentCtx,
-		chromedp.WaitVisible(chromedp.ID("allow")),
-		chromedp.Poll[chromedp.Void](`document.getElementById("acct-1001").checked`, wait), // login_hint pre-selects Ana
-		chromedp.Click(chromedp.ID("allow")),
-		chromedp.WaitVisible(chromedp.ID("done")),
-	); err != nil {
-		t.Fatalf("consent tab: %v", err)
-	}
+	consentInNewTab(t, ctx, "1001") // login_hint pre-selects Ana
 	if err := chromedp.Do(ctx,
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 added · 1 invited")`, wait),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="1005"]')?.dataset.state === "JOINED" && document.querySelector('[data-member="1004"]')?.dataset.state === "INVITED"`, wait),
@@ -137,15 +144,7 @@ func TestSandboxDialogOnPhone(t *testing.T) {
 	); err != nil {
 		t.Fatalf("submit: %v", err)
 	}
-	newTab := chromedp.WaitNewTarget(ctx, func(i *target.Info) bool { return i.Type == "page" })
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("configure-link"))); err != nil {
-		t.Fatal(err)
-	}
-	consentCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
-	defer cancel()
-	if err := chromedp.Do(consentCtx, chromedp.WaitVisible(chromedp.ID("allow")), chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
-		t.Fatalf("consent: %v", err)
-	}
+	consentInNewTab(t, ctx, "1002")
 	if err := chromedp.Do(ctx,
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 invited · 1 not allowed")`, wait),
 	); err != nil {
