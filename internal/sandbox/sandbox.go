@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/chatinvite/invitebot/internal/bot"
 	"github.com/chatinvite/invitebot/internal/config"
@@ -127,7 +126,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	fmt.Fprintf(stdout, "Invite sandbox: open %s\n(%s; nothing leaves this machine. Ctrl-C stops it.)\n",
-		s.URL, strings.Join([]string{"Google emulator at " + s.Emulator.URL(), "store in " + s.dataDir}, ", "))
+	fmt.Fprintf(stdout, "Invite sandbox: open %s\n(everything runs on this machine; nothing reaches Google. Ctrl-C stops it.)\n", s.URL)
 	return s.Serve(ctx)
 }

@@ -1,0 +1,239 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	chat "google.golang.org/api/chat/v1"
+	"google.golang.org/api/googleapi"
+
+	"github.com/chatinvite/invitebot/internal/events"
+)
+
+// attempt tries every (space, target) pair with bounded concurrency.
+func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, spaces []string, targets []Target) []Result {
+	results := make([]Result, 0, len(spaces)*len(targets))
+	for _, s := range spaces {
+		for _, t := range targets {
+			results = append(results, Result{Target: t, Space: s})
+		}
+	}
+	blocked := map[string]Result{}
+	if iv.Policy.RequireManager {
+		for _, s := range spaces {
+			if r, ok := iv.checkManager(ctx, ev, token, s); !ok {
+				blocked[s] = r
+			}
+		}
+	}
+	var todo []*Result
+	for i := range results {
+		r := &results[i]
+		switch b, ok := blocked[r.Space]; {
+		case ok:
+			r.Outcome, r.Detail, r.APIStatus = b.Outcome, b.Detail, b.APIStatus
+			iv.audit(ctx, ev, r)
+		case !iv.domainAllowed(r.Target):
+			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
+			iv.audit(ctx, ev, r)
+		default:
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 1 { // the common case: no goroutine, no extra stack
+		iv.tryOne(ctx, ev, token, todo[0])
+		iv.audit(ctx, ev, todo[0])
+		return results
+	}
+	var g errgroup.Group
+	g.SetLimit(max(iv.Concurrency, 1))
+	for _, r := range todo {
+		g.Go(func() error {
+			iv.tryOne(ctx, ev, token, r)
+			iv.audit(ctx, ev, r)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return results
+}
+
+func (iv *Invite) domainAllowed(t Target) bool {
+	if len(iv.Policy.AllowedDomains) == 0 || t.Email == "" {
+		return true
+	}
+	_, domain, _ := strings.Cut(t.Email, "@")
+	return slices.Contains(iv.Policy.AllowedDomains, domain)
+}
+
+// checkManager enforces INVITE_REQUIRE_MANAGER for one space.
+func (iv *Invite) checkManager(ctx context.Context, ev *events.Event, token, space string) (Result, bool) {
+	id := strings.TrimPrefix(ev.User.Name, "users/")
+	m, err := iv.Members.GetMembership(ctx, token, space+"/members/"+id)
+	if err != nil {
+		status := apiStatus(err)
+		switch status {
+		case http.StatusNotFound, http.StatusForbidden:
+			return Result{Outcome: NotAllowed, Detail: "you are not a member of that space", APIStatus: status}, false
+		case http.StatusUnauthorized:
+			return Result{Outcome: Failed, APIStatus: status}, false
+		}
+		return Result{Outcome: Failed, Detail: "could not check your role in that space", APIStatus: status}, false
+	}
+	if m.Role != "ROLE_MANAGER" && m.Role != "ROLE_ASSISTANT_MANAGER" {
+		return Result{Outcome: NotTried, Detail: "only owners and managers of that space may invite (this app's policy)"}, false
+	}
+	return Result{}, true
+}
+
+// tryOne creates one membership, retrying 429 and 503 with exponential
+// backoff and full jitter while the deadline allows.
+func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r *Result) {
+	if ctx.Err() != nil {
+		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
+		return
+	}
+	body := &chat.Membership{Member: &chat.User{Name: r.Target.Name, Type: "HUMAN"}}
+	switch r.Target.Kind {
+	case TargetApp:
+		body.Member.Type = "BOT"
+	case TargetGroup:
+		body = &chat.Membership{GroupMember: &chat.Group{Name: r.Target.Name}}
+	}
+	for {
+		r.Attempts++
+		m, err := iv.Members.CreateMembership(ctx, token, r.Space, body)
+		if err == nil {
+			r.APIStatus = http.StatusOK
+			classifyMembership(r, m)
+			return
+		}
+		r.APIStatus = apiStatus(err)
+		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable {
+			delay := backoff(iv.BackoffBase, r.Attempts)
+			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > delay {
+				if sleep(ctx, delay) {
+					continue
+				}
+			}
+			r.Outcome, r.Detail = Failed, "Chat is busy right now; try again in a minute"
+			return
+		}
+		classifyError(r, err, ev, ctx.Err() != nil)
+		return
+	}
+}
+
+func backoff(base time.Duration, attempt int) time.Duration {
+	ceiling := base << min(attempt-1, 6)
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+}
+
+// sleep waits d unless ctx ends first; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func apiStatus(err error) int {
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		return ge.Code
+	}
+	return 0
+}
+
+func classifyMembership(r *Result, m *chat.Membership) {
+	switch m.State {
+	case "JOINED":
+		r.Outcome = Added
+	case "INVITED":
+		r.Outcome = Invited
+	default:
+		r.Outcome, r.Detail = Failed, "Chat answered with an unexpected state"
+		return
+	}
+	switch {
+	case m.Member != nil && m.Member.DisplayName != "":
+		r.Detail = m.Member.DisplayName
+	case m.Member != nil && m.Member.Name != r.Target.Name:
+		r.Detail = m.Member.Name
+	case m.GroupMember != nil && m.GroupMember.Name != r.Target.Name:
+		r.Detail = m.GroupMember.Name
+	}
+}
+
+func classifyError(r *Result, err error, ev *events.Event, timedOut bool) {
+	switch r.APIStatus {
+	case http.StatusConflict:
+		r.Outcome = AlreadyMember
+	case http.StatusNotFound:
+		r.Outcome, r.Detail = NotFound, notFoundReason(r.Target)
+	case http.StatusForbidden:
+		r.Outcome, r.Detail = NotAllowed, notAllowedReason(r, ev)
+	case http.StatusBadRequest:
+		r.Outcome, r.Detail = Invalid, invalidReason(r.Target)
+	case http.StatusUnauthorized:
+		r.Outcome, r.Detail = Failed, "your authorization was rejected"
+	case 0:
+		if timedOut {
+			r.Outcome, r.Detail = Failed, "no answer before the time limit (it may still happen)"
+		} else {
+			r.Outcome, r.Detail = Failed, "Chat could not be reached"
+		}
+	default:
+		r.Outcome, r.Detail = Failed, fmt.Sprintf("Chat answered with an error (%d)", r.APIStatus)
+	}
+}
+
+func notFoundReason(t Target) string {
+	switch t.Kind {
+	case TargetGroup:
+		return "no such group, or it is not visible to you"
+	case TargetApp:
+		return "the space was not found"
+	}
+	if t.Email == "" {
+		return "no such user or space; people outside your organization must be named by email"
+	}
+	return "no Google account with this email, or the space was not found"
+}
+
+func notAllowedReason(r *Result, ev *events.Event) string {
+	switch {
+	case r.Space == ev.Space.Name && ev.Space.SpaceType == "DIRECT_MESSAGE":
+		return "people can't be added to a direct message"
+	case r.Target.Kind == TargetApp:
+		return "apps can't be added to that space, or you may not add them"
+	case r.Target.Email != "":
+		return "the space may not allow people outside your organization, or its settings don't let you add people"
+	}
+	return "the space's settings don't let you add people, or you aren't a member of it"
+}
+
+func invalidReason(t Target) string {
+	if t.Kind == TargetGroup {
+		return "groups can only be added to named spaces"
+	}
+	return "Chat did not accept this name"
+}
+
+func (iv *Invite) audit(ctx context.Context, ev *events.Event, r *Result) {
+	logFrom(ctx).LogAttrs(ctx, slog.LevelInfo, "invite attempt",
+		slog.String("inviter", ev.User.Name), slog.String("space", r.Space), slog.String("target", r.Target.Name),
+		slog.String("outcome", r.Outcome.String()), slog.Int("api_status", r.APIStatus), slog.Int("attempts", r.Attempts))
+}
