@@ -156,15 +156,17 @@ func (iv *Invite) executeOnce(ctx context.Context, ev *events.Event, req InviteR
 			n, iv.Policy.MaxTargets)}
 	}
 	scopes := neededScopes(req.Targets)
-	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, scopes)
+	// The deadline covers everything from here, a token refresh included:
+	// Chat stops waiting at 30 s.
+	runCtx, cancel := context.WithTimeout(ctx, iv.Deadline)
+	defer cancel()
+	token, err := iv.Auth.AccessToken(runCtx, ev.User.Name, scopes)
 	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, scopes)
 	}
 	if err != nil {
 		return failure(ctx, "get access token", err)
 	}
-	runCtx, cancel := context.WithTimeout(ctx, iv.Deadline)
-	defer cancel()
 	results := iv.attempt(runCtx, ev, token, spaces, req.Targets)
 	for _, r := range results {
 		if r.APIStatus == http.StatusUnauthorized {

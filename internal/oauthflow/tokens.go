@@ -82,7 +82,21 @@ func (s *Service) AccessToken(ctx context.Context, user string, scopes []string)
 	if ok && s.fresh(t) && hasScopes(t.scopes, scopes) {
 		return t.access, nil
 	}
-	v, err, _ := s.flight.Do(user, func() (any, error) { return s.load(ctx, user) })
+	// One load per user at a time; a caller whose context ends stops
+	// waiting, while the load finishes for the others.
+	ch := s.flight.DoChan(user, func() (any, error) {
+		loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		defer cancel()
+		return s.load(loadCtx, user)
+	})
+	var v any
+	var err error
+	select {
+	case res := <-ch:
+		v, err = res.Val, res.Err
+	case <-ctx.Done():
+		return "", fmt.Errorf("access token: %w", ctx.Err())
+	}
 	if err != nil {
 		var cr *ConsentRequiredError
 		if errors.As(err, &cr) {
@@ -128,10 +142,7 @@ func (s *Service) refresh(ctx context.Context, g *storage.Grant) (cachedToken, e
 	if err != nil {
 		return cachedToken{}, fmt.Errorf("open refresh token: %w", err)
 	}
-	// The refresh must not die with one caller's context: others share it.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	tok, err := s.oauth.TokenSource(s.withClient(rctx), &oauth2.Token{RefreshToken: string(plain)}).Token()
+	tok, err := s.oauth.TokenSource(s.withClient(ctx), &oauth2.Token{RefreshToken: string(plain)}).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
