@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatinvite/invitebot/internal/logging"
 )
@@ -91,13 +92,13 @@ func TestGracefulStop(t *testing.T) {
 	cancel()
 	// Wait (bounded) until the listener is closed, so the stop is under way
 	// while the request is still in flight.
-	for i := 0; ; i++ {
+	for deadline := time.Now().Add(5 * time.Second); ; {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			break
 		}
 		c.Close()
-		if i == 10000 {
+		if time.Now().After(deadline) {
 			t.Fatal("listener never closed")
 		}
 		runtime.Gosched()
