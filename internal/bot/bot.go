@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -65,6 +66,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		// ambient credentials: each call carries its own token.
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 512, 256
+		if endpoints.For(cfg.EmulatorURL).Emulated && strings.HasPrefix(cfg.EmulatorURL, "http://") {
+			// Google is reached over HTTP/2 (TLS); a plain-http emulator
+			// over HTTP/2 without TLS, so calls share connections the same way.
+			transport.Protocols = new(http.Protocols)
+			transport.Protocols.SetUnencryptedHTTP2(true)
+		}
 		deps.HTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: transport}
 	}
 	if deps.Now == nil {
@@ -77,6 +84,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		deps.BackoffBase = 250 * time.Millisecond
 	}
 	b := &Bot{cfg: cfg, log: deps.Logger, google: endpoints.For(cfg.EmulatorURL)}
+	b.closers = append(b.closers, func() error { deps.HTTPClient.CloseIdleConnections(); return nil })
 	if b.google.Emulated {
 		b.log.Warn("GOOGLE_EMULATOR_URL is set: every Google endpoint points at an emulator and no real Chat request can be verified. Never use this in production.",
 			"emulator", cfg.EmulatorURL)

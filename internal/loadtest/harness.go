@@ -164,7 +164,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		if o.HeapProfile != "" {
 			go func() {
-				time.Sleep(o.SlowLatency / 2) // all events are in flight by then
+				time.Sleep(o.SlowLatency * 4 / 5) // all events are in flight by then
 				if err := e.fetch(bot.debugURL+"/debug/pprof/heap", o.HeapProfile); err != nil {
 					e.progress("heap profile: " + err.Error())
 				}

@@ -74,7 +74,10 @@ func runEmulator() error {
 // fixed message. No store, no parsing, no cards, no logs.
 func runBaseline() error {
 	google := endpoints.Emulator(os.Getenv("GOOGLE_EMULATOR_URL"))
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096}, Timeout: 30 * time.Second}
+	// Reach the emulator the way the bot does: HTTP/2 without TLS.
+	transport := &http.Transport{MaxIdleConnsPerHost: 4096, Protocols: new(http.Protocols)}
+	transport.Protocols.SetUnencryptedHTTP2(true)
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	v, err := events.NewVerifier(events.VerifierConfig{
 		Audience:   os.Getenv("CHAT_AUDIENCE"),
 		GoogleKeys: jwks.New(google.Certs, client, nil),
