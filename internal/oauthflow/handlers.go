@@ -17,8 +17,9 @@ import (
 	"github.com/chatinvite/invitebot/internal/storage"
 )
 
-// flowBinding is the associated data of a flow's sealed PKCE verifier.
-const flowBinding = "oauth-flow"
+// flowBinding is the associated data of a flow's sealed PKCE verifier: the
+// flow's own state hash, so a verifier cannot be moved to another flow.
+func flowBinding(stateHash []byte) string { return "oauth-flow/" + hex.EncodeToString(stateHash) }
 
 const cookiePrefix = "invite_flow_"
 
@@ -51,13 +52,13 @@ func (s *Service) HandleStart() http.Handler {
 		}
 		state, binding := randomSecret(), randomSecret()
 		verifier := oauth2.GenerateVerifier()
-		sealed, err := s.cfg.Cipher.Encrypt([]byte(verifier), flowBinding)
+		stateHash := hash([]byte(state))
+		sealed, err := s.cfg.Cipher.Encrypt([]byte(verifier), flowBinding(stateHash))
 		if err != nil {
 			log.Error("seal verifier", "error", err.Error())
 			pageStoreFailed.render(w)
 			return
 		}
-		stateHash := hash([]byte(state))
 		flow := &storage.Flow{
 			StateHash: stateHash, User: l.User, ConfigURL: l.ConfigURL, Scopes: l.Scopes,
 			Verifier: sealed, BindingHash: hash([]byte(binding)),
@@ -135,7 +136,7 @@ func (s *Service) HandleCallback() http.Handler {
 			return link
 		}
 		if e := q.Get("error"); e != "" {
-			log.Info("consent not given", "user", flow.User, "error", e)
+			log.Info("consent not given", "user", flow.User, "error", truncate(e, 64))
 			if e == "access_denied" {
 				pageDenied(retry()).render(w)
 				return
@@ -151,7 +152,7 @@ func (s *Service) HandleCallback() http.Handler {
 func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *storage.Flow, retry func() string) {
 	ctx := r.Context()
 	log := logging.From(ctx)
-	verifier, err := s.cfg.Cipher.Decrypt(flow.Verifier, flowBinding)
+	verifier, err := s.cfg.Cipher.Decrypt(flow.Verifier, flowBinding(flow.StateHash))
 	if err != nil {
 		log.Error("open verifier", "error", err.Error())
 		pageStoreFailed.render(w)
@@ -256,6 +257,13 @@ func describeOAuthError(err error) string {
 		return "token endpoint: " + code
 	}
 	return err.Error()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 func randomSecret() string {
