@@ -398,6 +398,10 @@ func TestInviteRejectedTokenAsksAgain(t *testing.T) {
 
 func TestInviteDialog(t *testing.T) {
 	h := startBot(t, nil)
+	// Without a grant, consent comes before the form.
+	if first := h.invite(alice, "AAA", ""); first.configURL() == "" {
+		t.Fatalf("want the consent prompt before the dialog: %s", first.raw)
+	}
 	h.grant(alice)
 	open := h.invite(alice, "AAA", "")
 	if open.msg.ActionResponse == nil || open.msg.ActionResponse.Type != "DIALOG" || open.msg.ActionResponse.DialogAction.Dialog == nil {

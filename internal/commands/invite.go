@@ -78,6 +78,13 @@ func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
 	}
 	args, refs := MentionArgs(ev.Text, ev.ArgumentText, spans)
 	if strings.TrimSpace(args) == "" || ev.DialogEventType == events.DialogRequest {
+		// Consent comes before the form: Chat documents the configure
+		// prompt as the answer to a message, and after consent it sends
+		// "/invite" again, which then opens the form.
+		scopes := []string{scopeMemberships}
+		if _, err := iv.Auth.AccessToken(ctx, ev.User.Name, scopes); consentRequired(err) {
+			return consentPrompt(ctx, iv.Auth, ev, scopes)
+		}
 		return events.Reply{Dialog: inviteDialog("", "", "")}
 	}
 	req, err := ParseInvite(args, refs)

@@ -28,6 +28,9 @@ type chatSim struct {
 	seq      int
 	messages map[string][]*message // by space id
 	pending  map[string]*pending   // by config-complete token
+	// dialogs waits for the page: a re-sent message (after consent) that
+	// Chat answers with a dialog opens it for its user.
+	dialogs map[string]*chat.GoogleAppsCardV1Card
 }
 
 // message is one entry of a space's stream.
@@ -53,7 +56,7 @@ type pending struct {
 func newChatSim(emu *emulator.Emulator, cfg *config.Config, _ http.Handler) *chatSim {
 	return &chatSim{
 		emu: emu, cfg: cfg, client: &http.Client{Timeout: 30 * time.Second},
-		messages: map[string][]*message{}, pending: map[string]*pending{},
+		messages: map[string][]*message{}, pending: map[string]*pending{}, dialogs: map[string]*chat.GoogleAppsCardV1Card{},
 	}
 }
 
@@ -270,7 +273,20 @@ func (c *chatSim) configured(token string) {
 		return
 	}
 	user := c.person(strings.TrimPrefix(p.body["user"].(map[string]any)["name"].(string), "users/"))
-	c.deliver(p.space, user, p.body, p.userMsg)
+	if res := c.deliver(p.space, user, p.body, p.userMsg); res.Dialog != nil {
+		c.mu.Lock()
+		c.dialogs[user.ID] = res.Dialog
+		c.mu.Unlock()
+	}
+}
+
+// takeDialog returns (once) a dialog waiting for userID.
+func (c *chatSim) takeDialog(userID string) *chat.GoogleAppsCardV1Card {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.dialogs[userID]
+	delete(c.dialogs, userID)
+	return d
 }
 
 // dialogAction sends a dialog's submit or cancel as Chat does.

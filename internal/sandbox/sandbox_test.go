@@ -111,9 +111,9 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 }
 
-// TestSandboxDialogOnPhone: /invite alone opens the dialog as a modal; its
-// submission asks for consent, and after consent Chat re-sends it and the
-// result card is posted. On a phone-sized screen.
+// TestSandboxDialogOnPhone: /invite alone first asks for consent; after it,
+// Chat re-sends /invite, the dialog opens as a modal, and its submission
+// posts the result card. On a phone-sized screen.
 func TestSandboxDialogOnPhone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
@@ -129,6 +129,12 @@ func TestSandboxDialogOnPhone(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
 		chromedp.SendKeys(chromedp.ID("text"), "/invite"),
 		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("configure-link")),
+	); err != nil {
+		t.Fatalf("first /invite: %v", err)
+	}
+	consentInNewTab(t, ctx, "1002")
+	if err := chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.ID("in-people")),
 		chromedp.SendKeys(chromedp.ID("in-people"), "lea@example.com\neve@partner.example"),
 	); err != nil {
@@ -140,15 +146,9 @@ func TestSandboxDialogOnPhone(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("dialog-submit")),
 		chromedp.Poll[chromedp.Void](`!document.getElementById("dialog").open`, wait),
-		chromedp.WaitVisible(chromedp.ID("configure-link")),
-	); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	consentInNewTab(t, ctx, "1002")
-	if err := chromedp.Do(ctx,
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 invited · 1 not allowed")`, wait),
 	); err != nil {
-		t.Fatalf("result: %v", err)
+		t.Fatalf("submit: %v", err)
 	}
 	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		browsertest.SaveScreenshot(t, "sandbox-result-phone.png", shot)

@@ -51,6 +51,7 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		Spaces   []spaceView  `json:"spaces"`
 		Members  []memberView `json:"members"`
 		Messages []*message   `json:"messages"`
+		Dialog   any          `json:"dialog,omitempty"`
 	}{}
 	names := map[string]string{}
 	for _, p := range c.emu.People() {
@@ -79,6 +80,9 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		out.Members = append(out.Members, v)
 	}
 	out.Messages = c.visible(space, user)
+	if d := c.takeDialog(user); d != nil {
+		out.Dialog = d
+	}
 	writeJSON(w, out)
 }
 

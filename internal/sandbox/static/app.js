@@ -148,6 +148,7 @@ async function refresh() {
   const atBottom = stream.scrollHeight - stream.scrollTop - stream.clientHeight < 40;
   stream.replaceChildren(...(s.messages || []).map(renderMessage));
   if (atBottom) stream.scrollTop = stream.scrollHeight;
+  if (s.dialog) openDialog(s.dialog); // a message re-sent after consent opened a dialog
 }
 
 function toast(text) {
