@@ -36,7 +36,7 @@ func main() {
 	flag.StringVar(&o.BotLogLevel, "bot-log-level", "info", "LOG_LEVEL of the bot under load")
 	flag.StringVar(&o.BotBinary, "bot", "", "a prebuilt bot binary (default: go build ./cmd/bot)")
 	flag.BoolVar(&o.JSON, "json", false, "print JSON instead of text")
-	flag.StringVar(&o.HeapProfile, "heapprofile", "", "save the bot's heap profile, mid slow-Google phase, to this file")
+	flag.StringVar(&o.HeapProfile, "heapprofile", "", "save the bot's heap profile, mid slow-Google phase, to this file (and its allocations after the throughput phase to FILE.allocs)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "save the bot's CPU profile (3 s of the throughput phase) to this file")
 	flag.Parse()
 	self, err := os.Executable()

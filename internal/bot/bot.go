@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	}
 	b.Auth = auth
 
-	members, err := chatapi.New(ctx, b.google.ChatAPI, deps.HTTPClient.Transport)
+	members, err := chatapi.New(ctx, b.google.ChatAPI, deps.HTTPClient)
 	if err != nil {
 		b.Close()
 		return nil, err

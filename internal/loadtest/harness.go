@@ -139,6 +139,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	if o.HeapProfile != "" { // allocations since start, mostly the throughput phase
+		if err := e.fetch(bot.debugURL+"/debug/pprof/allocs", o.HeapProfile+".allocs"); err != nil {
+			return nil, err
+		}
+	}
 	if b, s := rep.Throughput[0], rep.Throughput[1]; s.EventsPerSec > 0 && s.CPUPer1000 > 0 {
 		rep.ThroughputX, rep.CPUX = b.EventsPerSec/s.EventsPerSec, b.CPUPer1000/s.CPUPer1000
 	}
