@@ -32,6 +32,12 @@ var backends = map[string]func(t *testing.T) *DB{
 	},
 }
 
+// locations gives Open's arguments for a new, empty store of each engine.
+var locations = map[string]func(t *testing.T) (databaseURL, dataDir string){
+	"sqlite":   func(t *testing.T) (string, string) { return "", t.TempDir() },
+	"postgres": func(t *testing.T) (string, string) { return storagetest.PostgresURL(t), "" },
+}
+
 // TestStore runs one suite against every backend.
 func TestStore(t *testing.T) {
 	for name, open := range backends {
@@ -191,10 +197,7 @@ func testSingleUse(t *testing.T, db *DB) {
 
 // TestConcurrentMigrations: instances starting at once all succeed.
 func TestConcurrentMigrations(t *testing.T) {
-	for name, target := range map[string]func(t *testing.T) (string, string){
-		"sqlite":   func(t *testing.T) (string, string) { return "", t.TempDir() },
-		"postgres": func(t *testing.T) (string, string) { return storagetest.PostgresURL(t), "" },
-	} {
+	for name, target := range locations {
 		t.Run(name, func(t *testing.T) {
 			url, dir := target(t)
 			var wg sync.WaitGroup
@@ -230,10 +233,7 @@ func TestRejectsOtherURLs(t *testing.T) {
 // TestResultsSurviveRestart: a result stored before a restart answers after
 // it (on SQLite through the name index loaded at start).
 func TestResultsSurviveRestart(t *testing.T) {
-	for name, target := range map[string]func(t *testing.T) (string, string){
-		"sqlite":   func(t *testing.T) (string, string) { return "", t.TempDir() },
-		"postgres": func(t *testing.T) (string, string) { return storagetest.PostgresURL(t), "" },
-	} {
+	for name, target := range locations {
 		t.Run(name, func(t *testing.T) {
 			url, dir := target(t)
 			ctx := context.Background()
