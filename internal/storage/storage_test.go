@@ -12,26 +12,6 @@ import (
 	"github.com/chatinvite/invitebot/internal/storage/storagetest"
 )
 
-// backends opens a fresh database of each engine.
-var backends = map[string]func(t *testing.T) *DB{
-	"sqlite": func(t *testing.T) *DB {
-		db, err := Open(context.Background(), "", t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	},
-	"postgres": func(t *testing.T) *DB {
-		db, err := Open(context.Background(), storagetest.PostgresURL(t), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	},
-}
-
 // locations gives Open's arguments for a new, empty store of each engine.
 var locations = map[string]func(t *testing.T) (databaseURL, dataDir string){
 	"sqlite":   func(t *testing.T) (string, string) { return "", t.TempDir() },
@@ -40,7 +20,16 @@ var locations = map[string]func(t *testing.T) (databaseURL, dataDir string){
 
 // TestStore runs one suite against every backend.
 func TestStore(t *testing.T) {
-	for name, open := range backends {
+	for name, location := range locations {
+		open := func(t *testing.T) *DB {
+			url, dir := location(t)
+			db, err := Open(context.Background(), url, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			t.Run("grants", func(t *testing.T) { testGrants(t, open(t)) })
