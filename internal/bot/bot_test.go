@@ -111,7 +111,10 @@ func startBotWith(t *testing.T, env map[string]string, deps Deps) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps.Logger, deps.Now = logging.Discard(), clock.Now
+	if deps.Logger == nil {
+		deps.Logger = logging.Discard()
+	}
+	deps.Now = clock.Now
 	b, err := New(context.Background(), cfg, deps)
 	if err != nil {
 		t.Fatal(err)

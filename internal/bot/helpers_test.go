@@ -1,5 +1,22 @@
 package bot
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+	"sync"
+)
 
 func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

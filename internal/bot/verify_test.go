@@ -2,10 +2,13 @@ package bot
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatinvite/invitebot/internal/logging"
 )
 
 const helpEvent = `{"type":"MESSAGE","user":{"name":"users/1","type":"HUMAN"},"space":{"name":"spaces/A"},
@@ -111,6 +114,28 @@ func TestVerifiedTokenCacheHonoursExpiry(t *testing.T) {
 	h.clock.Advance(time.Hour + 2*time.Minute)
 	if code, _ := h.post("Bearer "+tok, []byte(helpEvent)); code != http.StatusUnauthorized {
 		t.Fatalf("expired cached token: %d, want 401", code)
+	}
+}
+
+// TestRejectionLogNamesTheCheckNotTheToken: a 401 is logged with the check
+// that failed, and neither the token nor its signature appears in the logs.
+func TestRejectionLogNamesTheCheckNotTheToken(t *testing.T) {
+	var logs syncBuffer
+	h := startBotWith(t, nil, Deps{Logger: logging.New(&logs, slog.LevelDebug), BackoffBase: time.Millisecond})
+	claims := h.emu.ChatClaims(h.cfg.ChatAudience)
+	claims["aud"] = "https://elsewhere.example.com/chat/events"
+	tok := h.emu.GoogleKeys.Sign(claims)
+	if code, body := h.post("Bearer "+tok, []byte(helpEvent)); code != http.StatusUnauthorized || len(body) > 40 {
+		t.Fatalf("got %d %q", code, body)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "wrong audience") {
+		t.Fatalf("the failed check is not logged:\n%s", out)
+	}
+	for _, part := range strings.Split(tok, ".") {
+		if strings.Contains(out, part) {
+			t.Fatalf("the token is in the logs:\n%s", out)
+		}
 	}
 }
 

@@ -23,20 +23,26 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	_, err := Load(env(map[string]string{
-		"PORT":                 "eighty",
-		"BOT_BASE_URL":         "http://invite.example.com",
-		"CHAT_ADDON_SIGNER":    "someone@example.com",
-		"GOOGLE_EMULATOR_URL":  "ftp://x",
-		"COMMAND_IDS":          "1=invite,x=help",
-		"LOG_LEVEL":            "loud",
-		"DATABASE_URL":         "postgres://db/x",
-		"TOKEN_KEYSET_KMS_KEY": "aws-kms://x",
+		"PORT":                   "eighty",
+		"BOT_BASE_URL":           "http://invite.example.com",
+		"CHAT_ADDON_SIGNER":      "someone@example.com",
+		"GOOGLE_EMULATOR_URL":    "ftp://x",
+		"COMMAND_IDS":            "1=invite,x=help",
+		"LOG_LEVEL":              "loud",
+		"DATABASE_URL":           "postgres://db/x",
+		"TOKEN_KEYSET_KMS_KEY":   "aws-kms://x",
+		"INVITE_REPLY":           "loud",
+		"INVITE_MAX_TARGETS":     "500",
+		"INVITE_ALLOWED_DOMAINS": "example.com, not a domain",
+		"INVITE_REQUIRE_MANAGER": "sometimes",
+		"DEBUG_ADDR":             "0.0.0.0:6060",
 	}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	for _, name := range []string{"PORT", "BOT_BASE_URL", "CHAT_ADDON_SIGNER", "GOOGLE_EMULATOR_URL", "COMMAND_IDS", "LOG_LEVEL",
-		"GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET", "TOKEN_KEYSET_FILE", "TOKEN_KEYSET_KMS_KEY"} {
+		"GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET", "TOKEN_KEYSET_FILE", "TOKEN_KEYSET_KMS_KEY",
+		"INVITE_REPLY", "INVITE_MAX_TARGETS", "INVITE_ALLOWED_DOMAINS", "INVITE_REQUIRE_MANAGER", "DEBUG_ADDR"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not mention %s:\n%v", name, err)
 		}
