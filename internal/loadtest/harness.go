@@ -78,7 +78,6 @@ type env struct {
 	bin     string
 	logs    *os.File
 	client  *http.Client
-	keyset  string
 	dataDir string
 }
 
