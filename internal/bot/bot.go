@@ -39,6 +39,9 @@ type Deps struct {
 	// delays; zero means 25 s and 250 ms.
 	InviteDeadline time.Duration
 	BackoffBase    time.Duration
+	// Members replaces the Chat API membership client (benchmarks measure
+	// the bot's own work with a fake).
+	Members commands.Members
 }
 
 // Bot is the assembled app.
@@ -130,10 +133,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	}
 	b.Auth = auth
 
-	members, err := chatapi.New(ctx, b.google.ChatAPI, deps.HTTPClient)
-	if err != nil {
-		b.Close()
-		return nil, err
+	members := deps.Members
+	if members == nil {
+		if members, err = chatapi.New(ctx, b.google.ChatAPI, deps.HTTPClient); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	router := commands.NewRouter(cfg.CommandIDs, map[string]commands.Command{
 		"logout": commands.Logout{Auth: auth},

@@ -69,7 +69,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	emu   *emulator.Emulator
 	bot   *Bot
 	srv   *httptest.Server
@@ -79,13 +79,13 @@ type harness struct {
 }
 
 // startBot starts an emulator and a bot wired to it; env adds settings.
-func startBot(t *testing.T, env map[string]string) *harness {
+func startBot(t testing.TB, env map[string]string) *harness {
 	t.Helper()
 	return startBotWith(t, env, Deps{BackoffBase: time.Millisecond})
 }
 
 // startBotWith is startBot with chosen Deps (the logger and clock are set here).
-func startBotWith(t *testing.T, env map[string]string, deps Deps) *harness {
+func startBotWith(t testing.TB, env map[string]string, deps Deps) *harness {
 	t.Helper()
 	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
 	emu, err := emulator.Start("", emulator.WithClock(clock.Now))

@@ -23,7 +23,7 @@ var inviteScopes = []string{oauthflow.ScopeMemberships}
 
 // browser is an HTTP client with its own cookie jar that follows redirects on
 // loopback only: Chat's config-complete URL is where it stops.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -43,7 +43,7 @@ type visit struct {
 	body     string
 }
 
-func get(t *testing.T, c *http.Client, u string) visit {
+func get(t testing.TB, c *http.Client, u string) visit {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {

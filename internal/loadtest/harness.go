@@ -48,8 +48,7 @@ type Options struct {
 type Report struct {
 	Machine        string   `json:"machine"`
 	Throughput     []phase  `json:"throughput"`
-	ThroughputX    float64  `json:"throughput_ratio_bot_over_baseline"`
-	CPUX           float64  `json:"cpu_per_event_ratio_bot_over_baseline"`
+	Ratios         []ratio  `json:"ratios"`
 	FixedRate      []phase  `json:"fixed_rate,omitempty"`
 	Slow           []phase  `json:"slow_google,omitempty"`
 	SlowLatencyMs  float64  `json:"slow_injected_latency_ms,omitempty"`
@@ -63,6 +62,13 @@ type Report struct {
 	LogsFolder     string   `json:"logs_folder"`
 	ErrorsTotal    int      `json:"errors_total"`
 	ColdStartNotes []string `json:"cold_start_notes,omitempty"`
+}
+
+// ratio compares the bot with one baseline in the throughput phase.
+type ratio struct {
+	Baseline   string  `json:"baseline"`
+	Throughput float64 `json:"throughput_bot_over_baseline"`
+	CPU        float64 `json:"cpu_per_event_bot_over_baseline,omitempty"` // 0: too short a run to tell
 }
 
 type coldRuns struct {
@@ -116,22 +122,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	// Throughput and fixed rate, bot then baseline.
-	bot, base, err := e.startPair(true)
+	targets, err := e.startTargets(true)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range []*target{bot, base} {
+	bot := targets[0]
+	for i, t := range targets {
 		e.progress("warming up " + t.name)
-		load(ctx, e.client, t, "warm-"+t.name, 300, 16, 0, time.Minute, false)
+		load(ctx, e.client, t, fmt.Sprintf("warm%d", i), 300, 16, 0, time.Minute, false)
 	}
 	var profiled chan error
 	if o.CPUProfile != "" {
 		profiled = make(chan error, 1)
 		go func() { profiled <- e.profile(bot, o.CPUProfile) }()
 	}
-	for _, t := range []*target{bot, base} {
+	for i, t := range targets {
 		e.progress(fmt.Sprintf("throughput: %d events to %s", o.Count, t.name))
-		rep.Throughput = append(rep.Throughput, load(ctx, e.client, t, "tp-"+t.name, o.Count, o.Concurrency, 0, o.Duration, false))
+		rep.Throughput = append(rep.Throughput, load(ctx, e.client, t, fmt.Sprintf("tp%d", i), o.Count, o.Concurrency, 0, o.Duration, false))
 	}
 	if profiled != nil {
 		if err := <-profiled; err != nil {
@@ -143,18 +150,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	if b, s := rep.Throughput[0], rep.Throughput[1]; s.EventsPerSec > 0 && s.CPUPer1000 > 0 {
-		rep.ThroughputX, rep.CPUX = b.EventsPerSec/s.EventsPerSec, b.CPUPer1000/s.CPUPer1000
+	for _, base := range rep.Throughput[1:] {
+		b := rep.Throughput[0]
+		if base.EventsPerSec > 0 {
+			r := ratio{Baseline: base.Target, Throughput: b.EventsPerSec / base.EventsPerSec}
+			if base.CPUPer1000 > 0 { // 0 when the run was too short for the kernel's 10 ms ticks
+				r.CPU = b.CPUPer1000 / base.CPUPer1000
+			}
+			rep.Ratios = append(rep.Ratios, r)
+		}
 	}
 	if o.Rate > 0 {
 		rep.FixedRatePerS = o.Rate
-		for _, t := range []*target{bot, base} {
+		for i, t := range targets {
 			e.progress(fmt.Sprintf("fixed rate: %.0f/s to %s", o.Rate, t.name))
-			rep.FixedRate = append(rep.FixedRate, load(ctx, e.client, t, "rate-"+t.name, o.RateEvents, 0, o.Rate, o.Duration, false))
+			rep.FixedRate = append(rep.FixedRate, load(ctx, e.client, t, fmt.Sprintf("rate%d", i), o.RateEvents, 0, o.Rate, o.Duration, false))
 		}
 	}
-	bot.proc.stop()
-	base.proc.stop()
+	stopAll(targets)
 
 	// Slow Google, on fresh processes so their peak RSS is this phase's.
 	if o.SlowLatency > 0 {
@@ -162,10 +175,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err := e.admin("latency", url.Values{"ms": {fmt.Sprint(o.SlowLatency.Milliseconds())}}); err != nil {
 			return nil, err
 		}
-		bot, base, err := e.startPair(false)
+		targets, err := e.startTargets(false)
 		if err != nil {
 			return nil, err
 		}
+		bot := targets[0]
 		if o.HeapProfile != "" {
 			go func() {
 				time.Sleep(o.SlowLatency * 4 / 5) // all events are in flight by then
@@ -174,12 +188,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				}
 			}()
 		}
-		for _, t := range []*target{bot, base} {
+		for i, t := range targets {
 			e.progress(fmt.Sprintf("slow Google: %d events at once to %s", o.SlowInFlight, t.name))
-			rep.Slow = append(rep.Slow, load(ctx, e.client, t, "slow-"+t.name, o.SlowInFlight, o.SlowInFlight, 0, o.Duration, true))
+			rep.Slow = append(rep.Slow, load(ctx, e.client, t, fmt.Sprintf("slow%d", i), o.SlowInFlight, o.SlowInFlight, 0, o.Duration, true))
 		}
-		bot.proc.stop()
-		base.proc.stop()
+		stopAll(targets)
 	}
 
 	if o.ColdStarts > 0 {
@@ -267,43 +280,61 @@ func (e *env) botEnv(extra ...string) []string {
 	}, extra...)
 }
 
-// startPair starts a bot and a baseline; with consent, the load user
-// consents through the bot first (the real flow).
-func (e *env) startPair(consent bool) (*target, *target, error) {
+func stopAll(targets []*target) {
+	for _, t := range targets {
+		t.proc.stop()
+	}
+}
+
+// Baselines: the same call made as a plain POST (the least any server can
+// do) and through chat/v1 (the client this project uses by design).
+const (
+	baselineRaw    = "baseline (raw POST)"
+	baselineChatV1 = "baseline (chat/v1)"
+)
+
+// startTargets starts the bot and the two baselines; with consent, the load
+// user consents through the bot first (the real flow).
+func (e *env) startTargets(consent bool) ([]*target, error) {
 	debugPort, err := freePort()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	bp, _, err := startBot(e.bin, e.botEnv(fmt.Sprintf("DEBUG_ADDR=127.0.0.1:%d", debugPort)), e.logs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	audience := bp.url + "/chat/events"
 	token, err := e.adminGet("chat-token", url.Values{"aud": {audience}})
 	if err != nil {
-		return nil, nil, err
+		bp.stop()
+		return nil, err
 	}
 	bot := &target{name: "bot", url: bp.url, debugURL: fmt.Sprintf("http://127.0.0.1:%d", debugPort), proc: bp, token: token,
 		ok: func(b []byte) bool { return strings.Contains(string(b), `"1 added"`) }}
+	targets := []*target{bot}
 	if consent {
 		if err := e.consent(bot); err != nil {
-			bp.stop()
-			return nil, nil, err
+			stopAll(targets)
+			return nil, err
 		}
 	}
 	access, err := e.adminGet("access-token", url.Values{"email": {inviter}, "scope": {"https://www.googleapis.com/auth/chat.memberships"}})
 	if err != nil {
-		bp.stop()
-		return nil, nil, err
+		stopAll(targets)
+		return nil, err
 	}
-	sp, err := startRole(e.o.Self, "baseline", []string{"GOOGLE_EMULATOR_URL=" + e.emu.url, "CHAT_AUDIENCE=" + audience, "ACCESS_TOKEN=" + access}, e.logs)
-	if err != nil {
-		bp.stop()
-		return nil, nil, err
+	for _, b := range []struct{ name, client string }{{baselineRaw, "raw"}, {baselineChatV1, "chatv1"}} {
+		sp, err := startRole(e.o.Self, "baseline", []string{"GOOGLE_EMULATOR_URL=" + e.emu.url, "CHAT_AUDIENCE=" + audience,
+			"ACCESS_TOKEN=" + access, "BASELINE_CLIENT=" + b.client}, e.logs)
+		if err != nil {
+			stopAll(targets)
+			return nil, err
+		}
+		targets = append(targets, &target{name: b.name, url: sp.url, debugURL: sp.url, proc: sp, token: token,
+			ok: func(b []byte) bool { return string(b) == `{"text":"done"}` }})
 	}
-	base := &target{name: "baseline", url: sp.url, debugURL: sp.url, proc: sp, token: token,
-		ok: func(b []byte) bool { return string(b) == `{"text":"done"}` }}
-	return bot, base, nil
+	return targets, nil
 }
 
 // consent runs the first /invite through the real consent flow.

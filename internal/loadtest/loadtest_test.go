@@ -47,7 +47,7 @@ func TestHarnessTinyRun(t *testing.T) {
 		_ = rep.Print(&b, false)
 		t.Fatalf("errors in the tiny run:\n%s", b.String())
 	}
-	if len(rep.Throughput) != 2 || len(rep.FixedRate) != 2 || len(rep.Slow) != 2 || rep.ColdStartMs.SQLite <= 0 {
+	if len(rep.Throughput) != 3 || len(rep.FixedRate) != 3 || len(rep.Slow) != 3 || len(rep.Ratios) != 2 || rep.ColdStartMs.SQLite <= 0 {
 		t.Fatalf("missing phases: %+v", rep)
 	}
 	for _, p := range append(append(rep.Throughput, rep.FixedRate...), rep.Slow...) {
@@ -59,7 +59,7 @@ func TestHarnessTinyRun(t *testing.T) {
 		t.Fatal("no goroutine count from the bot")
 	}
 	var text, js bytes.Buffer
-	if err := rep.Print(&text, false); err != nil || !bytes.Contains(text.Bytes(), []byte("bot/baseline")) {
+	if err := rep.Print(&text, false); err != nil || !bytes.Contains(text.Bytes(), []byte("bot / baseline (chat/v1): throughput")) {
 		t.Fatalf("text report: %v\n%s", err, text.String())
 	}
 	if err := rep.Print(&js, true); err != nil || !json.Valid(js.Bytes()) {

@@ -44,8 +44,15 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 		fmt.Fprintln(w)
 	}
 	table(fmt.Sprintf("Throughput (closed loop, %d in flight)", r.Concurrency), r.Throughput, false)
-	if r.ThroughputX > 0 {
-		fmt.Fprintf(w, "bot/baseline: throughput %.2f, CPU per event %.2f\n\n", r.ThroughputX, r.CPUX)
+	for _, x := range r.Ratios {
+		cpu := "too little CPU to compare (a longer run)"
+		if x.CPU > 0 {
+			cpu = fmt.Sprintf("%.2f", x.CPU)
+		}
+		fmt.Fprintf(w, "bot / %s: throughput %.2f, CPU per event %s\n", x.Baseline, x.Throughput, cpu)
+	}
+	if len(r.Ratios) > 0 {
+		fmt.Fprintln(w)
 	}
 	table(fmt.Sprintf("Fixed rate (%.0f events/s, latency from each event's scheduled time)", r.FixedRatePerS), r.FixedRate, false)
 	table(fmt.Sprintf("Slow Google (%.0f ms per API call, %d events in flight at once; fresh processes)", r.SlowLatencyMs, r.SlowInFlight), r.Slow, true)

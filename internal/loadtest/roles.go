@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/events"
@@ -86,7 +89,12 @@ func runBaseline() error {
 		return err
 	}
 	token := os.Getenv("ACCESS_TOKEN")
-	createURL := google.ChatAPI + "v1/spaces/" + loadSpace + "/members"
+	create := rawCreate(client, google.ChatAPI+"v1/spaces/"+loadSpace+"/members", token)
+	if os.Getenv("BASELINE_CLIENT") == "chatv1" {
+		if create, err = chatV1Create(client, google.ChatAPI, token); err != nil {
+			return err
+		}
+	}
 	reply := []byte(`{"text":"done"}`)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bearer, err := events.BearerToken(r)
@@ -106,19 +114,8 @@ func runBaseline() error {
 			http.Error(w, "bad event", http.StatusBadRequest)
 			return
 		}
-		body, _ := json.Marshal(map[string]any{"member": map[string]string{"name": "users/" + trim(ev.Message.ArgumentText), "type": "HUMAN"}})
-		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, createURL, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			http.Error(w, "chat api", http.StatusBadGateway)
-			return
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			http.Error(w, "chat api answered "+resp.Status, http.StatusBadGateway)
+		if err := create(r.Context(), "users/"+trim(ev.Message.ArgumentText)); err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -138,3 +135,35 @@ func runBaseline() error {
 }
 
 func trim(s string) string { return string(bytes.TrimSpace([]byte(s))) }
+
+// rawCreate makes the call as a plain POST: the least a server can do.
+func rawCreate(client *http.Client, url, token string) func(context.Context, string) error {
+	return func(ctx context.Context, member string) error {
+		body, _ := json.Marshal(map[string]any{"member": map[string]string{"name": member, "type": "HUMAN"}})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("chat api answered %s", resp.Status)
+		}
+		return nil
+	}
+}
+
+// chatV1Create makes the call through chat/v1, the client the bot must use.
+func chatV1Create(client *http.Client, endpoint, token string) (func(context.Context, string) error, error) {
+	c, err := chatapi.New(context.Background(), endpoint, client)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, member string) error {
+		_, err := c.CreateMembership(ctx, token, "spaces/"+loadSpace, &chat.Membership{Member: &chat.User{Name: member, Type: "HUMAN"}})
+		return err
+	}, nil
+}

@@ -1,0 +1,58 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/logging"
+)
+
+// fakeMembers answers every create at once, so a benchmark measures the
+// bot's own work per event.
+type fakeMembers struct{}
+
+func (fakeMembers) CreateMembership(_ context.Context, _, space string, m *chat.Membership) (*chat.Membership, error) {
+	return &chat.Membership{Name: space + "/members/x", State: "JOINED", Member: &chat.User{Name: m.Member.Name, DisplayName: "Someone", Type: "HUMAN"}}, nil
+}
+
+func (fakeMembers) GetMembership(context.Context, string, string) (*chat.Membership, error) {
+	return &chat.Membership{Role: "ROLE_MANAGER"}, nil
+}
+
+// BenchmarkInviteEvent is one signed /invite of one new person through the
+// whole handler (verification with a reused token, decoding, parsing, the
+// consented user's cached token, the remembered result, the card, the
+// reply, both log lines at info to a discarding writer), with the Chat API
+// call faked: the bot's own work per event.
+func BenchmarkInviteEvent(b *testing.B) {
+	h := startBotWith(b, nil, Deps{Members: fakeMembers{}, Logger: logging.New(io.Discard, slog.LevelInfo)})
+	h.grant(alice)
+	token := "Bearer " + h.emu.ChatToken(h.cfg.ChatAudience)
+	handler := h.bot.Handler()
+	bodies := make([][]byte, 0, 1<<16)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if len(bodies) <= i {
+			bodies = append(bodies, chatEvent{User: alice, Space: "AAA", Args: fmt.Sprintf(" p%d@example.com", i),
+				Message: fmt.Sprintf("spaces/AAA/messages/bench-%d-%d", time.Now().UnixNano(), i)}.JSON())
+		}
+		req := httptest.NewRequest(http.MethodPost, "/chat/events", bytes.NewReader(bodies[i]))
+		req.Header.Set("Authorization", token)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"1 added"`)) {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+		i++
+	}
+}
