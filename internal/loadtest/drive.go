@@ -56,6 +56,36 @@ type phase struct {
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
 	PeakGoroutines int     `json:"peak_goroutines,omitempty"`
 	FirstError     string  `json:"first_error,omitempty"`
+
+	lat []time.Duration // sorted; kept to merge rounds
+	cpu float64         // CPU seconds spent
+}
+
+// merge adds round o (of the same target) to p.
+func (p phase) merge(o phase) phase {
+	if p.Events == 0 {
+		return o
+	}
+	m := phase{Target: p.Target, Events: p.Events + o.Events, Errors: p.Errors + o.Errors, Seconds: p.Seconds + o.Seconds,
+		cpu: p.cpu + o.cpu, PeakRSSMB: max(p.PeakRSSMB, o.PeakRSSMB), PeakGoroutines: max(p.PeakGoroutines, o.PeakGoroutines),
+		FirstError: p.FirstError, lat: slices.Concat(p.lat, o.lat)}
+	if m.FirstError == "" {
+		m.FirstError = o.FirstError
+	}
+	slices.Sort(m.lat)
+	m.summarise()
+	return m
+}
+
+// summarise derives the rates and percentiles from the raw figures.
+func (p *phase) summarise() {
+	if p.Events == 0 || len(p.lat) == 0 {
+		return
+	}
+	pct := func(q float64) float64 { return float64(p.lat[min(len(p.lat)-1, int(q*float64(len(p.lat))))]) / 1e6 }
+	p.EventsPerSec = float64(p.Events) / p.Seconds
+	p.P50ms, p.P90ms, p.P99ms, p.MaxMs = pct(0.50), pct(0.90), pct(0.99), float64(p.lat[len(p.lat)-1])/1e6
+	p.CPUPer1000 = p.cpu / float64(p.Events) * 1000
 }
 
 // load sends n events to t: closed loop with concurrency workers when rate
@@ -158,13 +188,11 @@ func load(ctx context.Context, client *http.Client, t *target, run string, n, co
 		return phase{Target: t.name}
 	}
 	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / 1e6 }
 	ph := phase{
-		Target: t.name, Events: n, Errors: int(errs.Load()), Seconds: elapsed.Seconds(),
-		EventsPerSec: float64(n) / elapsed.Seconds(),
-		P50ms:        pct(0.50), P90ms: pct(0.90), P99ms: pct(0.99), MaxMs: float64(lat[len(lat)-1]) / 1e6,
-		CPUPer1000: cpu / float64(n) * 1000, PeakRSSMB: t.proc.peakRSSMB(), PeakGoroutines: peak,
+		Target: t.name, Events: n, Errors: int(errs.Load()), Seconds: elapsed.Seconds(), cpu: cpu, lat: lat,
+		PeakRSSMB: t.proc.peakRSSMB(), PeakGoroutines: peak,
 	}
+	ph.summarise()
 	if e, ok := firstErr.Load().(string); ok {
 		ph.FirstError = e
 	}

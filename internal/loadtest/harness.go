@@ -25,6 +25,7 @@ import (
 // Options are the harness's knobs (cmd/loadtest flags).
 type Options struct {
 	Count        int           // events per target in the throughput phase
+	Rounds       int           // the throughput phase alternates targets over this many rounds
 	Duration     time.Duration // upper bound of each phase
 	Concurrency  int           // in-flight events in the throughput phase
 	APILatency   time.Duration // emulated Chat API latency in the main phases
@@ -47,6 +48,7 @@ type Options struct {
 // Report is everything one run measured.
 type Report struct {
 	Machine        string   `json:"machine"`
+	Rounds         int      `json:"throughput_rounds"`
 	Throughput     []phase  `json:"throughput"`
 	Ratios         []ratio  `json:"ratios"`
 	FixedRate      []phase  `json:"fixed_rate,omitempty"`
@@ -102,7 +104,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, IdleConnTimeout: 30 * time.Second,
 		}}}
-	rep := &Report{Machine: fmt.Sprintf("%d CPUs, %s/%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH), GoVersion: runtime.Version(),
+	rep := &Report{Rounds: max(o.Rounds, 1), Machine: fmt.Sprintf("%d CPUs, %s/%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH), GoVersion: runtime.Version(),
 		LogsFolder: dir, BotLogLevel: o.BotLogLevel, APILatencyMs: ms(o.APILatency), Concurrency: o.Concurrency}
 
 	if e.bin = o.BotBinary; e.bin == "" {
@@ -136,9 +138,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		profiled = make(chan error, 1)
 		go func() { profiled <- e.profile(bot, o.CPUProfile) }()
 	}
-	for i, t := range targets {
-		e.progress(fmt.Sprintf("throughput: %d events to %s", o.Count, t.name))
-		rep.Throughput = append(rep.Throughput, load(ctx, e.client, t, fmt.Sprintf("tp%d", i), o.Count, o.Concurrency, 0, o.Duration, false))
+	// Targets take turns, round after round, so a machine that is busier
+	// for a while slows them alike.
+	rounds := max(o.Rounds, 1)
+	rep.Throughput = make([]phase, len(targets))
+	for r := range rounds {
+		for i, t := range targets {
+			e.progress(fmt.Sprintf("throughput, round %d of %d: %d events to %s", r+1, rounds, o.Count/rounds, t.name))
+			rep.Throughput[i] = rep.Throughput[i].merge(load(ctx, e.client, t, fmt.Sprintf("tp%d-%d", i, r), o.Count/rounds, o.Concurrency, 0, o.Duration, false))
+		}
 	}
 	if profiled != nil {
 		if err := <-profiled; err != nil {

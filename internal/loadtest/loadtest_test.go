@@ -34,7 +34,7 @@ func TestHarnessTinyRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Run(context.Background(), Options{
-		Count: 60, Duration: time.Minute, Concurrency: 4, Rate: 200, RateEvents: 40,
+		Count: 60, Rounds: 2, Duration: time.Minute, Concurrency: 4, Rate: 200, RateEvents: 40,
 		SlowLatency: 50 * time.Millisecond, SlowInFlight: 40, ColdStarts: 2,
 		DatabaseURL: os.Getenv("TEST_DATABASE_URL"), BotLogLevel: "info", Self: self,
 	})

@@ -43,7 +43,7 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 		}
 		fmt.Fprintln(w)
 	}
-	table(fmt.Sprintf("Throughput (closed loop, %d in flight)", r.Concurrency), r.Throughput, false)
+	table(fmt.Sprintf("Throughput (closed loop, %d in flight; targets take turns over %d rounds)", r.Concurrency, r.Rounds), r.Throughput, false)
 	for _, x := range r.Ratios {
 		cpu := "too little CPU to compare (a longer run)"
 		if x.CPU > 0 {
