@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,11 +141,12 @@ func (iv *Invite) recall(ctx context.Context, messageName string) (events.Reply,
 		}
 		return events.Reply{}, false
 	}
-	var reply events.Reply
-	if err := json.Unmarshal(raw, &reply); err != nil {
+	var stored storedReply
+	if err := json.Unmarshal(raw, &stored); err != nil {
 		logFrom(ctx).Warn("decode remembered invite result", "message", messageName, "error", err.Error())
 		return events.Reply{}, false
 	}
+	reply := events.Reply{Text: stored.Text, Private: stored.Private, CardsJSON: stored.Cards}
 	logFrom(ctx).Info("answered a re-delivered message from its remembered result", "message", messageName)
 	return reply, true
 }
@@ -189,10 +191,8 @@ func (iv *Invite) executeOnce(ctx context.Context, ev *events.Event, req InviteR
 	}
 	reply := events.Reply{Private: !iv.Policy.Public, Text: summary(results), CardsJSON: cards}
 	if ev.MessageName != "" {
-		if raw, err := json.Marshal(reply); err == nil {
-			if err := iv.Results.PutResult(ctx, ev.MessageName, ev.User.Name, raw, iv.Now().Add(RememberFor)); err != nil {
-				logFrom(ctx).Warn("remember invite result", "message", ev.MessageName, "error", err.Error())
-			}
+		if err := iv.Results.PutResult(ctx, ev.MessageName, ev.User.Name, encodeStored(reply), iv.Now().Add(RememberFor)); err != nil {
+			logFrom(ctx).Warn("remember invite result", "message", ev.MessageName, "error", err.Error())
 		}
 	}
 	return reply
@@ -210,4 +210,29 @@ func neededScopes(targets []Target) []string {
 		}
 	}
 	return scopes
+}
+
+// storedReply is a remembered result: the reply's text, privacy and cards.
+type storedReply struct {
+	Text    string          `json:"text"`
+	Private bool            `json:"private"`
+	Cards   json.RawMessage `json:"cards"`
+}
+
+// encodeStored writes a storedReply around the already encoded cards
+// without re-reading them, as json.Marshal would.
+func encodeStored(r events.Reply) []byte {
+	text, _ := json.Marshal(r.Text) // a string always encodes
+	b := make([]byte, 0, len(r.CardsJSON)+len(text)+40)
+	b = append(b, `{"text":`...)
+	b = append(b, text...)
+	b = append(b, `,"private":`...)
+	b = strconv.AppendBool(b, r.Private)
+	b = append(b, `,"cards":`...)
+	if len(r.CardsJSON) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, r.CardsJSON...)
+	}
+	return append(b, '}')
 }

@@ -46,6 +46,22 @@ func Encode(ev *Event, r Reply) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m, ok := v.(*message); ok && len(m.CardsV2) > 0 {
+		// Splice the pre-encoded cards in, rather than have the encoder
+		// read them again: m always has actionResponse, so it is an
+		// object with at least one member.
+		cards := m.CardsV2
+		m.CardsV2 = nil
+		out, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		spliced := make([]byte, 0, len(out)+len(cards)+12)
+		spliced = append(spliced, out[:len(out)-1]...)
+		spliced = append(spliced, `,"cardsV2":`...)
+		spliced = append(spliced, cards...)
+		return append(spliced, '}'), nil
+	}
 	return json.Marshal(v)
 }
 
