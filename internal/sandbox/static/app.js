@@ -167,10 +167,12 @@ function openDialog(card) {
 }
 
 async function handleResult(r) {
+  const dialogWasOpen = $("dialog").open;
   if (r.error) toast(r.error);
   if (r.dialog) openDialog(r.dialog);
-  else if (r.closed && $("dialog").open) $("dialog").close();
-  if (r.closed && r.status && !r.error) toast(r.status);
+  else if (r.closed && dialogWasOpen) $("dialog").close();
+  // A closed dialog's status line shows as a toast, as in Chat.
+  if (dialogWasOpen && r.closed && r.status && !r.error) toast(r.status);
   await refresh();
 }
 
