@@ -44,9 +44,10 @@ func code(t *testing.T, e *Emulator, verifier, scope string) string {
 	return loc.Query().Get("code")
 }
 
-func token(t *testing.T, e *Emulator, form url.Values) (int, map[string]any) {
+// do sends req and decodes its JSON answer.
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.PostForm(e.URL()+"/token", form)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +55,13 @@ func token(t *testing.T, e *Emulator, form url.Values) (int, map[string]any) {
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+func token(t *testing.T, e *Emulator, form url.Values) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.URL()+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do(t, req)
 }
 
 func TestTokenEndpoint(t *testing.T) {
@@ -125,14 +133,7 @@ func TestChatAPIChecksCallerAndScope(t *testing.T) {
 		if bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+bearer)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return do(t, req)
 	}
 	person := `{"member":{"name":"users/b@example.com","type":"HUMAN"}}`
 	if status, _ := create("", "S", person); status != 401 {
