@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/chatjson"
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
@@ -185,7 +185,7 @@ func (iv *Invite) executeOnce(ctx context.Context, ev *events.Event, req InviteR
 			return consentPrompt(ctx, iv.Auth, ev, scopes)
 		}
 	}
-	cards, err := json.Marshal(resultCards(results, len(spaces) > 1))
+	cards, err := chatjson.Marshal(resultCards(results, len(spaces) > 1))
 	if err != nil {
 		return failure(ctx, "encode result card", err)
 	}
@@ -214,25 +214,13 @@ func neededScopes(targets []Target) []string {
 
 // storedReply is a remembered result: the reply's text, privacy and cards.
 type storedReply struct {
-	Text    string          `json:"text"`
-	Private bool            `json:"private"`
-	Cards   json.RawMessage `json:"cards"`
+	Text    string           `json:"text"`
+	Private bool             `json:"private"`
+	Cards   chatjson.Encoded `json:"cards"`
 }
 
-// encodeStored writes a storedReply around the already encoded cards
-// without re-reading them, as json.Marshal would.
+// encodeStored writes a storedReply around the already encoded cards.
 func encodeStored(r events.Reply) []byte {
-	text, _ := json.Marshal(r.Text) // a string always encodes
-	b := make([]byte, 0, len(r.CardsJSON)+len(text)+40)
-	b = append(b, `{"text":`...)
-	b = append(b, text...)
-	b = append(b, `,"private":`...)
-	b = strconv.AppendBool(b, r.Private)
-	b = append(b, `,"cards":`...)
-	if len(r.CardsJSON) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, r.CardsJSON...)
-	}
-	return append(b, '}')
+	b, _ := chatjson.Marshal(storedReply{Text: r.Text, Private: r.Private, Cards: r.CardsJSON}) // these fields always encode
+	return b
 }

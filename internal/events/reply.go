@@ -1,10 +1,11 @@
 package events
 
 import (
-	"encoding/json"
 	"fmt"
 
 	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/chatjson"
 )
 
 // Reply is what the bot answers to one event, independent of the shape.
@@ -16,7 +17,7 @@ type Reply struct {
 	// CardsJSON, when set, is Cards already encoded (a JSON array of
 	// CardWithId) and is sent instead: a command that also stores its reply
 	// encodes the cards once.
-	CardsJSON json.RawMessage `json:",omitempty"`
+	CardsJSON chatjson.Encoded
 	// Private makes the message visible to the invoking user only.
 	Private bool
 	// ConfigURL asks the user to authorize the app at this link.
@@ -46,29 +47,13 @@ func Encode(ev *Event, r Reply) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m, ok := v.(*message); ok && len(m.CardsV2) > 0 {
-		// Splice the pre-encoded cards in, rather than have the encoder
-		// read them again: m always has actionResponse, so it is an
-		// object with at least one member.
-		cards := m.CardsV2
-		m.CardsV2 = nil
-		out, err := json.Marshal(m)
-		if err != nil {
-			return nil, err
-		}
-		spliced := make([]byte, 0, len(out)+len(cards)+12)
-		spliced = append(spliced, out[:len(out)-1]...)
-		spliced = append(spliced, `,"cardsV2":`...)
-		spliced = append(spliced, cards...)
-		return append(spliced, '}'), nil
-	}
-	return json.Marshal(v)
+	return chatjson.Marshal(v)
 }
 
 // message is chat.Message's wire form with the cards possibly pre-encoded.
 type message struct {
 	ActionResponse       *chat.ActionResponse `json:"actionResponse,omitempty"`
-	CardsV2              json.RawMessage      `json:"cardsV2,omitempty"`
+	CardsV2              chatjson.Encoded     `json:"cardsV2,omitempty"`
 	PrivateMessageViewer *chat.User           `json:"privateMessageViewer,omitempty"`
 	Text                 string               `json:"text,omitempty"`
 }
@@ -76,7 +61,7 @@ type message struct {
 func (r Reply) message(ev *Event) (*message, error) {
 	m := &message{Text: r.Text, CardsV2: r.CardsJSON}
 	if len(m.CardsV2) == 0 && len(r.Cards) > 0 {
-		raw, err := json.Marshal(r.Cards)
+		raw, err := chatjson.Marshal(r.Cards)
 		if err != nil {
 			return nil, fmt.Errorf("encode cards: %w", err)
 		}
