@@ -110,10 +110,23 @@ func TestDecodeCommandIDForms(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	for _, body := range []string{``, `{`, `[]`, `null`, `{}`, `{"chat":{}}`, `{"type":1}`} {
+	for _, body := range []string{``, `{`, `[]`, `null`, `{}`, `{"chat":{}}`, `{"type":1}`,
+		`{"type":"MESSAGE","type":"ADDED_TO_SPACE"}`,             // a name twice: which one counts is ambiguous
+		"{\"type\":\"MESSAGE\",\"message\":{\"text\":\"\xff\"}}", // not UTF-8
+		`{"type":"MESSAGE"} {}`,                                  // trailing data
+	} {
 		if _, err := Decode([]byte(body)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%q: err = %v, want ErrMalformed", body, err)
 		}
+	}
+}
+
+// TestDecodeExactNames: Chat writes its field names in one case; a body
+// that spells them otherwise is not read as if it did.
+func TestDecodeExactNames(t *testing.T) {
+	ev, err := Decode([]byte(`{"type":"MESSAGE","message":{"ArgumentText":" bob","argumentText":" carol"}}`))
+	if err != nil || ev.ArgumentText != " carol" {
+		t.Fatalf("got %+v, %v", ev, err)
 	}
 }
 
