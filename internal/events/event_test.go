@@ -95,7 +95,7 @@ func TestDecodeAddOn(t *testing.T) {
 }
 
 func TestDecodeCommandIDForms(t *testing.T) {
-	for _, raw := range []string{`"7"`, `7`} {
+	for _, raw := range []string{`"7"`, `7`, `"\u0037"`} {
 		ev, err := Decode([]byte(`{"type":"MESSAGE","message":{"slashCommand":{"commandId":` + raw + `}}}`))
 		if err != nil || ev.CommandID != 7 {
 			t.Errorf("commandId %s: %v %+v", raw, err, ev)

@@ -54,7 +54,9 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	return nil
 }
 
-// Middleware wraps next with the body cap, panic recovery and request logs.
+// Middleware wraps next with the body cap, panic recovery and request logs:
+// a line per failed request (4xx a warning, 5xx an error), and per request
+// at debug level.
 // project is the Cloud project id used to format trace ids ("" if unknown).
 func Middleware(next http.Handler, logger *slog.Logger, project string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,14 +78,25 @@ func Middleware(next http.Handler, logger *slog.Logger, project string) http.Han
 					http.Error(rec, "internal error", http.StatusInternalServerError)
 				}
 			}
-			reqLog.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.Group("httpRequest",
-					slog.String("requestMethod", r.Method),
-					slog.String("requestUrl", r.URL.Path),
-					slog.Int("status", rec.status),
-					slog.String("latency", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64)+"s"),
-					slog.String("userAgent", r.UserAgent()),
-				))
+			// App Engine and Cloud Run log every request already: the
+			// app's own line is for failures, or everything at debug.
+			level := slog.LevelDebug
+			switch {
+			case rec.status >= 500:
+				level = slog.LevelError
+			case rec.status >= 400:
+				level = slog.LevelWarn
+			}
+			if !reqLog.Enabled(r.Context(), level) {
+				return
+			}
+			reqLog.LogAttrs(r.Context(), level, "request", slog.Attr{Key: "httpRequest", Value: slog.GroupValue(
+				slog.String("requestMethod", r.Method),
+				slog.String("requestUrl", r.URL.Path),
+				slog.Int("status", rec.status),
+				slog.String("latency", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64)+"s"),
+				slog.String("userAgent", r.UserAgent()),
+			)})
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +44,48 @@ func TestPanicBecomesBare500(t *testing.T) {
 	}
 	if !sawTrace {
 		t.Fatalf("no trace field in logs:\n%s", logs.String())
+	}
+}
+
+// TestRequestLogLevels: the platform logs every request; the app logs the
+// failed ones, and all of them at debug level.
+func TestRequestLogLevels(t *testing.T) {
+	for _, c := range []struct {
+		status   int
+		level    slog.Level
+		severity string // "" when no request line is expected
+	}{
+		{http.StatusOK, slog.LevelInfo, ""},
+		{http.StatusOK, slog.LevelDebug, "DEBUG"},
+		{http.StatusUnauthorized, slog.LevelInfo, "WARNING"},
+		{http.StatusBadGateway, slog.LevelInfo, "ERROR"},
+		{http.StatusBadGateway, slog.LevelError, "ERROR"},
+	} {
+		var logs bytes.Buffer
+		h := Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(c.status)
+		}), logging.New(&logs, c.level), "")
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/chat/events", nil))
+		var entry struct {
+			Severity    string
+			Message     string
+			HTTPRequest struct {
+				Status     int
+				RequestURL string
+			}
+		}
+		if c.severity == "" {
+			if logs.Len() != 0 {
+				t.Errorf("status %d at %v: want no line, got %s", c.status, c.level, logs.String())
+			}
+			continue
+		}
+		if err := json.Unmarshal(logs.Bytes(), &entry); err != nil {
+			t.Fatalf("status %d: %v: %s", c.status, err, logs.String())
+		}
+		if entry.Severity != c.severity || entry.Message != "request" || entry.HTTPRequest.Status != c.status || entry.HTTPRequest.RequestURL != "/chat/events" {
+			t.Errorf("status %d at %v: got %+v", c.status, c.level, entry)
+		}
 	}
 }
 

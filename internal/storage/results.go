@@ -38,6 +38,7 @@ type resultWriter struct {
 	queue   []string        // messages to write, in order
 	queued  map[string]bool // messages in queue
 	kick    chan struct{}
+	urgent  chan struct{} // Flush: write now, without waiting for the pace
 	stop    chan struct{}
 	done    chan struct{}
 	flushed *sync.Cond
@@ -57,18 +58,34 @@ const maxKnown = 500_000
 
 func newResultWriter(db *DB) *resultWriter {
 	w := &resultWriter{db: db, pending: map[string]pendingResult{}, queued: map[string]bool{}, kick: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		urgent: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	w.flushed = sync.NewCond(&w.mu)
 	go w.loop()
 	return w
 }
 
+// commitEvery paces the batches: under load a commit per kick would hold a
+// few results each, and the commit, not the rows, is what costs. Results
+// wait at most this long (answered from memory meanwhile) unless Flush or
+// Close wants them.
+const commitEvery = 10 * time.Millisecond
+
 func (w *resultWriter) loop() {
 	defer close(w.done)
+	pace := time.NewTimer(commitEvery)
+	defer pace.Stop()
 	for {
 		select {
 		case <-w.kick:
+		case <-w.stop:
 			w.writeBatch()
+			return
+		}
+		w.writeBatch()
+		pace.Reset(commitEvery)
+		select {
+		case <-pace.C:
+		case <-w.urgent:
 		case <-w.stop:
 			w.writeBatch()
 			return
@@ -203,6 +220,10 @@ func (w *resultWriter) flush() {
 	for len(w.queue) > 0 || w.writing {
 		select {
 		case w.kick <- struct{}{}:
+		default:
+		}
+		select {
+		case w.urgent <- struct{}{}:
 		default:
 		}
 		w.flushed.Wait()
