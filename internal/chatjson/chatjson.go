@@ -29,8 +29,24 @@ const chatPkg = "google.golang.org/api/chat/v1"
 // Marshal returns the JSON encoding of v, byte for byte what json.Marshal
 // returns.
 func Marshal(v any) ([]byte, error) {
-	return Append(make([]byte, 0, 512), v)
+	scratch := buffers.Get().(*[]byte)
+	b, err := Append((*scratch)[:0], v)
+	var out []byte
+	if err == nil {
+		out = append(make([]byte, 0, len(b)), b...) // one allocation, of the right size
+	}
+	if cap(b) <= maxPooled {
+		*scratch = b
+		buffers.Put(scratch)
+	}
+	return out, err
 }
+
+// buffers are Marshal's scratch space: its result is then allocated once,
+// at its final size, instead of growing.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooled = 64 << 10
 
 // Append appends the JSON encoding of v to dst.
 func Append(dst []byte, v any) ([]byte, error) {

@@ -9,8 +9,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -119,16 +117,16 @@ func BearerToken(r *http.Request) (string, error) {
 	return strings.TrimSpace(token), nil
 }
 
-var hashers = sync.Pool{New: func() any { return sha256.New() }}
+// scratch holds the bytes of tokens being hashed: sha256.Sum256 wants a
+// byte slice, and a token is some 800 bytes.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
-// tokenHash is sha256.Sum256 of token without copying the token (some
-// 800 bytes) into a byte slice first.
-func tokenHash(token string) (sum [sha256.Size]byte) {
-	h := hashers.Get().(hash.Hash)
-	h.Reset()
-	_, _ = io.WriteString(h, token) // a hash never fails to write
-	h.Sum(sum[:0])
-	hashers.Put(h)
+// tokenHash is sha256.Sum256 of token without allocating a copy of it.
+func tokenHash(token string) [sha256.Size]byte {
+	b := scratch.Get().(*[]byte)
+	*b = append((*b)[:0], token...)
+	sum := sha256.Sum256(*b)
+	scratch.Put(b)
 	return sum
 }
 
