@@ -1,10 +1,11 @@
 package commands
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/chatinvite/invitebot/internal/chatjson"
 )
 
 func BenchmarkParseInvite(b *testing.B) {
@@ -18,7 +19,8 @@ func BenchmarkParseInvite(b *testing.B) {
 	}
 }
 
-// BenchmarkResultCard50 builds and encodes the card for 50 results.
+// BenchmarkResultCard50 builds and encodes the card for 50 results, as a
+// reply does.
 func BenchmarkResultCard50(b *testing.B) {
 	results := make([]Result, 50)
 	for i := range results {
@@ -28,7 +30,7 @@ func BenchmarkResultCard50(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := json.Marshal(resultCards(results, false)); err != nil {
+		if _, err := chatjson.Marshal(resultCards(results, false)); err != nil {
 			b.Fatal(err)
 		}
 	}
