@@ -135,7 +135,12 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 
 	members := deps.Members
 	if members == nil {
-		if members, err = chatapi.New(ctx, b.google.ChatAPI, deps.HTTPClient); err != nil {
+		// Chat API calls run under the invitation's own deadline (inside
+		// Chat's 30 s), so they skip the client-wide timeout and the
+		// context and timer it adds to every request.
+		chatClient := *deps.HTTPClient
+		chatClient.Timeout = 0
+		if members, err = chatapi.New(ctx, b.google.ChatAPI, &chatClient); err != nil {
 			b.Close()
 			return nil, err
 		}

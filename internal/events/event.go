@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	chat "google.golang.org/api/chat/v1"
 )
 
 // Shape is the JSON shape an event arrived in; its reply goes back in the same.
@@ -41,8 +40,8 @@ const (
 type Event struct {
 	Shape Shape
 	Kind  string
-	User  chat.User
-	Space chat.Space
+	User  User
+	Space Space
 	// MessageName is the message's resource name (spaces/…/messages/…); Chat
 	// sends the same name again when it re-delivers a message.
 	MessageName  string
@@ -65,9 +64,26 @@ type Event struct {
 	EventTime         string
 }
 
+// User is a user as an event names it.
+type User struct {
+	Name        string // users/{id}
+	DisplayName string
+	Type        string // HUMAN or BOT
+	DomainID    string
+}
+
+// Space is the space an event happened in, as the event names it.
+type Space struct {
+	Name            string // spaces/{id}
+	Type            string // the deprecated ROOM or DM
+	SpaceType       string // SPACE, GROUP_CHAT or DIRECT_MESSAGE
+	DisplayName     string
+	SingleUserBotDm bool
+}
+
 // Mention is a user mentioned in the message.
 type Mention struct {
-	User       chat.User
+	User       User
 	StartIndex int64
 	Length     int64
 }
@@ -109,11 +125,11 @@ type wireUser struct {
 	Email       string `json:"email"`
 }
 
-func (u *wireUser) chatUser() chat.User {
+func (u *wireUser) user() User {
 	if u == nil {
-		return chat.User{}
+		return User{}
 	}
-	return chat.User{Name: u.Name, DisplayName: u.DisplayName, Type: u.Type, DomainId: u.DomainID}
+	return User{Name: u.Name, DisplayName: u.DisplayName, Type: u.Type, DomainID: u.DomainID}
 }
 
 type wireSpace struct {
@@ -124,9 +140,9 @@ type wireSpace struct {
 	SingleUserBotDm bool   `json:"singleUserBotDm"`
 }
 
-func (s *wireSpace) chatSpace() chat.Space {
+func (s *wireSpace) space() Space {
 	if s == nil {
-		return chat.Space{}
+		return Space{}
 	}
 	spaceType := s.SpaceType
 	if spaceType == "" {
@@ -137,7 +153,7 @@ func (s *wireSpace) chatSpace() chat.Space {
 			spaceType = "DIRECT_MESSAGE"
 		}
 	}
-	return chat.Space{Name: s.Name, Type: s.Type, SpaceType: spaceType, DisplayName: s.DisplayName, SingleUserBotDm: s.SingleUserBotDm}
+	return Space{Name: s.Name, Type: s.Type, SpaceType: spaceType, DisplayName: s.DisplayName, SingleUserBotDm: s.SingleUserBotDm}
 }
 
 type wireAnnotation struct {
@@ -252,8 +268,8 @@ func decodeClassic(w *wireClassic) *Event {
 	ev := &Event{
 		Shape:             Classic,
 		Kind:              w.Type,
-		User:              w.User.chatUser(),
-		Space:             w.Space.chatSpace(),
+		User:              w.User.user(),
+		Space:             w.Space.space(),
 		EventTime:         w.EventTime,
 		ConfigCompleteURL: w.ConfigCompleteRedirectURL,
 		IsDialog:          w.IsDialogEvent,
@@ -269,7 +285,7 @@ func decodeClassic(w *wireClassic) *Event {
 }
 
 func decodeAddOn(w *wireEvent) (*Event, error) {
-	ev := &Event{Shape: AddOn, User: w.Chat.User.chatUser(), Space: w.Chat.Space.chatSpace(), EventTime: w.Chat.EventTime}
+	ev := &Event{Shape: AddOn, User: w.Chat.User.user(), Space: w.Chat.Space.space(), EventTime: w.Chat.EventTime}
 	var p *wirePayload
 	switch {
 	case w.Chat.AppCommandPayload != nil:
@@ -286,7 +302,7 @@ func decodeAddOn(w *wireEvent) (*Event, error) {
 		return nil, fmt.Errorf("%w: add-on event without a known payload", ErrMalformed)
 	}
 	if ev.Space.Name == "" {
-		ev.Space = p.Space.chatSpace()
+		ev.Space = p.Space.space()
 	}
 	ev.ConfigCompleteURL = p.ConfigCompleteRedirectURI
 	ev.IsDialog, ev.DialogEventType = p.IsDialogEvent, p.DialogEventType
@@ -302,10 +318,10 @@ func (ev *Event) applyMessage(m *wireMessage) {
 	}
 	ev.MessageName, ev.Text, ev.ArgumentText = m.Name, m.Text, m.ArgumentText
 	if ev.Space.Name == "" {
-		ev.Space = m.Space.chatSpace()
+		ev.Space = m.Space.space()
 	}
 	if ev.User.Name == "" {
-		ev.User = m.Sender.chatUser()
+		ev.User = m.Sender.user()
 	}
 	if m.SlashCommand != nil {
 		ev.CommandID = int64(m.SlashCommand.CommandID)
@@ -313,7 +329,7 @@ func (ev *Event) applyMessage(m *wireMessage) {
 	for _, a := range m.Annotations {
 		switch {
 		case a.Type == "USER_MENTION" && a.UserMention != nil && a.UserMention.User != nil:
-			ev.Mentions = append(ev.Mentions, Mention{User: a.UserMention.User.chatUser(), StartIndex: a.StartIndex, Length: a.Length})
+			ev.Mentions = append(ev.Mentions, Mention{User: a.UserMention.User.user(), StartIndex: a.StartIndex, Length: a.Length})
 		case a.Type == "SLASH_COMMAND" && a.SlashCommand != nil:
 			if ev.CommandID == 0 {
 				ev.CommandID = int64(a.SlashCommand.CommandID)

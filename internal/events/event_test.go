@@ -131,8 +131,8 @@ func TestDecodeExactNames(t *testing.T) {
 }
 
 func TestEncodeShapes(t *testing.T) {
-	classic := &Event{Shape: Classic, User: chat.User{Name: "users/1"}}
-	addOn := &Event{Shape: AddOn, User: chat.User{Name: "users/1"}}
+	classic := &Event{Shape: Classic, User: User{Name: "users/1"}}
+	addOn := &Event{Shape: AddOn, User: User{Name: "users/1"}}
 	cards := []*chat.CardWithId{{CardId: "c", Card: &chat.GoogleAppsCardV1Card{Header: &chat.GoogleAppsCardV1CardHeader{Title: "T"}}}}
 	dialog := &chat.GoogleAppsCardV1Card{Header: &chat.GoogleAppsCardV1CardHeader{Title: "D"}}
 	cases := []struct {
