@@ -141,12 +141,11 @@ func (iv *Invite) recall(ctx context.Context, messageName string) (events.Reply,
 		}
 		return events.Reply{}, false
 	}
-	var stored storedReply
-	if err := json.Unmarshal(raw, &stored); err != nil {
+	reply, err := decodeStored(raw)
+	if err != nil {
 		logFrom(ctx).Warn("decode remembered invite result", "message", messageName, "error", err.Error())
 		return events.Reply{}, false
 	}
-	reply := events.Reply{Text: stored.Text, Private: stored.Private, CardsJSON: stored.Cards}
 	logFrom(ctx).Info("answered a re-delivered message from its remembered result", "message", messageName)
 	return reply, true
 }
@@ -185,13 +184,17 @@ func (iv *Invite) executeOnce(ctx context.Context, ev *events.Event, req InviteR
 			return consentPrompt(ctx, iv.Auth, ev, scopes)
 		}
 	}
-	cards, err := chatjson.Marshal(resultCards(results, len(spaces) > 1))
+	manySpaces := len(spaces) > 1
+	reply, err := resultReply(results, manySpaces, !iv.Policy.Public)
 	if err != nil {
 		return failure(ctx, "encode result card", err)
 	}
-	reply := events.Reply{Private: !iv.Policy.Public, Text: summary(results), CardsJSON: cards}
 	if ev.MessageName != "" {
-		if err := iv.Results.PutResult(ctx, ev.MessageName, ev.User.Name, encodeStored(reply), iv.Now().Add(RememberFor)); err != nil {
+		stored, err := encodeStored(reply, results, manySpaces)
+		if err == nil {
+			err = iv.Results.PutResult(ctx, ev.MessageName, ev.User.Name, stored, iv.Now().Add(RememberFor))
+		}
+		if err != nil {
 			logFrom(ctx).Warn("remember invite result", "message", ev.MessageName, "error", err.Error())
 		}
 	}
@@ -212,15 +215,58 @@ func neededScopes(targets []Target) []string {
 	return scopes
 }
 
-// storedReply is a remembered result: the reply's text, privacy and cards.
-type storedReply struct {
-	Text    string           `json:"text"`
-	Private bool             `json:"private"`
-	Cards   chatjson.Encoded `json:"cards"`
+// resultReply is the answer to a run: the counts, and the card.
+func resultReply(results []Result, manySpaces, private bool) (events.Reply, error) {
+	cards, err := chatjson.Marshal(resultCards(results, manySpaces))
+	if err != nil {
+		return events.Reply{}, err
+	}
+	return events.Reply{Private: private, Text: summary(results), CardsJSON: cards}, nil
 }
 
-// encodeStored writes a storedReply around the already encoded cards.
-func encodeStored(r events.Reply) []byte {
-	b, _ := chatjson.Marshal(storedReply{Text: r.Text, Private: r.Private, Cards: r.CardsJSON}) // these fields always encode
-	return b
+// storedReply is a remembered result: what answers a re-delivery with the
+// reply the first delivery got. The outcomes are kept, not the card (a
+// seventh of the bytes; the card is built again on the rare re-delivery).
+// Text is also what an earlier version answers with; Cards is how an
+// earlier version remembered the card, still read.
+type storedReply struct {
+	Text       string           `json:"text"`
+	Private    bool             `json:"private"`
+	Cards      chatjson.Encoded `json:"cards,omitempty"`
+	ManySpaces bool             `json:"manySpaces,omitempty"`
+	Results    []storedResult   `json:"results,omitempty"`
+}
+
+type storedResult struct {
+	Typed   string `json:"typed"`
+	Space   string `json:"space"`
+	Outcome string `json:"outcome"` // its label, which stays the same across versions
+	Detail  string `json:"detail,omitempty"`
+}
+
+func encodeStored(r events.Reply, results []Result, manySpaces bool) ([]byte, error) {
+	stored := storedReply{Text: r.Text, Private: r.Private, ManySpaces: manySpaces, Results: make([]storedResult, len(results))}
+	for i, res := range results {
+		stored.Results[i] = storedResult{Typed: res.Target.Typed, Space: res.Space, Outcome: res.Outcome.String(), Detail: res.Detail}
+	}
+	return chatjson.Marshal(stored)
+}
+
+func decodeStored(raw []byte) (events.Reply, error) {
+	var stored storedReply
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		return events.Reply{}, err
+	}
+	if len(stored.Results) == 0 {
+		return events.Reply{Text: stored.Text, Private: stored.Private, CardsJSON: stored.Cards}, nil
+	}
+	results := make([]Result, len(stored.Results))
+	for i, s := range stored.Results {
+		o, ok := outcomeNamed(s.Outcome)
+		if !ok {
+			return events.Reply{}, fmt.Errorf("unknown outcome %q", s.Outcome)
+		}
+		results[i] = Result{Target: Target{Typed: s.Typed}, Space: s.Space, Outcome: o, Detail: s.Detail}
+	}
+	return resultReply(results, stored.ManySpaces, stored.Private)
 }

@@ -5,15 +5,38 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
 
-const (
-	getResultSQL = `SELECT result FROM command_results WHERE message_name = $1 AND expires_at > $2`
-	putResultSQL = `INSERT INTO command_results (message_name, user_name, result, expires_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (message_name) DO UPDATE SET user_name = excluded.user_name, result = excluded.result, expires_at = excluded.expires_at`
-)
+const getResultSQL = `SELECT result FROM command_results WHERE message_name = $1 AND expires_at > $2`
+
+// putRowSizes are the row counts of the prepared INSERTs that write a batch,
+// largest first: a batch of 100 takes one of 64, one of 32 and one of 4.
+// One statement per row cost more than the rows themselves.
+var putRowSizes = [...]int{64, 32, 16, 8, 4, 2, 1}
+
+// putResultsSQL inserts n results, each replacing any of the same message.
+// A batch never names a message twice, which PostgreSQL would refuse.
+// SQLite gets anonymous parameters: the driver looks each numbered one up
+// by name, in a list as long as the statement.
+func putResultsSQL(d Dialect, n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO command_results (message_name, user_name, result, expires_at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if d == SQLite {
+			b.WriteString("(?, ?, ?, ?)")
+		} else {
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d)", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
+		}
+	}
+	b.WriteString(` ON CONFLICT (message_name) DO UPDATE SET user_name = excluded.user_name, result = excluded.result, expires_at = excluded.expires_at`)
+	return b.String()
+}
 
 // maxPendingResults bounds the results waiting to be written; past it the
 // oldest are dropped (a later re-delivery then runs the command again,
@@ -246,11 +269,24 @@ func (db *DB) putResults(batch []pendingResult) error {
 		return fmt.Errorf("put results: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck
-	stmt := tx.StmtContext(ctx, db.stmt.putResult)
-	for _, p := range batch {
-		if _, err := stmt.ExecContext(ctx, p.message, p.user, p.result, millis(p.expires)); err != nil {
-			return fmt.Errorf("put result: %w", err)
+	var inTx [len(putRowSizes)]*sql.Stmt
+	args := make([]any, 0, 4*putRowSizes[0])
+	for rest := batch; len(rest) > 0; {
+		i := 0
+		for putRowSizes[i] > len(rest) {
+			i++
 		}
+		if inTx[i] == nil {
+			inTx[i] = tx.StmtContext(ctx, db.stmt.putResults[i])
+		}
+		args = args[:0]
+		for _, p := range rest[:putRowSizes[i]] {
+			args = append(args, p.message, p.user, p.result, millis(p.expires))
+		}
+		if _, err := inTx[i].ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("put results: %w", err)
+		}
+		rest = rest[putRowSizes[i]:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("put results: %w", err)

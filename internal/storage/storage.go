@@ -39,7 +39,8 @@ type DB struct {
 	dialect Dialect
 	// stmt holds the statements every /invite runs, prepared once.
 	stmt struct {
-		getResult, putResult *sql.Stmt
+		getResult  *sql.Stmt
+		putResults [len(putRowSizes)]*sql.Stmt // one per putRowSizes
 	}
 	results *resultWriter
 }
@@ -125,8 +126,10 @@ func (db *DB) prepare(ctx context.Context) error {
 	if db.stmt.getResult, err = db.sql.PrepareContext(ctx, getResultSQL); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
-	if db.stmt.putResult, err = db.w.PrepareContext(ctx, putResultSQL); err != nil {
-		return fmt.Errorf("prepare: %w", err)
+	for i, n := range putRowSizes {
+		if db.stmt.putResults[i], err = db.w.PrepareContext(ctx, putResultsSQL(db.dialect, n)); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
 	}
 	return nil
 }

@@ -147,6 +147,26 @@ func testResults(t *testing.T, db *DB) {
 	if n := db.results.pendingCount(); n != 0 {
 		t.Fatalf("%d results still pending after Flush", n)
 	}
+	// A batch of 103 takes statements of 64, 32, 4, 2 and 1 rows; one of
+	// them replaces a result already stored.
+	batch := []pendingResult{{message: "spaces/A/messages/1", user: "users/2", result: []byte("card3"), expires: now.Add(time.Minute)}}
+	for i := range 102 {
+		batch = append(batch, pendingResult{message: fmt.Sprintf("spaces/A/messages/m%d", i), user: "users/1", result: []byte{byte(i)}, expires: now.Add(time.Minute)})
+	}
+	if err := db.putResults(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM command_results WHERE expires_at > $1`, millis(now)).Scan(&n); err != nil || n != 51+102 {
+		t.Fatalf("%d rows after the batch (%v), want %d", n, err, 51+102)
+	}
+	for _, p := range []pendingResult{batch[0], batch[64], batch[102]} {
+		var user string
+		var result []byte
+		if err := db.sql.QueryRowContext(ctx, `SELECT user_name, result FROM command_results WHERE message_name = $1`, p.message).Scan(&user, &result); err != nil ||
+			user != p.user || !bytes.Equal(result, p.result) {
+			t.Fatalf("%s: %s %q (%v), want %s %q", p.message, user, result, err, p.user, p.result)
+		}
+	}
 }
 
 // testSingleUse: of many concurrent uses of one flow and one link, one wins.
