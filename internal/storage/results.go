@@ -74,7 +74,12 @@ type resultWriter struct {
 	// instances write too.
 	known map[string]time.Time
 	puts  int
+	swept time.Time // when known last lost its expired names
 }
+
+// knownSweepEvery spaces the sweeps of the name index: results live ten
+// minutes, and a sweep reads every name.
+const knownSweepEvery = time.Minute
 
 // maxKnown bounds the SQLite name index; past it, look-ups go to the table.
 const maxKnown = 500_000
@@ -164,10 +169,12 @@ func (w *resultWriter) put(p pendingResult) {
 	if w.known != nil {
 		w.puts++
 		if w.puts%1024 == 0 {
-			now := time.Now()
-			for name, exp := range w.known {
-				if !now.Before(exp) {
-					delete(w.known, name)
+			if now := time.Now(); now.Sub(w.swept) >= knownSweepEvery {
+				w.swept = now
+				for name, exp := range w.known {
+					if !now.Before(exp) {
+						delete(w.known, name)
+					}
 				}
 			}
 		}
