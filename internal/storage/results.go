@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"time"
@@ -71,8 +72,11 @@ type resultWriter struct {
 	// known, with SQLite only, holds every unexpired message name in the
 	// table: SQLite serves one instance, so a name it lacks was never
 	// stored and the read is skipped. Nil with PostgreSQL, where other
-	// instances write too.
-	known map[string]time.Time
+	// instances write too. Names are kept as 64-bit hashes with their
+	// expiry in Unix milliseconds: no pointers for the garbage collector to
+	// follow, and a rare collision costs only a read.
+	known map[uint64]int64
+	seed  maphash.Seed
 	puts  int
 	swept time.Time // when known last lost its expired names
 }
@@ -85,7 +89,7 @@ const knownSweepEvery = time.Minute
 const maxKnown = 500_000
 
 func newResultWriter(db *DB) *resultWriter {
-	w := &resultWriter{db: db, pending: map[string]pendingResult{}, queued: map[string]bool{}, kick: make(chan struct{}, 1),
+	w := &resultWriter{db: db, seed: maphash.MakeSeed(), pending: map[string]pendingResult{}, queued: map[string]bool{}, kick: make(chan struct{}, 1),
 		urgent: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	w.flushed = sync.NewCond(&w.mu)
 	go w.loop()
@@ -171,15 +175,16 @@ func (w *resultWriter) put(p pendingResult) {
 		if w.puts%1024 == 0 {
 			if now := time.Now(); now.Sub(w.swept) >= knownSweepEvery {
 				w.swept = now
-				for name, exp := range w.known {
-					if !now.Before(exp) {
-						delete(w.known, name)
+				cutoff := millis(now)
+				for h, exp := range w.known {
+					if exp <= cutoff {
+						delete(w.known, h)
 					}
 				}
 			}
 		}
 		if len(w.known) < maxKnown {
-			w.known[p.message] = p.expires
+			w.known[maphash.String(w.seed, p.message)] = millis(p.expires)
 		} else {
 			w.known = nil // too many to index: fall back to reading the table
 		}
@@ -205,8 +210,8 @@ func (w *resultWriter) get(message string, now time.Time) (result []byte, found,
 		return p.result, true, true
 	}
 	if w.known != nil {
-		exp, ok := w.known[message]
-		return nil, false, ok && now.Before(exp)
+		exp, ok := w.known[maphash.String(w.seed, message)]
+		return nil, false, ok && millis(now) < exp
 	}
 	return nil, false, true
 }
@@ -218,14 +223,14 @@ func (w *resultWriter) index(ctx context.Context, db *DB) error {
 		return fmt.Errorf("index results: %w", err)
 	}
 	defer rows.Close()
-	known := map[string]time.Time{}
+	known := map[uint64]int64{}
 	for rows.Next() {
-		var name string
+		var name sql.RawBytes
 		var exp int64
 		if err := rows.Scan(&name, &exp); err != nil {
 			return fmt.Errorf("index results: %w", err)
 		}
-		known[name] = fromMillis(exp)
+		known[maphash.Bytes(w.seed, name)] = exp
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("index results: %w", err)
