@@ -1,13 +1,12 @@
 package events
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Shape is the JSON shape an event arrived in; its reply goes back in the same.
@@ -95,26 +94,24 @@ var ErrMalformed = errors.New("malformed event")
 // schema says string, Google's own examples show a number.
 type flexInt int64
 
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
-		b = b[1 : len(b)-1] // a plain string: no escapes to undo
-	} else if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		b = []byte(s)
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
+func (f *flexInt) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	tok, err := d.ReadToken()
 	if err != nil {
-		return fmt.Errorf("command id %q: %w", b, err)
+		return err
 	}
-	*f = flexInt(n)
-	return nil
+	switch tok.Kind() {
+	case 'n':
+		return nil
+	case '"', '0': // String is a string's text, and a number as written
+		n, err := strconv.ParseInt(tok.String(), 10, 64)
+		if err != nil {
+			return fmt.Errorf("command id %q: %w", tok.String(), err)
+		}
+		*f = flexInt(n)
+		return nil
+	default:
+		return fmt.Errorf("command id: a %v, not a number or a string", tok.Kind())
+	}
 }
 
 type wireUser struct {
@@ -174,8 +171,8 @@ type wireMessage struct {
 	Name         string           `json:"name"`
 	Text         string           `json:"text"`
 	ArgumentText string           `json:"argumentText"`
-	Sender       *wireUser        `json:"sender"`
-	Space        *wireSpace       `json:"space"`
+	Sender       wireUser         `json:"sender"`
+	Space        wireSpace        `json:"space"`
 	Annotations  []wireAnnotation `json:"annotations"`
 	SlashCommand *struct {
 		CommandID flexInt `json:"commandId"`
@@ -204,8 +201,8 @@ type wireCommon struct {
 type wireClassic struct {
 	Type                      string          `json:"type"`
 	EventTime                 string          `json:"eventTime"`
-	User                      *wireUser       `json:"user"`
-	Space                     *wireSpace      `json:"space"`
+	User                      wireUser        `json:"user"`
+	Space                     wireSpace       `json:"space"`
 	Message                   *wireMessage    `json:"message"`
 	AppCommandMetadata        *wireAppCommand `json:"appCommandMetadata"`
 	Common                    *wireCommon     `json:"common"`
@@ -219,7 +216,7 @@ type wireClassic struct {
 
 type wirePayload struct {
 	Message                   *wireMessage    `json:"message"`
-	Space                     *wireSpace      `json:"space"`
+	Space                     wireSpace       `json:"space"`
 	AppCommandMetadata        *wireAppCommand `json:"appCommandMetadata"`
 	ConfigCompleteRedirectURI string          `json:"configCompleteRedirectUri"`
 	IsDialogEvent             bool            `json:"isDialogEvent"`
@@ -231,8 +228,8 @@ type wireEvent struct {
 	wireClassic
 	CommonEventObject *wireCommon `json:"commonEventObject"`
 	Chat              *struct {
-		User                    *wireUser    `json:"user"`
-		Space                   *wireSpace   `json:"space"`
+		User                    wireUser     `json:"user"`
+		Space                   wireSpace    `json:"space"`
 		EventTime               string       `json:"eventTime"`
 		MessagePayload          *wirePayload `json:"messagePayload"`
 		AppCommandPayload       *wirePayload `json:"appCommandPayload"`
