@@ -23,7 +23,7 @@ func main() {
 		return
 	}
 	o := loadtest.Options{Out: os.Stdout, Progress: os.Stderr}
-	flag.IntVar(&o.Count, "count", 30000, "events per target in the throughput phase")
+	flag.IntVar(&o.Count, "count", 60000, "events per target in the throughput phase")
 	flag.IntVar(&o.Rounds, "rounds", 3, "rounds of the throughput phase; targets take turns in each")
 	flag.DurationVar(&o.Duration, "duration", 60*time.Second, "upper bound of each phase")
 	flag.IntVar(&o.Concurrency, "concurrency", 64, "events in flight in the throughput phase")
