@@ -26,6 +26,9 @@ type Authority interface {
 
 // consentRequired reports whether err asks for the user's consent.
 func consentRequired(err error) bool {
+	if err == nil {
+		return false
+	}
 	var cr interface{ ConsentRequired() bool }
 	return errors.As(err, &cr) && cr.ConsentRequired()
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"html"
+	"strconv"
 	"strings"
 
 	chat "google.golang.org/api/chat/v1"
@@ -17,13 +18,18 @@ func summary(results []Result) string {
 	for _, r := range results {
 		counts[r.Outcome]++
 	}
-	var parts []string
+	var b strings.Builder
 	for o := Outcome(0); o < outcomeCount; o++ {
 		if counts[o] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+			if b.Len() > 0 {
+				b.WriteString(" · ")
+			}
+			b.WriteString(strconv.Itoa(counts[o]))
+			b.WriteByte(' ')
+			b.WriteString(o.String())
 		}
 	}
-	return strings.Join(parts, " · ")
+	return b.String()
 }
 
 // resultCards is the one card that tells each target's outcome, grouped.
@@ -39,7 +45,7 @@ func resultCards(results []Result, manySpaces bool) []*chat.CardWithId {
 		if len(group) == 0 {
 			continue
 		}
-		sec := &chat.GoogleAppsCardV1Section{Header: fmt.Sprintf("%s (%d)", o.sectionTitle(), len(group))}
+		sec := &chat.GoogleAppsCardV1Section{Header: o.sectionTitle() + " (" + strconv.Itoa(len(group)) + ")"}
 		for i, r := range group {
 			if i == maxLinesPerGroup {
 				sec.Widgets = append(sec.Widgets, paragraph(fmt.Sprintf("<i>and %d more</i>", len(group)-maxLinesPerGroup)))

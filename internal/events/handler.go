@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/chatinvite/invitebot/internal/logging"
 )
@@ -46,16 +47,30 @@ func Handler(v *Verifier, d Dispatcher) http.Handler {
 			http.Error(w, "malformed event", http.StatusBadRequest)
 			return
 		}
-		out, err := Encode(ev, d.Dispatch(ctx, ev))
+		buf := replyBuffers.Get().(*[]byte)
+		defer replyBuffers.Put(buf)
+		out, err := appendReply((*buf)[:0], ev, d.Dispatch(ctx, ev))
 		if err != nil {
 			log.Error("encode reply", "error", err.Error())
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if cap(out) <= maxPooledReply {
+			*buf = out
+		}
+		w.Header()["Content-Type"] = jsonContentType
 		_, _ = w.Write(out)
 	})
 }
+
+// jsonContentType is shared by every reply; net/http only reads it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+// replyBuffers hold replies while they are written: the bytes are not
+// needed once the response has them.
+var replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledReply = 64 << 10
 
 // readBody reads the request body, sized by Content-Length when it is given
 // (the server's MaxBytesReader still bounds it).

@@ -37,6 +37,11 @@ const AppName = "Invite"
 
 // Encode renders r in the shape of ev.
 func Encode(ev *Event, r Reply) ([]byte, error) {
+	return appendReply(nil, ev, r)
+}
+
+// appendReply appends r, rendered in the shape of ev, to dst.
+func appendReply(dst []byte, ev *Event, r Reply) ([]byte, error) {
 	var v any
 	var err error
 	if ev.Shape == AddOn {
@@ -45,9 +50,9 @@ func Encode(ev *Event, r Reply) ([]byte, error) {
 		v, err = classicReply(ev, r)
 	}
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	return chatjson.Marshal(v)
+	return chatjson.Append(dst, v)
 }
 
 // message is chat.Message's wire form with the cards possibly pre-encoded.

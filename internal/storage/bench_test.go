@@ -16,7 +16,7 @@ func BenchmarkPutResults(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	result := bytes.Repeat([]byte("x"), 900) // about a one-result card and its text
+	result := bytes.Repeat([]byte("x"), 160) // about a one-person remembered result
 	expires := time.Now().Add(time.Hour)
 	batch := make([]pendingResult, 0, 100)
 	b.ReportAllocs()
