@@ -42,6 +42,8 @@ func BenchmarkInviteEvent(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
+		// Building the event and the request is Chat's work, not the bot's.
+		b.StopTimer()
 		if len(bodies) <= i {
 			bodies = append(bodies, chatEvent{User: alice, Space: "AAA", Args: fmt.Sprintf(" p%d@example.com", i),
 				Message: fmt.Sprintf("spaces/AAA/messages/bench-%d-%d", time.Now().UnixNano(), i)}.JSON())
@@ -49,6 +51,7 @@ func BenchmarkInviteEvent(b *testing.B) {
 		req := httptest.NewRequest(http.MethodPost, "/chat/events", bytes.NewReader(bodies[i]))
 		req.Header.Set("Authorization", token)
 		rec := httptest.NewRecorder()
+		b.StartTimer()
 		handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"1 added"`)) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
