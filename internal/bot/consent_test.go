@@ -316,6 +316,27 @@ func TestRefreshPersistsAndCollapses(t *testing.T) {
 	}
 }
 
+// TestRefreshedTokenIsReused: a refreshed token is dated by the bot's own
+// clock, so the next caller uses it instead of refreshing again.
+func TestRefreshedTokenIsReused(t *testing.T) {
+	h := startBot(t, nil)
+	user := "users/" + alice.ID
+	h.consentAs(user, alice, inviteScopes)
+	h.clock.Advance(emulator.AccessTokenLifetime)
+	calls := h.emu.RefreshCalls()
+	first, err := h.bot.Auth.AccessToken(context.Background(), user, inviteScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.bot.Auth.AccessToken(context.Background(), user, inviteScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.emu.RefreshCalls() - calls; got != 1 || second != first {
+		t.Fatalf("%d refresh calls for two requests in a row (same token: %v), want 1", got, second == first)
+	}
+}
+
 func TestCiphertextSwappedBetweenUsers(t *testing.T) {
 	h := startBot(t, nil)
 	h.consentAs("users/"+alice.ID, alice, inviteScopes)

@@ -19,7 +19,7 @@ import (
 // (Google may omit it) the stored one is kept.
 func (s *Service) storeGrant(ctx context.Context, user string, tok *oauth2.Token, scopes []string) error {
 	now := s.cfg.Now()
-	g := &storage.Grant{User: user, Scopes: scopes, CreatedAt: now, UpdatedAt: now, AccessExpiry: tok.Expiry}
+	g := &storage.Grant{User: user, Scopes: scopes, CreatedAt: now, UpdatedAt: now, AccessExpiry: s.expiry(tok)}
 	refresh := tok.RefreshToken
 	if refresh == "" {
 		old, err := s.cfg.Store.GetGrant(ctx, user)
@@ -38,7 +38,7 @@ func (s *Service) storeGrant(ctx context.Context, user string, tok *oauth2.Token
 	if err := s.cfg.Store.PutGrant(ctx, g); err != nil {
 		return err
 	}
-	s.remember(user, cachedToken{access: tok.AccessToken, expiry: tok.Expiry, scopes: scopes})
+	s.remember(user, cachedToken{access: tok.AccessToken, expiry: s.expiry(tok), scopes: scopes})
 	return nil
 }
 
@@ -53,6 +53,15 @@ func (s *Service) seal(g *storage.Grant, refresh, access string) error {
 		return err
 	}
 	return nil
+}
+
+// expiry is when tok stops working, by the service's clock (the one every
+// freshness check reads): x/oauth2 dates it by the wall clock at receipt.
+func (s *Service) expiry(tok *oauth2.Token) time.Time {
+	if tok.ExpiresIn > 0 {
+		return s.cfg.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	return tok.Expiry
 }
 
 func (s *Service) remember(user string, t cachedToken) {
@@ -161,14 +170,14 @@ func (s *Service) refresh(ctx context.Context, g *storage.Grant) (cachedToken, e
 	if scope := stringExtra(tok, "scope"); scope != "" {
 		g.Scopes = strings.Fields(scope)
 	}
-	g.AccessExpiry, g.UpdatedAt = tok.Expiry, s.cfg.Now()
+	g.AccessExpiry, g.UpdatedAt = s.expiry(tok), s.cfg.Now()
 	if err := s.seal(g, refresh, tok.AccessToken); err != nil {
 		return cachedToken{}, err
 	}
 	if err := s.cfg.Store.PutGrant(ctx, g); err != nil {
 		return cachedToken{}, fmt.Errorf("save refreshed token: %w", err)
 	}
-	t := cachedToken{access: tok.AccessToken, expiry: tok.Expiry, scopes: g.Scopes}
+	t := cachedToken{access: tok.AccessToken, expiry: g.AccessExpiry, scopes: g.Scopes}
 	s.remember(g.User, t)
 	return t, nil
 }
