@@ -108,6 +108,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	db.SetLogger(b.log)
 	b.closers = append(b.closers, db.Close)
 	b.checks = append(b.checks, db.Ping)
 	b.DB = db

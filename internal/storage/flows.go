@@ -92,12 +92,12 @@ func (db *DB) UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time
 
 // sweep forgets flows and links past their expiry (with an hour's margin,
 // so a just-expired flow still reads as expired rather than unknown).
+// Remembered results are swept by their writer.
 func (db *DB) sweep(ctx context.Context, now time.Time) error {
 	cutoff := millis(now.Add(-time.Hour))
 	for _, stmt := range []string{
 		`DELETE FROM oauth_flows WHERE expires_at < $1`,
 		`DELETE FROM used_links WHERE expires_at < $1`,
-		`DELETE FROM command_results WHERE expires_at < $1`,
 	} {
 		if _, err := db.w.ExecContext(ctx, stmt, cutoff); err != nil {
 			return fmt.Errorf("sweep: %w", err)

@@ -67,6 +67,7 @@ type resultWriter struct {
 	done    chan struct{}
 	flushed *sync.Cond
 	writing bool
+	failing bool // the last batch could not be written
 	closing sync.Once
 
 	// known, with SQLite only, holds every unexpired message name in the
@@ -102,13 +103,29 @@ func newResultWriter(db *DB) *resultWriter {
 // Close wants them.
 const commitEvery = 10 * time.Millisecond
 
+// Expired results are deleted every resultSweepEvery, at most
+// resultSweepChunks × resultSweepChunk rows a time (the rest wait for the
+// next sweep), so the writer never stops for long.
+const (
+	resultSweepEvery  = 30 * time.Second
+	resultSweepChunk  = 5000
+	resultSweepChunks = 20
+)
+
 func (w *resultWriter) loop() {
 	defer close(w.done)
 	pace := time.NewTimer(commitEvery)
 	defer pace.Stop()
+	sweep := time.NewTicker(resultSweepEvery)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-w.kick:
+		case <-sweep.C:
+			if _, err := w.db.sweepResults(time.Now()); err != nil {
+				w.db.logger().Warn("delete expired results; trying again later", "error", err.Error())
+			}
+			continue
 		case <-w.stop:
 			w.writeBatch()
 			return
@@ -147,6 +164,10 @@ func (w *resultWriter) writeBatch() {
 	defer w.mu.Unlock()
 	w.writing = false
 	if err != nil {
+		if !w.failing { // once per outage, not once per batch
+			w.db.logger().Warn("write remembered results; trying again with each batch", "error", err.Error())
+		}
+		w.failing = true
 		for _, n := range names {
 			if !w.queued[n] {
 				w.queued[n] = true
@@ -154,6 +175,10 @@ func (w *resultWriter) writeBatch() {
 			}
 		}
 	} else {
+		if w.failing {
+			w.db.logger().Info("remembered results are written again")
+		}
+		w.failing = false
 		for _, p := range batch {
 			if cur, ok := w.pending[p.message]; ok && &cur.result[0] == &p.result[0] {
 				delete(w.pending, p.message)
@@ -268,6 +293,28 @@ func (w *resultWriter) flush() {
 func (w *resultWriter) close() {
 	w.closing.Do(func() { close(w.stop) })
 	<-w.done
+}
+
+// sweepResults deletes results expired at now, in chunks; it returns how
+// many it deleted.
+func (db *DB) sweepResults(now time.Time) (int64, error) {
+	var deleted int64
+	for range resultSweepChunks {
+		res, err := db.w.Exec(`DELETE FROM command_results WHERE message_name IN
+			(SELECT message_name FROM command_results WHERE expires_at <= $1 LIMIT $2)`, millis(now), resultSweepChunk)
+		if err != nil {
+			return deleted, fmt.Errorf("delete expired results: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return deleted, fmt.Errorf("delete expired results: %w", err)
+		}
+		deleted += n
+		if n < resultSweepChunk {
+			break
+		}
+	}
+	return deleted, nil
 }
 
 func (db *DB) putResults(batch []pendingResult) error {

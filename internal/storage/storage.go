@@ -9,9 +9,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -43,6 +45,18 @@ type DB struct {
 		putResults [len(putRowSizes)]*sql.Stmt // one per putRowSizes
 	}
 	results *resultWriter
+	log     atomic.Pointer[slog.Logger] // the background writer's failures
+}
+
+// SetLogger sets where the background writer reports failures (slog's
+// default until then).
+func (db *DB) SetLogger(l *slog.Logger) { db.log.Store(l) }
+
+func (db *DB) logger() *slog.Logger {
+	if l := db.log.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 // Open connects to databaseURL (postgres://… or postgresql://…), or, when it

@@ -36,6 +36,7 @@ func TestStore(t *testing.T) {
 			t.Run("flows", func(t *testing.T) { testFlows(t, open(t)) })
 			t.Run("links", func(t *testing.T) { testLinks(t, open(t)) })
 			t.Run("results", func(t *testing.T) { testResults(t, open(t)) })
+			t.Run("expired results", func(t *testing.T) { testSweepResults(t, open(t)) })
 			t.Run("concurrent use is single", func(t *testing.T) { testSingleUse(t, open(t)) })
 		})
 	}
@@ -166,6 +167,30 @@ func testResults(t *testing.T, db *DB) {
 			user != p.user || !bytes.Equal(result, p.result) {
 			t.Fatalf("%s: %s %q (%v), want %s %q", p.message, user, result, err, p.user, p.result)
 		}
+	}
+}
+
+// testSweepResults: expired results are deleted in chunks, the rest stay.
+func testSweepResults(t *testing.T, db *DB) {
+	ctx := context.Background()
+	now := time.Now()
+	var batch []pendingResult
+	for i := range resultSweepChunk + 3 { // more than one chunk
+		batch = append(batch, pendingResult{message: fmt.Sprintf("spaces/A/messages/old%d", i), user: "users/1", result: []byte("r"), expires: now.Add(-time.Minute)})
+	}
+	for i := range 7 {
+		batch = append(batch, pendingResult{message: fmt.Sprintf("spaces/A/messages/new%d", i), user: "users/1", result: []byte("r"), expires: now.Add(time.Minute)})
+	}
+	if err := db.putResults(batch); err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := db.sweepResults(now)
+	if err != nil || deleted != resultSweepChunk+3 {
+		t.Fatalf("deleted %d (%v), want %d", deleted, err, resultSweepChunk+3)
+	}
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM command_results`).Scan(&n); err != nil || n != 7 {
+		t.Fatalf("%d rows left (%v), want the 7 unexpired", n, err)
 	}
 }
 
