@@ -298,10 +298,16 @@ func (w *resultWriter) close() {
 // sweepResults deletes results expired at now, in chunks; it returns how
 // many it deleted.
 func (db *DB) sweepResults(now time.Time) (int64, error) {
+	query := `DELETE FROM command_results WHERE message_name IN
+		(SELECT message_name FROM command_results WHERE expires_at <= $1 LIMIT $2)`
+	if db.dialect == Postgres {
+		// Instances sweep at once: each takes rows the others have not locked.
+		query = `DELETE FROM command_results WHERE message_name IN
+			(SELECT message_name FROM command_results WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`
+	}
 	var deleted int64
 	for range resultSweepChunks {
-		res, err := db.w.Exec(`DELETE FROM command_results WHERE message_name IN
-			(SELECT message_name FROM command_results WHERE expires_at <= $1 LIMIT $2)`, millis(now), resultSweepChunk)
+		res, err := db.w.Exec(query, millis(now), resultSweepChunk)
 		if err != nil {
 			return deleted, fmt.Errorf("delete expired results: %w", err)
 		}

@@ -296,3 +296,44 @@ func TestResultsSurviveRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentSweeps: instances sharing PostgreSQL sweep at once without
+// failing, and together delete every expired result.
+func TestConcurrentSweeps(t *testing.T) {
+	url := storagetest.PostgresURL(t)
+	ctx := context.Background()
+	var dbs [3]*DB
+	for i := range dbs {
+		db, err := Open(ctx, url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	now := time.Now()
+	var batch []pendingResult
+	for i := range 3 * resultSweepChunk {
+		batch = append(batch, pendingResult{message: fmt.Sprintf("spaces/A/messages/%d", i), user: "users/1", result: []byte("r"), expires: now.Add(-time.Minute)})
+	}
+	if err := dbs[0].putResults(batch); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	deleted := make([]int64, len(dbs))
+	errs := make([]error, len(dbs))
+	for i, db := range dbs {
+		wg.Go(func() { deleted[i], errs[i] = db.sweepResults(now) })
+	}
+	wg.Wait()
+	var total int64
+	for i := range dbs {
+		if errs[i] != nil {
+			t.Fatalf("sweep %d: %v", i, errs[i])
+		}
+		total += deleted[i]
+	}
+	if total != int64(len(batch)) {
+		t.Fatalf("deleted %d in all, want %d", total, len(batch))
+	}
+}
