@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"testing"
 	"time"
@@ -335,5 +336,25 @@ func TestConcurrentSweeps(t *testing.T) {
 	}
 	if total != int64(len(batch)) {
 		t.Fatalf("deleted %d in all, want %d", total, len(batch))
+	}
+}
+
+// TestNameIndexKeepsLatestExpiry: names sharing a key never hide one that
+// is still stored.
+func TestNameIndexKeepsLatestExpiry(t *testing.T) {
+	known := map[uint32]uint32{}
+	know(known, 7, 100)
+	know(known, 7, 50)
+	if known[7] != 100 {
+		t.Fatalf("expiry %d, want the later 100", known[7])
+	}
+	w := &resultWriter{seed: maphash.MakeSeed(), pending: map[string]pendingResult{}}
+	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
+	w.known = map[uint32]uint32{w.nameKey("spaces/A/messages/1"): knownExpiry(at(100).Add(500 * time.Millisecond))}
+	if _, _, maybe := w.get("spaces/A/messages/1", at(100)); !maybe {
+		t.Fatal("a name stored until 100.5 s was skipped at 100 s")
+	}
+	if _, _, maybe := w.get("spaces/A/messages/1", at(102)); maybe {
+		t.Fatal("a name expired at 100.5 s still reads as stored at 102 s")
 	}
 }
