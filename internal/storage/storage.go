@@ -85,10 +85,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	}
 	db.results = newResultWriter(db)
 	if db.dialect == SQLite {
-		if err := db.results.index(ctx, db); err != nil {
-			db.Close()
-			return nil, err
-		}
+		db.results.startIndex(db)
 	}
 	return db, nil
 }

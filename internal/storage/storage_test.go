@@ -358,3 +358,59 @@ func TestNameIndexKeepsLatestExpiry(t *testing.T) {
 		t.Fatal("a name expired at 100.5 s still reads as stored at 102 s")
 	}
 }
+
+// TestNameIndexLoadsInBackground: on SQLite the name index loads after Open
+// returns; until it is in place look-ups read the table, and a result put
+// while it loads (after the load read the table) is still in it afterwards.
+func TestNameIndexLoadsInBackground(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Now()
+	db, err := Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutResult(ctx, "spaces/A/messages/before", "users/1", []byte("one"), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	<-db.results.indexLoaded
+	if _, _, maybe := db.results.get("spaces/A/messages/before", now); !maybe {
+		t.Fatal("the loaded index lacks a stored name")
+	}
+	if _, _, maybe := db.results.get("spaces/A/messages/never", now); maybe {
+		t.Fatal("the loaded index does not rule out a name never stored")
+	}
+
+	// A load as at start, with a result written between its read and its
+	// installation.
+	w := db.results
+	w.beginIndex()
+	if got, err := db.GetResult(ctx, "spaces/A/messages/before", now); err != nil || string(got) != "one" {
+		t.Fatalf("while the index loads: %q %v, want the stored result", got, err)
+	}
+	known, err := w.readIndex(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutResult(ctx, "spaces/A/messages/during", "users/1", []byte("two"), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	w.installIndex(known)
+	if w.known == nil {
+		t.Fatal("the index was not installed")
+	}
+	for name, want := range map[string]string{"spaces/A/messages/before": "one", "spaces/A/messages/during": "two"} {
+		if got, err := db.GetResult(ctx, name, now); err != nil || string(got) != want {
+			t.Fatalf("%s after the load: %q %v, want %q", name, got, err, want)
+		}
+	}
+}
