@@ -21,15 +21,3 @@ func BenchmarkDecodeAddOn(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkDecodeClassicReflection is the same event read by
-// encoding/json/v2 into the same types: what Decode is measured against.
-func BenchmarkDecodeClassicReflection(b *testing.B) {
-	body := []byte(classicInvite)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := decodeByReflection(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

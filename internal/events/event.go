@@ -3,6 +3,10 @@ package events
 import (
 	"errors"
 	"fmt"
+	"strconv"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Shape is the JSON shape an event arrived in; its reply goes back in the same.
@@ -86,24 +90,43 @@ type Mention struct {
 // ErrMalformed means the body is not an event of either shape.
 var ErrMalformed = errors.New("malformed event")
 
-// flexInt is an int64 written as a JSON number or a JSON string: the schema
-// says string, Google's own examples show a number.
+// flexInt accepts an int64 written as a JSON number or a JSON string: the
+// schema says string, Google's own examples show a number.
 type flexInt int64
 
-// The wire types name what the decoder reads of each shape; the rest of an
-// event is skipped (but must be well-formed JSON).
+func (f *flexInt) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return nil
+	case '"', '0': // String is a string's text, and a number as written
+		n, err := strconv.ParseInt(tok.String(), 10, 64)
+		if err != nil {
+			return fmt.Errorf("command id %q: %w", tok.String(), err)
+		}
+		*f = flexInt(n)
+		return nil
+	default:
+		return fmt.Errorf("command id: a %v, not a number or a string", tok.Kind())
+	}
+}
+
 type wireUser struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
 	Type        string `json:"type"`
 	DomainID    string `json:"domainId"`
+	Email       string `json:"email"`
 }
 
 func (u *wireUser) user() User {
 	if u == nil {
 		return User{}
 	}
-	return User(*u)
+	return User{Name: u.Name, DisplayName: u.DisplayName, Type: u.Type, DomainID: u.DomainID}
 }
 
 type wireSpace struct {
@@ -131,34 +154,29 @@ func (s *wireSpace) space() Space {
 }
 
 type wireAnnotation struct {
-	Type         string                 `json:"type"`
-	StartIndex   int64                  `json:"startIndex"`
-	Length       int64                  `json:"length"`
-	UserMention  *wireUserMention       `json:"userMention"`
-	SlashCommand *wireAnnotationCommand `json:"slashCommand"`
-}
-
-type wireUserMention struct {
-	User *wireUser `json:"user"`
-}
-
-type wireAnnotationCommand struct {
-	CommandID   flexInt `json:"commandId"`
-	CommandName string  `json:"commandName"`
+	Type        string `json:"type"`
+	StartIndex  int64  `json:"startIndex"`
+	Length      int64  `json:"length"`
+	UserMention *struct {
+		User *wireUser `json:"user"`
+		Type string    `json:"type"`
+	} `json:"userMention"`
+	SlashCommand *struct {
+		CommandID   flexInt `json:"commandId"`
+		CommandName string  `json:"commandName"`
+	} `json:"slashCommand"`
 }
 
 type wireMessage struct {
-	Name         string              `json:"name"`
-	Text         string              `json:"text"`
-	ArgumentText string              `json:"argumentText"`
-	Sender       wireUser            `json:"sender"`
-	Space        wireSpace           `json:"space"`
-	Annotations  []wireAnnotation    `json:"annotations"`
-	SlashCommand *wireMessageCommand `json:"slashCommand"`
-}
-
-type wireMessageCommand struct {
-	CommandID flexInt `json:"commandId"`
+	Name         string           `json:"name"`
+	Text         string           `json:"text"`
+	ArgumentText string           `json:"argumentText"`
+	Sender       wireUser         `json:"sender"`
+	Space        wireSpace        `json:"space"`
+	Annotations  []wireAnnotation `json:"annotations"`
+	SlashCommand *struct {
+		CommandID flexInt `json:"commandId"`
+	} `json:"slashCommand"`
 }
 
 type wireAppCommand struct {
@@ -167,17 +185,17 @@ type wireAppCommand struct {
 }
 
 type wireCommon struct {
-	FormInputs      map[string]wireFormInput `json:"formInputs"`
-	InvokedFunction string                   `json:"invokedFunction"`
-	Parameters      map[string]string        `json:"parameters"`
-}
-
-type wireFormInput struct {
-	StringInputs *wireStringInputs `json:"stringInputs"`
-}
-
-type wireStringInputs struct {
-	Value []string `json:"value"`
+	FormInputs map[string]struct {
+		StringInputs *struct {
+			Value []string `json:"value"`
+		} `json:"stringInputs"`
+	} `json:"formInputs"`
+	InvokedFunction string            `json:"invokedFunction"`
+	Parameters      map[string]string `json:"parameters"`
+	UserLocale      string            `json:"userLocale"`
+	TimeZone        *struct {
+		ID string `json:"id"`
+	} `json:"timeZone"`
 }
 
 type wireClassic struct {
@@ -191,11 +209,9 @@ type wireClassic struct {
 	ConfigCompleteRedirectURL string          `json:"configCompleteRedirectUrl"`
 	IsDialogEvent             bool            `json:"isDialogEvent"`
 	DialogEventType           string          `json:"dialogEventType"`
-	Action                    *wireAction     `json:"action"`
-}
-
-type wireAction struct {
-	ActionMethodName string `json:"actionMethodName"`
+	Action                    *struct {
+		ActionMethodName string `json:"actionMethodName"`
+	} `json:"action"`
 }
 
 type wirePayload struct {
@@ -207,44 +223,39 @@ type wirePayload struct {
 	DialogEventType           string          `json:"dialogEventType"`
 }
 
-type wireChat struct {
-	User                    wireUser     `json:"user"`
-	Space                   wireSpace    `json:"space"`
-	EventTime               string       `json:"eventTime"`
-	MessagePayload          *wirePayload `json:"messagePayload"`
-	AppCommandPayload       *wirePayload `json:"appCommandPayload"`
-	AddedToSpacePayload     *wirePayload `json:"addedToSpacePayload"`
-	RemovedFromSpacePayload *wirePayload `json:"removedFromSpacePayload"`
-	ButtonClickedPayload    *wirePayload `json:"buttonClickedPayload"`
-}
-
-// wireEvent holds either shape, so one pass reads both.
+// wireEvent holds either shape, so one pass of the decoder reads both.
 type wireEvent struct {
 	wireClassic
 	CommonEventObject *wireCommon `json:"commonEventObject"`
-	Chat              *wireChat   `json:"chat"`
+	Chat              *struct {
+		User                    wireUser     `json:"user"`
+		Space                   wireSpace    `json:"space"`
+		EventTime               string       `json:"eventTime"`
+		MessagePayload          *wirePayload `json:"messagePayload"`
+		AppCommandPayload       *wirePayload `json:"appCommandPayload"`
+		AddedToSpacePayload     *wirePayload `json:"addedToSpacePayload"`
+		RemovedFromSpacePayload *wirePayload `json:"removedFromSpacePayload"`
+		ButtonClickedPayload    *wirePayload `json:"buttonClickedPayload"`
+	} `json:"chat"`
 }
 
 // Decode reads an event of either shape. Classic events have a top-level
 // "type"; add-on events have "chat" and "commonEventObject".
 //
-// Names match exactly, as Chat writes them; a name given twice, or text
-// that is not UTF-8, makes the event malformed (see decode.go).
+// The decoder is encoding/json/v2's (go-json-experiment/json): one pass
+// over the body instead of v1's validation pass and decoding pass, less than
+// half the time. Names match exactly, as Chat writes them; a name given
+// twice, or text that is not UTF-8, makes the event malformed.
 func Decode(body []byte) (*Event, error) {
 	var w wireEvent
-	if err := decodeWire(body, &w); err != nil {
+	if err := jsonv2.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	return fromWire(&w)
-}
-
-// fromWire turns what was read into an Event.
-func fromWire(w *wireEvent) (*Event, error) {
 	switch {
 	case w.Type != "":
 		return decodeClassic(&w.wireClassic), nil
 	case w.Chat != nil:
-		return decodeAddOn(w)
+		return decodeAddOn(&w)
 	default:
 		return nil, fmt.Errorf("%w: neither a classic nor an add-on event", ErrMalformed)
 	}
