@@ -60,30 +60,27 @@ func (db *DB) GetFlow(ctx context.Context, stateHash []byte) (*Flow, error) {
 // UseFlow marks the flow used, atomically: exactly one caller wins; the
 // others get ErrUsed.
 func (db *DB) UseFlow(ctx context.Context, stateHash []byte, at time.Time) error {
-	res, err := db.w.ExecContext(ctx,
+	return db.claim(ctx, "use flow",
 		`UPDATE oauth_flows SET used_at = $1 WHERE state_hash = $2 AND used_at = 0`, millis(at), stateHash)
-	if err != nil {
-		return fmt.Errorf("use flow: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("use flow: %w", err)
-	} else if n != 1 {
-		return ErrUsed
-	}
-	return nil
 }
 
 // UseLink records a consent link's nonce as used; the second use of the
 // same nonce gets ErrUsed. expiresAt is when the record may be forgotten.
 func (db *DB) UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time) error {
-	res, err := db.w.ExecContext(ctx,
+	return db.claim(ctx, "use link",
 		`INSERT INTO used_links (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT (nonce_hash) DO NOTHING`,
 		nonceHash, millis(expiresAt))
+}
+
+// claim runs a statement that changes exactly one row for the caller who
+// wins and none for everyone after: the others get ErrUsed.
+func (db *DB) claim(ctx context.Context, what, query string, args ...any) error {
+	res, err := db.w.ExecContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("use link: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("use link: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	} else if n != 1 {
 		return ErrUsed
 	}
