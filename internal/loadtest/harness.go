@@ -76,6 +76,9 @@ type ratio struct {
 type coldRuns struct {
 	SQLite   float64 `json:"sqlite,omitempty"`
 	Postgres float64 `json:"postgres,omitempty"`
+	// IdleRSSMB is the SQLite bot's resident set right after it first
+	// answers /healthz (median of restarts).
+	IdleRSSMB float64 `json:"idle_rss_mb,omitempty"`
 }
 
 // env is what every bot process of the run shares.
@@ -205,12 +208,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	if o.ColdStarts > 0 {
 		e.progress("cold starts")
-		rep.ColdStartMs.SQLite, err = e.coldStart(nil)
+		rep.ColdStartMs.SQLite, rep.ColdStartMs.IdleRSSMB, err = e.coldStart(nil)
 		if err != nil {
 			return nil, err
 		}
 		if o.DatabaseURL != "" {
-			rep.ColdStartMs.Postgres, err = e.coldStart([]string{"DATABASE_URL=" + o.DatabaseURL})
+			rep.ColdStartMs.Postgres, _, err = e.coldStart([]string{"DATABASE_URL=" + o.DatabaseURL})
 			if err != nil {
 				rep.ColdStartNotes = append(rep.ColdStartNotes, "PostgreSQL: "+err.Error())
 			}
@@ -387,25 +390,28 @@ func (e *env) consent(bot *target) error {
 
 // coldStart is the median time from exec to the first 200 on /healthz, over
 // o.ColdStarts starts on an existing store.
-func (e *env) coldStart(extra []string) (float64, error) {
+func (e *env) coldStart(extra []string) (startMs, idleRSSMB float64, err error) {
 	var keysetEnv []string
 	if len(extra) > 0 { // PostgreSQL needs an explicit keyset.
 		keysetEnv = []string{"TOKEN_KEYSET_FILE=" + filepath.Join(e.dataDir, "token-keyset.json")}
 	}
-	var runs []float64
+	var runs, rss []float64
 	for i := 0; i < e.o.ColdStarts+1; i++ {
 		p, took, err := startBot(e.bin, slices.Concat(e.botEnv(), extra, keysetEnv), e.logs)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
+		idle := p.rssMB()
 		p.stop()
 		if i > 0 { // the first start creates the store; the median is of restarts
 			runs = append(runs, ms(took))
+			rss = append(rss, idle)
 		}
 	}
 	if len(runs) == 0 {
-		return 0, errors.New("no runs")
+		return 0, 0, errors.New("no runs")
 	}
 	slices.Sort(runs)
-	return runs[len(runs)/2], nil
+	slices.Sort(rss)
+	return runs[len(runs)/2], rss[len(rss)/2], nil
 }

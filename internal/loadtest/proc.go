@@ -42,13 +42,18 @@ func (p *proc) cpuSeconds() float64 {
 }
 
 // peakRSSMB reads VmHWM, the process's peak resident set size.
-func (p *proc) peakRSSMB() float64 {
+func (p *proc) peakRSSMB() float64 { return p.statusMB("VmHWM:") }
+
+// rssMB reads VmRSS, the process's resident set size now.
+func (p *proc) rssMB() float64 { return p.statusMB("VmRSS:") }
+
+func (p *proc) statusMB(field string) float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb / 1024
 		}

@@ -68,6 +68,9 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 			fmt.Fprintf(w, ", PostgreSQL %.1f ms", r.ColdStartMs.Postgres)
 		}
 		fmt.Fprintln(w)
+		if r.ColdStartMs.IdleRSSMB > 0 {
+			fmt.Fprintf(w, "Idle RSS (SQLite, right after the first 200 on /healthz, median): %.1f MB\n", r.ColdStartMs.IdleRSSMB)
+		}
 	}
 	for _, n := range r.ColdStartNotes {
 		fmt.Fprintln(w, "  "+n)
