@@ -89,6 +89,20 @@ func TestBinary(t *testing.T) {
 	})
 }
 
+// TestNoFakeGoogleInTheBinary: the emulator and the sandbox are for tests
+// and local trials; the production binary does not carry them.
+func TestNoFakeGoogleInTheBinary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range []string{"internal/emulator", "internal/sandbox", "internal/loadtest"} {
+		if strings.Contains(string(out), "/"+pkg+"\n") {
+			t.Errorf("cmd/bot links %s", pkg)
+		}
+	}
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // waitHealthy polls url until it answers 200, for at most 10 s.

@@ -11,9 +11,9 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"cloud.google.com/go/compute/metadata"
 	"github.com/gorilla/mux"
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
@@ -64,18 +64,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		deps.Logger = slog.Default()
 	}
 	if deps.HTTPClient == nil {
-		// One pool for Google's hosts, sized for many concurrent Chat API
-		// calls (the default keeps 2 idle connections per host). No
-		// ambient credentials: each call carries its own token.
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 512, 256
-		if endpoints.For(cfg.EmulatorURL).Emulated && strings.HasPrefix(cfg.EmulatorURL, "http://") {
-			// Google is reached over HTTP/2 (TLS); a plain-http emulator
-			// over HTTP/2 without TLS, so calls share connections the same way.
-			transport.Protocols = new(http.Protocols)
-			transport.Protocols.SetUnencryptedHTTP2(true)
-		}
-		deps.HTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: transport}
+		deps.HTTPClient = endpoints.Client(20 * time.Second)
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -108,7 +97,6 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	db.SetLogger(b.log)
 	b.closers = append(b.closers, db.Close)
 	b.checks = append(b.checks, db.Ping)
 	b.DB = db
@@ -137,37 +125,61 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	members := deps.Members
 	if members == nil {
 		// Chat API calls run under the invitation's own deadline (inside
-		// Chat's 30 s), so they skip the client-wide timeout and the
-		// context and timer it adds to every request.
-		chatClient := *deps.HTTPClient
-		chatClient.Timeout = 0
-		if members, err = chatapi.New(ctx, b.google.ChatAPI, &chatClient); err != nil {
+		// Chat's 30 s), not a client-wide timeout.
+		if members, err = chatapi.New(ctx, b.google.ChatAPI, endpoints.Client(0)); err != nil {
 			b.Close()
 			return nil, err
 		}
 	}
-	router := commands.NewRouter(cfg.CommandIDs, map[string]commands.Command{
-		"logout": commands.Logout{Auth: auth},
-		"invite": &commands.Invite{
-			Auth: auth, Members: members, Results: db, Now: deps.Now,
-			Policy: commands.Policy{
-				MaxTargets: cfg.InviteMaxTargets, AllowedDomains: cfg.InviteAllowedDomains,
-				RequireManager: cfg.InviteRequireManager, Public: cfg.InvitePublic,
-			},
-			Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
+	router, err := commands.NewRouter(commands.All(commands.Deps{
+		Auth: auth, Members: members, Now: deps.Now,
+		Policy: commands.Policy{
+			MaxTargets: cfg.InviteMaxTargets, AllowedDomains: cfg.InviteAllowedDomains,
+			RequireManager: cfg.InviteRequireManager, Public: cfg.InvitePublic,
 		},
-	})
+		Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
+	}), cfg.CommandIDs)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	dispatcher := commands.Remember(router, db, deps.Now)
 
 	r := mux.NewRouter()
-	r.Handle("/chat/events", events.Handler(verifier, router)).Methods(http.MethodPost)
+	r.Handle("/chat/events", events.Handler(verifier, dispatcher, EndpointURL(cfg))).Methods(http.MethodPost)
 	r.Handle("/oauth2/start", auth.HandleStart()).Methods(http.MethodGet)
 	r.Handle("/oauth2/callback", auth.HandleCallback()).Methods(http.MethodGet)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", b.handleReady).Methods(http.MethodGet)
-	b.handler = httpserver.Middleware(r, b.log, "")
+	b.handler = httpserver.Middleware(r, b.log, traceProject(ctx, cfg, b.log))
 	return b, nil
+}
+
+// EndpointURL is the app's endpoint as configured in Chat: the audience
+// when it is a URL, else $BOT_BASE_URL/chat/events.
+func EndpointURL(cfg *config.Config) string {
+	if events.IsProjectNumber(cfg.ChatAudience) {
+		return cfg.BaseURL.String() + "/chat/events"
+	}
+	return cfg.ChatAudience
+}
+
+// traceProject is the project Cloud Logging trace ids name: the setting, or
+// on Google Cloud the metadata server's answer.
+func traceProject(ctx context.Context, cfg *config.Config, log *slog.Logger) string {
+	if cfg.CloudProject != "" || !cfg.OnGoogleCloud {
+		return cfg.CloudProject
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	project, err := metadata.ProjectIDWithContext(ctx)
+	if err != nil {
+		log.Warn("could not read the project id from the metadata server; trace ids in logs will lack it (set GOOGLE_CLOUD_PROJECT)", "error", err.Error())
+		return ""
+	}
+	return project
 }
 
 // Handler is the bot's whole HTTP surface.

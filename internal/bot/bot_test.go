@@ -76,6 +76,9 @@ type harness struct {
 	clock *fakeClock
 	cfg   *config.Config
 	deps  Deps
+	// proxy, when GOOGLE_EMULATOR_URL is "proxy", stands between the bot
+	// and the emulator: a plain HTTP/1.1 recording proxy.
+	proxy *recordingProxy
 }
 
 // startBot starts an emulator and a bot wired to it; env adds settings.
@@ -101,13 +104,18 @@ func startBotWith(t testing.TB, env map[string]string, deps Deps) *harness {
 		"GOOGLE_OAUTH_CLIENT_SECRET": testClientSecret,
 		"BOT_DATA_DIR":               t.TempDir(),
 	}
+	var proxy *recordingProxy
 	for k, v := range env {
 		vars[k] = v
+	}
+	if env["GOOGLE_EMULATOR_URL"] == "proxy" {
+		proxy = newRecordingProxy(t, emu.URL())
+		vars["GOOGLE_EMULATOR_URL"] = proxy.srv.URL
 	}
 	emu.RegisterClient(testClientID, testClientSecret, vars["BOT_BASE_URL"]+"/oauth2/callback")
 	seedPeople(emu)
 	seedChat(emu)
-	cfg, err := config.Load(func(k string) string { return vars[k] })
+	cfg, err := config.Load(func(k string) string { return vars[k] }, CommandNames())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +131,12 @@ func startBotWith(t testing.TB, env map[string]string, deps Deps) *harness {
 	srv.Config.Handler = b.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &harness{t: t, emu: emu, bot: b, srv: srv, clock: clock, cfg: cfg, deps: deps}
+	return &harness{t: t, emu: emu, bot: b, srv: srv, clock: clock, cfg: cfg, deps: deps, proxy: proxy}
+}
+
+// app is the bot as the emulated Chat knows it.
+func (h *harness) app(addOn bool) emulator.ChatApp {
+	return emulator.AppFor(EndpointURL(h.cfg), h.cfg.CommandIDs, addOn)
 }
 
 // post sends body to /chat/events with an Authorization header (none if auth is "").

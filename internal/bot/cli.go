@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
 // ErrUsage means the command line was wrong; usage has been printed.
 var ErrUsage = errors.New("usage")
+
+// CommandNames are the slash commands COMMAND_IDS may name.
+func CommandNames() []string { return commands.Names(commands.All(commands.Deps{})) }
 
 // Main runs the bot's command line: "serve" (the default), "keyset new|rotate" or "-h".
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -35,13 +38,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 }
 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := config.Load(getenv)
+	cfg, err := config.Load(getenv, CommandNames())
 	if err != nil {
 		return err
 	}
-	logs := logging.NewBufferedWriter(stderr, 100*time.Millisecond)
-	defer logs.Close()
-	logger := logging.New(logs, cfg.LogLevel)
+	logger := logging.New(stderr, cfg.LogLevel)
 	b, err := New(ctx, cfg, Deps{Logger: logger})
 	if err != nil {
 		return err

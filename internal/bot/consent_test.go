@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/oauthflow"
-	"github.com/chatinvite/invitebot/internal/storage"
 )
 
-var inviteScopes = []string{oauthflow.ScopeMemberships}
+var inviteScopes = []string{commands.ScopeMemberships}
 
 // browser is an HTTP client with its own cookie jar that follows redirects on
 // loopback only: Chat's config-complete URL is where it stops.
@@ -75,7 +75,7 @@ func (h *harness) link(user string, scopes []string) string {
 func (h *harness) hasGrant(user string) bool {
 	h.t.Helper()
 	_, err := h.bot.DB.GetGrant(context.Background(), user)
-	if err != nil && err != storage.ErrNotFound {
+	if err != nil && err != oauthflow.ErrNotFound {
 		h.t.Fatal(err)
 	}
 	return err == nil
@@ -106,7 +106,7 @@ func TestConsentHappyPath(t *testing.T) {
 	q := auth.Query()
 	for k, want := range map[string]string{
 		"response_type": "code", "client_id": testClientID, "redirect_uri": h.srv.URL + "/oauth2/callback",
-		"scope": "openid " + oauthflow.ScopeMemberships, "access_type": "offline", "include_granted_scopes": "true",
+		"scope": "openid " + commands.ScopeMemberships, "access_type": "offline", "include_granted_scopes": "true",
 		"prompt": "consent", "code_challenge_method": "S256", "login_hint": alice.ID,
 	} {
 		if q.Get(k) != want {
@@ -152,7 +152,7 @@ func TestConsentRejections(t *testing.T) {
 			return h.consent(browser(h.t), h.link(user, inviteScopes), emulator.Consent{Account: alice.Email, Deny: true})
 		}, http.StatusOK, "You did not authorize Invite"},
 		{"missing scope", func(h *harness) visit {
-			return h.consent(browser(h.t), h.link(user, inviteScopes), emulator.Consent{Account: alice.Email, Withhold: []string{oauthflow.ScopeMemberships}})
+			return h.consent(browser(h.t), h.link(user, inviteScopes), emulator.Consent{Account: alice.Email, Withhold: []string{commands.ScopeMemberships}})
 		}, http.StatusOK, "needs every permission"},
 		{"tampered link", func(h *harness) visit {
 			l := h.link(user, inviteScopes)

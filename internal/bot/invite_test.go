@@ -10,11 +10,12 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
-	"github.com/chatinvite/invitebot/internal/oauthflow"
 )
 
-// chatEvent is a classic /invite (command id 1) from user in space.
+// chatEvent is /invite (command id 1) from user in space, as the emulated
+// Chat builds it.
 type chatEvent struct {
 	User     emulator.Person
 	Space    string
@@ -22,6 +23,11 @@ type chatEvent struct {
 	Message  string // message name; "" = a fresh one
 	Mentions []mention
 	AddOn    bool
+	// Command replaces /invite (e.g. "/help").
+	Command string
+	// AddsApp: the command adds the app (one ADDED_TO_SPACE event).
+	AddsApp      bool
+	UTF16Offsets bool
 }
 
 type mention struct {
@@ -31,35 +37,38 @@ type mention struct {
 
 var messageSeq int
 
-func (ev chatEvent) JSON() []byte {
+// testCommands are the default COMMAND_IDS.
+var testCommands = map[int64]string{1: "invite", 2: "help", 3: "logout"}
+
+func spaceOf(id string) emulator.Space {
+	s := emulator.Space{ID: id, Type: emulator.SpaceTypeSpace}
+	if id == "DM" {
+		s.Type = emulator.SpaceTypeDM
+	}
+	return s
+}
+
+func (ev chatEvent) event() map[string]any {
 	if ev.Message == "" {
 		messageSeq++
 		ev.Message = fmt.Sprintf("spaces/%s/messages/m%d", ev.Space, messageSeq)
 	}
-	text := "/invite" + ev.Args
-	annotations := []map[string]any{{"type": "SLASH_COMMAND", "startIndex": 0, "length": 7,
-		"slashCommand": map[string]any{"bot": map[string]any{"name": "users/app"}, "commandId": "1", "commandName": "/invite", "type": "INVOKE"}}}
+	if ev.Command == "" {
+		ev.Command = "/invite"
+	}
+	var ms []emulator.Mention
 	for _, m := range ev.Mentions {
-		i := strings.Index(text, m.Text)
-		annotations = append(annotations, map[string]any{"type": "USER_MENTION", "startIndex": len([]rune(text[:i])), "length": len([]rune(m.Text)),
-			"userMention": map[string]any{"type": "MENTION", "user": map[string]any{"name": "users/" + m.User.ID, "displayName": m.User.DisplayName, "type": "HUMAN"}}})
+		ms = append(ms, emulator.Mention{Person: m.User, Text: m.Text})
 	}
-	user := map[string]any{"name": "users/" + ev.User.ID, "displayName": ev.User.DisplayName, "type": "HUMAN"}
-	space := map[string]any{"name": "spaces/" + ev.Space, "spaceType": "SPACE"}
-	if ev.Space == "DM" {
-		space["spaceType"] = "DIRECT_MESSAGE"
-	}
-	message := map[string]any{"name": ev.Message, "text": text, "argumentText": ev.Args, "annotations": annotations,
-		"slashCommand": map[string]any{"commandId": "1"}, "sender": user, "space": space}
-	var body any = map[string]any{"type": "MESSAGE", "user": user, "space": space, "message": message,
-		"configCompleteRedirectUrl": configURL, "eventTime": "2026-11-27T10:00:00Z"}
-	if ev.AddOn {
-		body = map[string]any{"commonEventObject": map[string]any{"hostApp": "CHAT"}, "chat": map[string]any{
-			"user": user, "eventTime": "2026-11-27T10:00:00Z",
-			"appCommandPayload": map[string]any{"appCommandMetadata": map[string]any{"appCommandId": 1, "appCommandType": "SLASH_COMMAND"},
-				"space": space, "message": message, "configCompleteRedirectUri": configURL}}}
-	}
-	b, _ := json.Marshal(body)
+	app := emulator.AppFor("", testCommands, ev.AddOn)
+	evs := app.MessageEvents(emulator.Message{User: ev.User, Space: spaceOf(ev.Space), Name: ev.Message,
+		Text: ev.Command + ev.Args, Mentions: ms, ConfigCompleteURL: configURL, AddsApp: ev.AddsApp, UTF16Offsets: ev.UTF16Offsets,
+		Time: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)})
+	return evs[len(evs)-1]
+}
+
+func (ev chatEvent) JSON() []byte {
+	b, _ := json.Marshal(ev.event())
 	return b
 }
 
@@ -69,11 +78,17 @@ type reply struct {
 	msg chat.Message
 }
 
+// sendEvent posts a classic event and checks the answer by Chat's rules.
 func (h *harness) sendEvent(body []byte) reply {
 	h.t.Helper()
 	code, out := h.send(body)
 	if code != http.StatusOK {
 		h.t.Fatalf("status %d: %s", code, out)
+	}
+	var ev map[string]any
+	_ = json.Unmarshal(body, &ev)
+	if err := h.app(false).CheckReply(ev, out); err != nil {
+		h.t.Fatalf("real Chat would refuse this answer: %v\n%s", err, out)
 	}
 	var r reply
 	r.raw = out
@@ -214,7 +229,7 @@ func TestInviteFailedWithReason(t *testing.T) {
 
 func TestInviteMixedBatchWithMentionAndApp(t *testing.T) {
 	h := startBot(t, nil)
-	h.grant(alice, oauthflow.ScopeMemberships, oauthflow.ScopeMembershipsApp)
+	h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp)
 	ev := chatEvent{User: alice, Space: "AAA",
 		Args:     " @Dave Doer, carol@example.com; bob@example.com\nnobody@example.com <mailto:Carol@Example.com> app groups/eng",
 		Mentions: []mention{{Text: "@Dave Doer", User: dave}}}
@@ -257,7 +272,7 @@ func TestInviteAppNeedsIncrementalConsent(t *testing.T) {
 	if !strings.Contains(start.location, "chat.memberships.app") {
 		t.Fatalf("app scope not requested: %s", start.location)
 	}
-	if v := h.consent(browser(t), h.link("users/"+alice.ID, []string{oauthflow.ScopeMembershipsApp}), emulator.Consent{Account: alice.Email}); v.status != http.StatusSeeOther {
+	if v := h.consent(browser(t), h.link("users/"+alice.ID, []string{commands.ScopeMembershipsApp}), emulator.Consent{Account: alice.Email}); v.status != http.StatusSeeOther {
 		t.Fatalf("consent: %d", v.status)
 	}
 	if got := h.invite(alice, "AAA", " app dave@example.com").subtitle(t); got != "2 added" {
@@ -311,9 +326,8 @@ func TestInviteDedupe(t *testing.T) {
 	ev := chatEvent{User: alice, Space: "AAA", Args: " dave@example.com", Message: "spaces/AAA/messages/dup"}.JSON()
 	first := h.sendEvent(ev)
 	creates := h.emu.MemberCreates()
-	// Another instance on the same store answers from the remembered result
-	// once it is written (results are written in batches, within ms).
-	h.bot.DB.Flush()
+	// Another instance on the same store answers from the remembered reply,
+	// written before the first answer was sent.
 	other := h.restart()
 	h.srv.Config.Handler = other.Handler()
 	second := h.sendEvent(ev)
@@ -396,45 +410,136 @@ func TestInviteRejectedTokenAsksAgain(t *testing.T) {
 	}
 }
 
-func TestInviteDialog(t *testing.T) {
-	h := startBot(t, nil)
-	// Without a grant, consent comes before the form.
-	if first := h.invite(alice, "AAA", ""); first.configURL() == "" {
-		t.Fatalf("want the consent prompt before the dialog: %s", first.raw)
-	}
-	h.grant(alice)
-	open := h.invite(alice, "AAA", "")
-	if open.msg.ActionResponse == nil || open.msg.ActionResponse.Type != "DIALOG" || open.msg.ActionResponse.DialogAction.Dialog == nil {
-		t.Fatalf("no dialog: %s", open.raw)
-	}
-	submit := func(people, spaces, eventType string) reply {
-		body, _ := json.Marshal(map[string]any{
-			"type": "CARD_CLICKED", "isDialogEvent": true, "dialogEventType": eventType,
-			"user":  map[string]any{"name": "users/" + alice.ID},
-			"space": map[string]any{"name": "spaces/AAA", "spaceType": "SPACE"},
-			"common": map[string]any{"invokedFunction": "invite", "formInputs": map[string]any{
-				"people": map[string]any{"stringInputs": map[string]any{"value": []string{people}}},
-				"spaces": map[string]any{"stringInputs": map[string]any{"value": []string{spaces}}},
-			}},
-			"action": map[string]any{"actionMethodName": "invite"},
+// TestInviteForm is the documented wiring: /invite alone asks for consent
+// (every scope the form may need), then offers a private card whose button
+// opens the form (interaction OPEN_DIALOG); the form's submit and cancel
+// reach the command by the button's parameters. Every answer passes the
+// emulated Chat's rules, in both shapes.
+func TestInviteForm(t *testing.T) {
+	for _, addOn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "classic", true: "add-on"}[addOn], func(t *testing.T) {
+			h := startBot(t, nil)
+			app := h.app(addOn)
+			ask := func(body map[string]any) map[string]any {
+				t.Helper()
+				raw, _ := json.Marshal(body)
+				code, out := h.send(raw)
+				if code != http.StatusOK {
+					t.Fatalf("status %d: %s", code, out)
+				}
+				if err := app.CheckReply(body, out); err != nil {
+					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
+				}
+				return decodeJSON(t, out)
+			}
+			bare := chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event()
+			first := ask(bare)
+			link := consentLink(first)
+			if link == "" {
+				t.Fatalf("want consent before the form: %v", first)
+			}
+			if start := get(t, noRedirects(browser(t)), link); !strings.Contains(start.location, "chat.memberships.app") {
+				t.Fatalf("consent does not ask for every scope the form may need: %s", start.location)
+			}
+			h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp)
+			offer := ask(bare)
+			open := findButton(t, offer, "Open the form")
+			if open.Interaction != "OPEN_DIALOG" {
+				t.Fatalf("the form's button does not open a dialog: %+v", open)
+			}
+			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
+				t.Helper()
+				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ask(ev)
+			}
+			form := click(open, "", nil)
+			submitButton := findButton(t, form, "Invite")
+			bad := click(submitButton, "SUBMIT_DIALOG", map[string]string{"people": "dave@example.com, ???"})
+			if !strings.Contains(fmt.Sprint(bad), "???") || dialogCard(bad) == nil {
+				t.Fatalf("parse error not shown in the form: %v", bad)
+			}
+			if h.emu.MemberCreates() != 0 {
+				t.Fatal("a bad submission attempted something")
+			}
+			good := click(submitButton, "SUBMIT_DIALOG", map[string]string{"people": "dave@example.com\ncarol@example.com app", "spaces": "spaces/AAA"})
+			if !strings.Contains(fmt.Sprint(good), "2 added · 1 invited") {
+				t.Fatalf("submission: %v", good)
+			}
+			if _, ok := member(h, "AAA", "app"); !ok {
+				t.Fatal("the app was not added from the form (its scope was asked for up front)")
+			}
+			cancel := click(nil, "CANCEL_DIALOG", nil)
+			if !strings.Contains(fmt.Sprint(cancel), "CLOSE_DIALOG") && !strings.Contains(fmt.Sprint(cancel), "actionStatus") {
+				t.Fatalf("cancel did not close the dialog: %v", cancel)
+			}
 		})
-		return h.sendEvent(body)
 	}
-	bad := submit("dave@example.com, ???", "", "SUBMIT_DIALOG")
-	if bad.msg.ActionResponse == nil || bad.msg.ActionResponse.Type != "DIALOG" || !strings.Contains(string(bad.raw), "???") {
-		t.Fatalf("parse error not shown in the dialog: %s", bad.raw)
+}
+
+// consentLink finds the consent link in an answer of either shape.
+func consentLink(r map[string]any) string {
+	if ar, ok := r["actionResponse"].(map[string]any); ok && ar["type"] == "REQUEST_CONFIG" {
+		s, _ := ar["url"].(string)
+		return s
 	}
-	if h.emu.MemberCreates() != 0 {
-		t.Fatal("a bad submission attempted something")
+	if p, ok := r["basicAuthorizationPrompt"].(map[string]any); ok {
+		s, _ := p["authorizationUrl"].(string)
+		return s
 	}
-	good := submit("dave@example.com\ncarol@example.com", "spaces/AAA", "SUBMIT_DIALOG")
-	if good.msg.ActionResponse == nil || good.msg.ActionResponse.Type != "NEW_MESSAGE" || good.subtitle(t) != "1 added · 1 invited" {
-		t.Fatalf("submission: %s", good.raw)
+	return ""
+}
+
+// dialogCard finds the dialog an answer opens, in either shape.
+func dialogCard(r map[string]any) map[string]any {
+	if ar, ok := r["actionResponse"].(map[string]any); ok {
+		if da, ok := ar["dialogAction"].(map[string]any); ok {
+			if d, ok := da["dialog"].(map[string]any); ok {
+				b, _ := d["body"].(map[string]any)
+				return b
+			}
+		}
 	}
-	cancel := submit("", "", "CANCEL_DIALOG")
-	if cancel.msg.ActionResponse == nil || cancel.msg.ActionResponse.DialogAction == nil || cancel.msg.ActionResponse.DialogAction.ActionStatus == nil {
-		t.Fatalf("cancel did not close the dialog: %s", cancel.raw)
+	if a, ok := r["action"].(map[string]any); ok {
+		navs, _ := a["navigations"].([]any)
+		for _, n := range navs {
+			if pc, ok := n.(map[string]any)["pushCard"].(map[string]any); ok {
+				return pc
+			}
+		}
 	}
+	return nil
+}
+
+// findButton finds a button by its text anywhere in an answer.
+func findButton(t *testing.T, r map[string]any, text string) *chat.GoogleAppsCardV1Action {
+	t.Helper()
+	var found *chat.GoogleAppsCardV1Action
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["text"] == text && x["onClick"] != nil {
+				raw, _ := json.Marshal(x["onClick"].(map[string]any)["action"])
+				found = new(chat.GoogleAppsCardV1Action)
+				_ = json.Unmarshal(raw, found)
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(r)
+	if found == nil {
+		t.Fatalf("no %q button in %v", text, r)
+	}
+	return found
 }
 
 func TestInviteAddOnShape(t *testing.T) {

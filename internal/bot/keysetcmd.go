@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"time"
 
+	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
@@ -21,8 +21,11 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprintln(stderr, "Usage: bot keyset new      print a new token keyset (JSON) on standard output\n       bot keyset rotate   add a new primary key to TOKEN_KEYSET_FILE; old tokens still decrypt")
 		return ErrUsage
 	}
-	google := endpoints.For(getenv("GOOGLE_EMULATOR_URL"))
-	master, err := masterKey(ctx, getenv("TOKEN_KEYSET_KMS_KEY"), google, &http.Client{Timeout: 20 * time.Second})
+	cfg, err := config.LoadKeyset(getenv)
+	if err != nil {
+		return err
+	}
+	master, err := masterKey(ctx, cfg.KeysetKMSKey, endpoints.For(cfg.EmulatorURL), endpoints.Client(20*time.Second))
 	if err != nil {
 		return err
 	}
@@ -33,13 +36,9 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 		}
 		return tokencrypt.Write(stdout, h, master)
 	}
-	path := getenv("TOKEN_KEYSET_FILE")
+	path := cfg.KeysetFile
 	if path == "" {
-		dir := getenv("BOT_DATA_DIR")
-		if dir == "" {
-			dir = "./data"
-		}
-		path = filepath.Join(dir, GeneratedKeysetName)
+		path = filepath.Join(cfg.DataDir, GeneratedKeysetName)
 	}
 	h, err := tokencrypt.ReadFile(path, master)
 	if err != nil {

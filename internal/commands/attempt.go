@@ -48,17 +48,20 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 			todo = append(todo, r)
 		}
 	}
-	if len(todo) == 1 { // the common case: no goroutine, no extra stack
-		iv.tryOne(ctx, ev, token, todo[0])
-		iv.audit(ctx, ev, todo[0])
-		return results
-	}
 	var g errgroup.Group
 	g.SetLimit(max(iv.Concurrency, 1))
 	for _, r := range todo {
 		g.Go(func() error {
+			defer iv.audit(ctx, ev, r)
+			defer func() {
+				// A goroutine nothing recovers would take the process
+				// down with every request in flight.
+				if p := recover(); p != nil {
+					logFrom(ctx).Error("invite attempt panicked", "panic", fmt.Sprint(p), "space", r.Space, "target", r.Target.Name)
+					r.Outcome, r.Detail = Failed, "something went wrong on the app's side"
+				}
+			}()
 			iv.tryOne(ctx, ev, token, r)
-			iv.audit(ctx, ev, r)
 			return nil
 		})
 	}
@@ -116,6 +119,10 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 			classifyMembership(r, m)
 			return
 		}
+		if apiStatus(err) == http.StatusConflict {
+			iv.classifyExisting(ctx, token, r)
+			return
+		}
 		r.APIStatus = apiStatus(err)
 		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable {
 			delay := backoff(iv.BackoffBase, r.Attempts)
@@ -157,7 +164,29 @@ func apiStatus(err error) int {
 	return 0
 }
 
+// classifyExisting tells a member from someone invited who has not
+// accepted: spaces.members.create answers 409 ALREADY_EXISTS for both, and
+// spaces.members.get says which (state JOINED or INVITED).
+func (iv *Invite) classifyExisting(ctx context.Context, token string, r *Result) {
+	r.APIStatus, r.Outcome = http.StatusConflict, AlreadyMember
+	id, ok := strings.CutPrefix(r.Target.Name, "users/")
+	if !ok { // a group: its membership name is not derived from the group's
+		return
+	}
+	m, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+id)
+	if err != nil || m == nil {
+		return
+	}
+	if m.State == "INVITED" {
+		r.Outcome, r.Detail = AlreadyInvited, "waiting for them to accept"
+	}
+}
+
 func classifyMembership(r *Result, m *chat.Membership) {
+	if m == nil {
+		r.Outcome, r.Detail = Failed, "Chat answered without a membership"
+		return
+	}
 	switch m.State {
 	case "JOINED":
 		r.Outcome = Added
@@ -179,8 +208,6 @@ func classifyMembership(r *Result, m *chat.Membership) {
 
 func classifyError(r *Result, err error, ev *events.Event, timedOut bool) {
 	switch r.APIStatus {
-	case http.StatusConflict:
-		r.Outcome = AlreadyMember
 	case http.StatusNotFound:
 		r.Outcome, r.Detail = NotFound, notFoundReason(r.Target)
 	case http.StatusForbidden:

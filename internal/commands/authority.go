@@ -45,5 +45,5 @@ func consentPrompt(ctx context.Context, auth Authority, ev *events.Event, scopes
 // failure logs err and tells the person something went wrong on our side.
 func failure(ctx context.Context, what string, err error) events.Reply {
 	logFrom(ctx).Error(what, "error", err.Error())
-	return events.Reply{Private: true, Text: "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."}
+	return events.Reply{Private: true, Transient: true, Text: "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."}
 }

@@ -6,6 +6,9 @@ import (
 
 const usage = "<b>/invite</b> alice@example.com, @Bob, groups/eng [to spaces/AAAA…]"
 
+// welcomeLine leads the answer to a command that added the app.
+const welcomeLine = "Thanks for adding Invite to this space."
+
 func card(id, title, subtitle string, sections ...*chat.GoogleAppsCardV1Section) []*chat.CardWithId {
 	return []*chat.CardWithId{{
 		CardId: id,
@@ -24,11 +27,17 @@ func section(header string, widgets ...*chat.GoogleAppsCardV1Widget) *chat.Googl
 	return &chat.GoogleAppsCardV1Section{Header: header, Widgets: widgets}
 }
 
-func helpSection() *chat.GoogleAppsCardV1Section {
+func button(text string, action *chat.GoogleAppsCardV1Action) *chat.GoogleAppsCardV1Widget {
+	return &chat.GoogleAppsCardV1Widget{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{{
+		Text: text, OnClick: &chat.GoogleAppsCardV1OnClick{Action: action},
+	}}}}
+}
+
+func howToSection() *chat.GoogleAppsCardV1Section {
 	return section("How to use it",
 		paragraph(usage),
 		paragraph("Name people by email, @mention, user id (users/123 or people/123), a Google Group (groups/…), or <b>app</b> to add this app itself. Separate them with spaces, commas or new lines."),
-		paragraph("Add <b>to spaces/AAAA…</b> or a space link to invite into other spaces. <b>/invite</b> alone opens a form."),
+		paragraph("Add <b>to spaces/AAAA…</b> or a space link to invite into other spaces. <b>/invite</b> alone offers a form."),
 		paragraph("The first time, I ask you to authorize me: I add people with your own permissions, never more. <b>/logout</b> removes that authorization."),
 	)
 }
@@ -36,14 +45,5 @@ func helpSection() *chat.GoogleAppsCardV1Section {
 func welcomeCards() []*chat.CardWithId {
 	return card("welcome", "Thanks for adding Invite", "Add people to this space from the message box",
 		section("", paragraph("I add people, groups and apps to Chat spaces and tell you exactly what happened to each: added, invited, already a member, not found or not allowed.")),
-		helpSection())
-}
-
-func helpCards() []*chat.CardWithId {
-	return card("help", "Invite: help", "Add or invite people to spaces", helpSection(),
-		section("Commands",
-			paragraph("<b>/invite</b> people… [to space…] — add them, or invite them where they must accept"),
-			paragraph("<b>/help</b> — this card"),
-			paragraph("<b>/logout</b> — revoke the authorization you gave me"),
-		))
+		howToSection())
 }

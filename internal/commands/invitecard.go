@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/events"
 )
 
 // maxLinesPerGroup: past this, a group ends with "and N more".
@@ -82,11 +84,13 @@ func resultLine(r Result, manySpaces bool) *chat.GoogleAppsCardV1Widget {
 func parseErrorCards(err error) []*chat.CardWithId {
 	return card("invite-usage", "Nothing was done", "I could not read that /invite",
 		section("", paragraph(html.EscapeString(err.Error()))),
-		helpSection())
+		howToSection())
 }
 
 // inviteDialog is the /invite form; problem (if any) is shown above it.
-func inviteDialog(people, spaces, problem string) *chat.GoogleAppsCardV1Card {
+// Its button names the command in its parameters, which is how the submit
+// is routed in both event shapes.
+func inviteDialog(ev *events.Event, people, spaces, problem string) *chat.GoogleAppsCardV1Card {
 	var widgets []*chat.GoogleAppsCardV1Widget
 	if problem != "" {
 		widgets = append(widgets, paragraph(`<font color="#b3261e">`+html.EscapeString(problem)+`</font>`))
@@ -100,13 +104,34 @@ func inviteDialog(people, spaces, problem string) *chat.GoogleAppsCardV1Card {
 			Name: "spaces", Label: "Spaces (optional)", Type: "SINGLE_LINE", Value: spaces,
 			HintText: "spaces/… or a space link; leave empty for this space",
 		}},
-		&chat.GoogleAppsCardV1Widget{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{{
-			Text:    "Invite",
-			OnClick: &chat.GoogleAppsCardV1OnClick{Action: &chat.GoogleAppsCardV1Action{Function: "invite"}},
-		}}}},
+		button("Invite", ev.Action(map[string]string{"command": "invite", "step": "submit"}, false)),
 	)
 	return &chat.GoogleAppsCardV1Card{
 		Header:   &chat.GoogleAppsCardV1CardHeader{Title: "Add people", Subtitle: "They are added with your permissions"},
 		Sections: []*chat.GoogleAppsCardV1Section{{Widgets: widgets}},
+	}
+}
+
+// offerFormCards answer a bare /invite: a private card whose button opens
+// the form.
+func offerFormCards(ev *events.Event) []*chat.CardWithId {
+	return card("invite-form", "Add people", "Open the form, or type /invite followed by names",
+		section("",
+			paragraph("Type <b>/invite alice@example.com, @Bob</b> to add people at once, or fill in the form."),
+			button("Open the form", ev.Action(map[string]string{"command": "invite", "step": "open"}, true)),
+		))
+}
+
+// consentDialog asks for consent from inside a dialog, where a configure
+// prompt cannot answer: a button opens the consent link.
+func consentDialog(link string) *chat.GoogleAppsCardV1Card {
+	return &chat.GoogleAppsCardV1Card{
+		Header: &chat.GoogleAppsCardV1CardHeader{Title: "Authorize Invite first", Subtitle: "It adds people with your own permissions"},
+		Sections: []*chat.GoogleAppsCardV1Section{{Widgets: []*chat.GoogleAppsCardV1Widget{
+			paragraph("Allow Invite to add people to spaces on your behalf, then open the form again."),
+			{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{{
+				Text: "Authorize", OnClick: &chat.GoogleAppsCardV1OnClick{OpenLink: &chat.GoogleAppsCardV1OpenLink{Url: link}},
+			}}}},
+		}}},
 	}
 }

@@ -10,12 +10,19 @@ import (
 
 func logFrom(ctx context.Context) *slog.Logger { return logging.From(ctx) }
 
-// Logout revokes the invoking user's grant.
-type Logout struct{ Auth Authority }
+// logoutSpec is /logout: it revokes the invoking user's grant, at Google too.
+func logoutSpec(auth Authority) Spec {
+	return Spec{
+		Name:        "logout",
+		Description: "Revoke the authorization you gave Invite, at Google too",
+		Run: func(ctx context.Context, ev *events.Event) events.Reply {
+			return logout(ctx, auth, ev)
+		},
+	}
+}
 
-// Run implements Command.
-func (l Logout) Run(ctx context.Context, ev *events.Event) events.Reply {
-	had, revoked, err := l.Auth.Revoke(ctx, ev.User.Name)
+func logout(ctx context.Context, auth Authority, ev *events.Event) events.Reply {
+	had, revoked, err := auth.Revoke(ctx, ev.User.Name)
 	switch {
 	case err != nil:
 		return failure(ctx, "logout", err)

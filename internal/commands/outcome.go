@@ -7,6 +7,7 @@ type Outcome int
 const (
 	Added Outcome = iota
 	Invited
+	AlreadyInvited
 	AlreadyMember
 	NotFound
 	NotAllowed
@@ -16,31 +17,21 @@ const (
 	outcomeCount
 )
 
-var outcomeNames = [...]string{"added", "invited", "already a member", "not found", "not allowed", "invalid", "failed", "not tried"}
+var outcomeNames = [...]string{"added", "invited", "already invited", "already a member", "not found", "not allowed", "invalid", "failed", "not tried"}
 
 // String is the outcome's lower-case label, used in headers and logs.
 func (o Outcome) String() string { return outcomeNames[o] }
 
-// outcomeNamed is the outcome whose label is name.
-func outcomeNamed(name string) (Outcome, bool) {
-	for o, n := range outcomeNames {
-		if n == name {
-			return Outcome(o), true
-		}
-	}
-	return 0, false
-}
-
 // sectionTitle heads the card section listing targets with this outcome.
 func (o Outcome) sectionTitle() string {
 	return [...]string{
-		"Added", "Invited: they must accept", "Already a member", "Not found", "Not allowed", "Invalid", "Failed", "Not tried",
+		"Added", "Invited: they must accept", "Already invited: waiting for them to accept", "Already a member", "Not found", "Not allowed", "Invalid", "Failed", "Not tried",
 	}[o]
 }
 
 // icon is the Chat knownIcon shown beside each target.
 func (o Outcome) icon() string {
-	return [...]string{"PERSON", "EMAIL", "STAR", "DESCRIPTION", "MULTIPLE_PEOPLE", "DESCRIPTION", "BOOKMARK", "CLOCK"}[o]
+	return [...]string{"PERSON", "EMAIL", "EMAIL", "STAR", "DESCRIPTION", "MULTIPLE_PEOPLE", "DESCRIPTION", "BOOKMARK", "CLOCK"}[o]
 }
 
 // Result is one (space, target) attempt.

@@ -3,6 +3,8 @@ package commands
 import (
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -45,7 +47,11 @@ func (e *ParseError) Error() string {
 	if e.Token == "" {
 		return e.Reason
 	}
-	return fmt.Sprintf("%q: %s", e.Token, e.Reason)
+	tok := e.Token
+	if r := []rune(tok); len(r) > maxQuoted {
+		tok = string(r[:maxQuoted]) + "…"
+	}
+	return fmt.Sprintf("%q: %s", tok, e.Reason)
 }
 
 // MentionRef is a USER_MENTION the parser may meet in the text, as the
@@ -58,75 +64,26 @@ type MentionRef struct {
 
 var separator = func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == ';' }
 
-// isEmail reports whether s is an address: a local part without spaces or
-// any of @<>(),;:"[] and a domain of at least two dot-separated labels of
-// letters, digits and inner hyphens. (The regexp
-// ^[^\s@<>(),;:"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$
-// says the same; this takes a tenth of its time, on every target.)
-func isEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	if at <= 0 {
-		return false
-	}
-	for i := range at {
-		switch s[i] {
-		case '\t', '\n', '\f', '\r', ' ', '<', '>', '(', ')', ',', ';', ':', '"', '[', ']':
-			return false
-		}
-	}
-	labels := 0
-	for label := range strings.SplitSeq(s[at+1:], ".") {
-		if !isLabel(label) {
-			return false
-		}
-		labels++
-	}
-	return labels >= 2
-}
+// The forms a target or space may take.
+var (
+	// emailPattern: a local part without spaces or @<>(),;:"[], and a
+	// domain of two or more labels of letters, digits and inner hyphens.
+	emailPattern      = regexp.MustCompile(`^[^\s@<>(),;:"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+	numericIDPattern  = regexp.MustCompile(`^[0-9]{1,40}$`)
+	resourceIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	// namedAddress is an address as a mail client copies it, with a display
+	// name, quoted or not: Ana Example <ana@example.com>. The name must
+	// start the text or follow a comma, semicolon or new line, and holds no
+	// @, so an address before it is never taken for a name.
+	namedAddress = regexp.MustCompile(`(^|[,;\n])[ \t]*(?:"[^"\n]*"|[^,;<>"@\s][^,;<>"@\n]*?)[ \t]*<([^<>\s@]+@[^<>\s]+)>`)
+)
 
-// isLabel reports whether s is a domain label: letters, digits and
-// hyphens, starting and ending with a letter or digit.
-func isLabel(s string) bool {
-	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := range len(s) {
-		if c := s[i]; c != '-' && !isAlnum(c) {
-			return false
-		}
-	}
-	return true
-}
+func isEmail(s string) bool      { return emailPattern.MatchString(s) }
+func isNumericID(s string) bool  { return numericIDPattern.MatchString(s) }
+func isResourceID(s string) bool { return resourceIDPattern.MatchString(s) }
 
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// isNumericID reports whether s is 1 to 40 digits.
-func isNumericID(s string) bool {
-	if s == "" || len(s) > 40 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isResourceID reports whether s is 1 to 128 letters, digits, '_' or '-'.
-func isResourceID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := range len(s) {
-		if c := s[i]; c != '_' && c != '-' && !isAlnum(c) {
-			return false
-		}
-	}
-	return true
-}
+// maxQuoted bounds how much of what could not be read an error quotes.
+const maxQuoted = 60
 
 // ParseInvite reads the arguments of /invite: targets, then optionally "to"
 // and spaces. It is pure: no I/O, no clock.
@@ -138,6 +95,7 @@ func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
 	}
 	seenTarget, seenSpace := map[string]bool{}, map[string]bool{}
 	inSpaces := false
+	args = namedAddress.ReplaceAllString(args, "$1 $2 ")
 	for _, tok := range strings.FieldsFunc(args, separator) {
 		if !inSpaces && strings.EqualFold(tok, "to") {
 			inSpaces = true
@@ -258,28 +216,48 @@ func parseSpace(raw string) (string, error) {
 // MentionArgs turns a message's text into /invite arguments, replacing each
 // @mention (located by its annotation) with a placeholder token the parser
 // resolves to the mentioned user. The command word itself is dropped.
+//
+// Chat does not document whether an annotation's startIndex and length
+// count code points or UTF-16 units; they differ after an emoji. Each
+// mention is read both ways and the reading whose span starts with "@" is
+// taken. The text is spliced in one pass.
 func MentionArgs(text, argumentText string, mentions []MentionSpan) (string, []MentionRef) {
 	if len(mentions) == 0 && argumentText != "" {
 		return argumentText, nil
 	}
-	runes := []rune(text)
-	var refs []MentionRef
-	// Replace from the end so earlier indexes stay valid.
-	for i := len(mentions) - 1; i >= 0; i-- {
-		m := mentions[i]
-		start, end := int(m.Start), int(m.Start+m.Length)
-		if start < 0 || end > len(runes) || start >= end || runes[start] != '@' {
+	idx := newTextIndex(text)
+	type span struct {
+		start, end int // byte offsets
+		ref        MentionRef
+	}
+	var found []span
+	for i, m := range mentions {
+		start, end, ok := idx.locate(m.Start, m.Length)
+		if !ok {
 			continue
 		}
 		ph := fmt.Sprintf("\x00m%d\x00", i)
-		refs = append(refs, MentionRef{Placeholder: ph, User: m.User, Display: string(runes[start:end])})
-		runes = append(runes[:start], append([]rune(" "+ph+" "), runes[end:]...)...)
+		found = append(found, span{start, end, MentionRef{Placeholder: ph, User: m.User, Display: text[start:end]}})
 	}
-	args := string(runes)
-	if len(refs) == 0 && argumentText != "" {
-		args = argumentText
-	} else if strings.HasPrefix(strings.TrimSpace(args), "/") {
-		args = strings.TrimSpace(args)
+	if len(found) == 0 && argumentText != "" {
+		return argumentText, nil
+	}
+	slices.SortFunc(found, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	var refs []MentionRef
+	at := 0
+	for _, f := range found {
+		if f.start < at { // overlapping annotations: keep the first
+			continue
+		}
+		b.WriteString(text[at:f.start])
+		b.WriteString(" " + f.ref.Placeholder + " ")
+		refs = append(refs, f.ref)
+		at = f.end
+	}
+	b.WriteString(text[at:])
+	args := strings.TrimSpace(b.String())
+	if strings.HasPrefix(args, "/") {
 		if i := strings.IndexFunc(args, unicode.IsSpace); i >= 0 {
 			args = args[i:]
 		} else {
@@ -293,4 +271,55 @@ func MentionArgs(text, argumentText string, mentions []MentionSpan) (string, []M
 type MentionSpan struct {
 	Start, Length int64
 	User          string
+}
+
+// textIndex maps code-point and UTF-16 offsets of a text to byte offsets.
+type textIndex struct {
+	text   string
+	runes  []int // byte offset of each code point, then len(text)
+	utf16s []int // byte offset of each UTF-16 unit (-1 inside a pair), then len(text)
+}
+
+func newTextIndex(text string) *textIndex {
+	idx := &textIndex{text: text}
+	for i, r := range text {
+		idx.runes = append(idx.runes, i)
+		idx.utf16s = append(idx.utf16s, i)
+		if r >= 0x10000 {
+			idx.utf16s = append(idx.utf16s, -1)
+		}
+	}
+	idx.runes = append(idx.runes, len(text))
+	idx.utf16s = append(idx.utf16s, len(text))
+	return idx
+}
+
+// locate returns the byte span of [start, start+length) read as code points,
+// or else as UTF-16 units: the reading that starts with "@" and ends where a
+// word does, else the first that starts with "@".
+func (idx *textIndex) locate(start, length int64) (int, int, bool) {
+	var fallback [2]int
+	found := false
+	for _, offsets := range [][]int{idx.runes, idx.utf16s} {
+		n := int64(len(offsets))
+		if start < 0 || length <= 0 || start+length > n-1 {
+			continue
+		}
+		from, to := offsets[start], offsets[start+length]
+		if from < 0 || to < 0 || from >= to || idx.text[from] != '@' {
+			continue
+		}
+		if to == len(idx.text) || !isWordByte(idx.text[to]) {
+			return from, to, true
+		}
+		if !found {
+			fallback, found = [2]int{from, to}, true
+		}
+	}
+	return fallback[0], fallback[1], found
+}
+
+// isWordByte: a letter or digit (any byte of a multi-byte rune counts).
+func isWordByte(b byte) bool {
+	return b >= 0x80 || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
 }

@@ -2,9 +2,11 @@ package commands
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 func names(ts []Target) []string {
@@ -100,6 +102,77 @@ func TestMentionArgs(t *testing.T) {
 	// A span that does not point at an @ is ignored rather than trusted.
 	if _, refs := MentionArgs("/invite x", " x", []MentionSpan{{Start: 8, Length: 1, User: "users/1"}}); len(refs) != 0 {
 		t.Fatal("bad span used")
+	}
+}
+
+// TestMentionAfterEmoji: Chat does not say whether mention offsets count
+// code points or UTF-16 units; after an emoji they differ, and either
+// reading must find the mention.
+func TestMentionAfterEmoji(t *testing.T) {
+	text := "/invite 🎉 @Bob 👋🏽 and @Carol"
+	bob, carol := strings.Index(text, "@Bob"), strings.Index(text, "@Carol")
+	for name, off := range map[string]func(byteOff int) int64{
+		"code points": func(i int) int64 { return int64(len([]rune(text[:i]))) },
+		"UTF-16":      func(i int) int64 { return int64(len(utf16.Encode([]rune(text[:i])))) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			args, refs := MentionArgs(text, "", []MentionSpan{
+				{Start: off(bob), Length: 4, User: "users/2"},
+				{Start: off(carol), Length: 6, User: "users/3"},
+			})
+			if len(refs) != 2 || refs[0].Display != "@Bob" || refs[1].Display != "@Carol" {
+				t.Fatalf("refs %+v", refs)
+			}
+			if strings.Contains(args, "@") {
+				t.Fatalf("a mention was left in %q", args)
+			}
+		})
+	}
+}
+
+// TestMentionSplicingIsLinear: a message of thousands of mentions is
+// spliced in one pass (the old splice copied the text once per mention).
+func TestMentionSplicingIsLinear(t *testing.T) {
+	var b strings.Builder
+	var spans []MentionSpan
+	b.WriteString("/invite")
+	for i := range 5000 {
+		b.WriteString(" ")
+		spans = append(spans, MentionSpan{Start: int64(len([]rune(b.String()))), Length: 2, User: fmt.Sprintf("users/%d", i)})
+		b.WriteString("@x")
+	}
+	allocs := testing.AllocsPerRun(1, func() { MentionArgs(b.String(), "", spans) })
+	if _, refs := MentionArgs(b.String(), "", spans); len(refs) != 5000 {
+		t.Fatalf("%d refs", len(refs))
+	}
+	if allocs > 5000*4 {
+		t.Fatalf("%.0f allocations for 5000 mentions: not linear", allocs)
+	}
+}
+
+// TestAddressesAsMailClientsCopyThem: display names, quoted or not.
+func TestAddressesAsMailClientsCopyThem(t *testing.T) {
+	for _, in := range []string{
+		"Ana Example <ana@example.com>, Bob <bob@example.com>",
+		`"Example, Ana" <ana@example.com>; "Bob" <bob@example.com>`,
+		"Ana Example <ana@example.com>\nBob B. <mailto:bob@example.com>",
+	} {
+		in = strings.ReplaceAll(in, `\n`, "\n")
+		req, err := ParseInvite(in, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if got := names(req.Targets); !reflect.DeepEqual(got, []string{"users/ana@example.com", "users/bob@example.com"}) {
+			t.Fatalf("%q: %v", in, got)
+		}
+	}
+}
+
+// TestParseErrorQuotesAShortPrefix: a card never repeats a whole paste.
+func TestParseErrorQuotesAShortPrefix(t *testing.T) {
+	_, err := ParseInvite(strings.Repeat("x", 10000), nil)
+	if err == nil || len(err.Error()) > 300 {
+		t.Fatalf("error of %d bytes: %.80v", len(err.Error()), err)
 	}
 }
 

@@ -1,77 +1,91 @@
-// Package commands turns a verified Chat event into what the bot does and
-// says: it routes slash commands, runs them, and builds their cards.
 package commands
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chatinvite/invitebot/internal/events"
 )
 
-// Command runs one slash command.
-type Command interface {
-	Run(ctx context.Context, ev *events.Event) events.Reply
-}
-
-// CommandFunc adapts a function to Command.
-type CommandFunc func(ctx context.Context, ev *events.Event) events.Reply
-
-// Run calls f.
-func (f CommandFunc) Run(ctx context.Context, ev *events.Event) events.Reply { return f(ctx, ev) }
-
 // Router dispatches events to commands; it implements events.Dispatcher.
 type Router struct {
-	ids      map[int64]string
-	commands map[string]Command
+	ids   map[int64]string
+	specs map[string]Spec
 }
 
-// NewRouter maps command ids (from COMMAND_IDS) to names; commands maps names
-// to what runs them. "help" is always present.
-func NewRouter(ids map[int64]string, commands map[string]Command) *Router {
-	r := &Router{ids: ids, commands: map[string]Command{"help": CommandFunc(helpCommand)}}
-	for name, c := range commands {
-		r.commands[name] = c
+// NewRouter routes to specs; ids maps slash-command ids (COMMAND_IDS, as
+// configured in the Chat API console) to their names, every one of which
+// must be a command.
+func NewRouter(specs []Spec, ids map[int64]string) (*Router, error) {
+	r := &Router{ids: ids, specs: map[string]Spec{}}
+	var names []string
+	for _, s := range specs {
+		r.specs[s.Name] = s
+		names = append(names, s.Name)
 	}
-	return r
+	for id, name := range ids {
+		if _, ok := r.specs[name]; !ok {
+			return nil, fmt.Errorf("COMMAND_IDS: %d=%s: no command %q (the commands are %s)", id, name, name, strings.Join(names, ", "))
+		}
+	}
+	return r, nil
+}
+
+// Names lists the commands' names, sorted.
+func Names(specs []Spec) []string {
+	var names []string
+	for _, s := range specs {
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Dispatch implements events.Dispatcher.
 func (r *Router) Dispatch(ctx context.Context, ev *events.Event) events.Reply {
-	switch ev.Kind {
-	case events.KindAddedToSpace:
-		return events.Reply{Cards: welcomeCards()}
-	case events.KindRemovedFromSpace:
+	spec, ok := r.route(ev)
+	switch {
+	case ev.Kind == events.KindRemovedFromSpace:
 		return events.Reply{Empty: true}
+	case ev.Kind == events.KindAddedToSpace && !ok:
+		return events.Reply{Cards: welcomeCards()}
+	case ev.DialogEventType == events.DialogCancel && !ok:
+		// Closing a dialog carries no button: whatever opened it, close it.
+		return events.Reply{CloseDialog: true}
+	case !ok:
+		return events.Reply{Private: true, Text: "I add people to spaces. Type `/invite alice@example.com` or `/help` to see how."}
 	}
-	name := r.commandName(ev)
-	if c, ok := r.commands[name]; ok {
-		return c.Run(ctx, ev)
+	reply := spec.Run(ctx, ev)
+	if ev.Kind == events.KindAddedToSpace && reply.ConfigURL == "" && reply.Dialog == nil {
+		// A slash command that adds the app arrives as one ADDED_TO_SPACE
+		// event carrying the command ("Receive and respond to interaction
+		// events"): it runs, and a welcome line leads its answer.
+		reply.Text = strings.TrimSpace(welcomeLine + "\n" + reply.Text)
 	}
-	if ev.Kind == events.KindCardClicked {
-		if c, ok := r.commands[ev.Parameters["command"]]; ok {
-			return c.Run(ctx, ev)
-		}
-	}
-	return events.Reply{Private: true, Text: "I add people to spaces. Type `/invite alice@example.com` or `/help` to see how."}
+	return reply
 }
 
-// commandName finds the command an event invokes: by id first, then by the
-// name in its SLASH_COMMAND annotation, then by the invoked function of a
-// card or dialog action.
-func (r *Router) commandName(ev *events.Event) string {
+// route finds the command an event invokes. A click names its command in
+// the button's parameters, in both shapes (add-on buttons all name the
+// endpoint URL as their function). A slash command is found by its id,
+// then by the name in its SLASH_COMMAND annotation.
+func (r *Router) route(ev *events.Event) (Spec, bool) {
+	if name := ev.Parameters["command"]; name != "" {
+		s, ok := r.specs[name]
+		return s, ok
+	}
 	if name, ok := r.ids[ev.CommandID]; ok && ev.CommandID != 0 {
-		return name
+		return r.specs[name], true
 	}
 	if ev.CommandName != "" {
-		return strings.ToLower(strings.TrimPrefix(ev.CommandName, "/"))
+		s, ok := r.specs[strings.ToLower(strings.TrimPrefix(ev.CommandName, "/"))]
+		return s, ok
 	}
-	if ev.InvokedFunction != "" {
-		return ev.InvokedFunction
+	if ev.Kind == events.KindCardClicked && ev.Shape == events.Classic && ev.InvokedFunction != "" {
+		s, ok := r.specs[ev.InvokedFunction]
+		return s, ok
 	}
-	return ""
-}
-
-func helpCommand(_ context.Context, _ *events.Event) events.Reply {
-	return events.Reply{Private: true, Cards: helpCards()}
+	return Spec{}, false
 }

@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,7 +31,9 @@ var Settings = []Setting{
 	{"BOT_BASE_URL", "", "Public origin of this deployment, e.g. https://invite.example.com (required; http only for loopback hosts)."},
 	{"CHAT_AUDIENCE", "$BOT_BASE_URL/chat/events", "Audience of Chat's bearer tokens: the endpoint URL, or a project number (digits) for project-number mode."},
 	{"CHAT_ADDON_SIGNER", "", "Email of the Workspace add-on service account whose ID tokens are also accepted."},
-	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator; every Google endpoint then goes there. Never set in production."},
+	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator on this machine (loopback); every Google endpoint then goes there, and its keys are trusted. Never set in production."},
+	{"GOOGLE_EMULATOR_ALLOW_REMOTE", "false", "true: accept a GOOGLE_EMULATOR_URL on another host (a shared test emulator)."},
+	{"GOOGLE_CLOUD_PROJECT", "", "Cloud project id for log trace ids (projects/PROJECT/traces/TRACE); unset on Cloud Run or App Engine: read from the metadata server."},
 	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"GOOGLE_OAUTH_CLIENT_ID", "", "OAuth 2.0 web client id; its redirect URI is $BOT_BASE_URL/oauth2/callback (required)."},
@@ -47,9 +49,6 @@ var Settings = []Setting{
 	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
 }
 
-// Commands are the command names COMMAND_IDS may map to.
-var Commands = map[string]bool{"invite": true, "help": true, "logout": true}
-
 // Config is the validated configuration.
 type Config struct {
 	Port         int
@@ -57,8 +56,13 @@ type Config struct {
 	ChatAudience string
 	AddonSigner  string
 	EmulatorURL  string
-	CommandIDs   map[int64]string
-	LogLevel     slog.Level
+	// CloudProject is GOOGLE_CLOUD_PROJECT ("" when unset).
+	CloudProject string
+	// OnGoogleCloud is true on Cloud Run (K_SERVICE) or App Engine
+	// (GAE_SERVICE), which set those variables themselves.
+	OnGoogleCloud bool
+	CommandIDs    map[int64]string
+	LogLevel      slog.Level
 
 	OAuthClientID     string
 	OAuthClientSecret string
@@ -76,19 +80,9 @@ type Config struct {
 }
 
 // Load reads the settings through getenv and validates them, reporting every
-// problem at once.
-func Load(getenv func(string) string) (*Config, error) {
-	get := func(name string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		for _, s := range Settings {
-			if s.Name == name && !strings.HasPrefix(s.Default, "$") {
-				return s.Default
-			}
-		}
-		return ""
-	}
+// problem at once. commands are the names COMMAND_IDS may map ids to.
+func Load(getenv func(string) string, commands []string) (*Config, error) {
+	get := reader(getenv)
 	var errs []error
 	c := &Config{}
 
@@ -114,14 +108,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		errs = append(errs, fmt.Errorf("CHAT_ADDON_SIGNER=%q: want service-PROJECT_NUMBER@gcp-sa-gsuiteaddons.iam.gserviceaccount.com", c.AddonSigner))
 	}
 
-	c.EmulatorURL = get("GOOGLE_EMULATOR_URL")
-	if c.EmulatorURL != "" {
-		if u, err := url.Parse(c.EmulatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("GOOGLE_EMULATOR_URL=%q: want an http(s) URL", c.EmulatorURL))
-		}
-	}
+	errs = append(errs, c.loadEmulator(get)...)
+	c.CloudProject = get("GOOGLE_CLOUD_PROJECT")
+	c.OnGoogleCloud = getenv("K_SERVICE") != "" || getenv("GAE_SERVICE") != ""
 
-	c.CommandIDs, err = ParseCommandIDs(get("COMMAND_IDS"))
+	c.CommandIDs, err = ParseCommandIDs(get("COMMAND_IDS"), commands)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("COMMAND_IDS: %w", err))
 	}
@@ -144,15 +135,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.DatabaseURL != "" && !postgres {
 		errs = append(errs, errors.New("DATABASE_URL: want postgres://… (or unset for the embedded SQLite store)"))
 	}
-	c.KeysetFile, c.KeysetKMSKey = get("TOKEN_KEYSET_FILE"), get("TOKEN_KEYSET_KMS_KEY")
-	if postgres && c.KeysetFile == "" {
-		errs = append(errs, errors.New("TOKEN_KEYSET_FILE: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new)"))
-	}
-	if c.KeysetKMSKey != "" && !strings.HasPrefix(c.KeysetKMSKey, "gcp-kms://") {
-		errs = append(errs, fmt.Errorf("TOKEN_KEYSET_KMS_KEY=%q: want gcp-kms://projects/…/locations/…/keyRings/…/cryptoKeys/…", c.KeysetKMSKey))
-	}
+	errs = append(errs, c.loadKeyset(get)...)
 	if c.KeysetKMSKey != "" && c.KeysetFile == "" {
 		errs = append(errs, errors.New("TOKEN_KEYSET_KMS_KEY is set but TOKEN_KEYSET_FILE is not: name the encrypted keyset file"))
+	}
+	if postgres && c.KeysetFile == "" {
+		errs = append(errs, errors.New("TOKEN_KEYSET_FILE: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new)"))
 	}
 
 	switch get("INVITE_REPLY") {
@@ -196,6 +184,64 @@ func Load(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// LoadKeyset reads and checks only what "bot keyset" needs: the keyset
+// file, its KMS key, the data folder and the emulator.
+func LoadKeyset(getenv func(string) string) (*Config, error) {
+	get := reader(getenv)
+	c := &Config{DataDir: get("BOT_DATA_DIR")}
+	errs := append(c.loadEmulator(get), c.loadKeyset(get)...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+// reader returns a setting's value, or its default.
+func reader(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, s := range Settings {
+			if s.Name == name && !strings.HasPrefix(s.Default, "$") {
+				return s.Default
+			}
+		}
+		return ""
+	}
+}
+
+func (c *Config) loadEmulator(get func(string) string) []error {
+	var errs []error
+	c.EmulatorURL = get("GOOGLE_EMULATOR_URL")
+	allowRemote, err := strconv.ParseBool(get("GOOGLE_EMULATOR_ALLOW_REMOTE"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("GOOGLE_EMULATOR_ALLOW_REMOTE=%q: want true or false", get("GOOGLE_EMULATOR_ALLOW_REMOTE")))
+	}
+	if c.EmulatorURL != "" {
+		// The bot trusts the emulator's keys: a remote one set by mistake
+		// would let that host sign "Chat" requests.
+		u, err := url.Parse(c.EmulatorURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			errs = append(errs, fmt.Errorf("GOOGLE_EMULATOR_URL=%q: want an http(s) URL", c.EmulatorURL))
+		case !IsLoopback(u.Hostname()) && !allowRemote:
+			errs = append(errs, fmt.Errorf("GOOGLE_EMULATOR_URL=%q: not a loopback host; the bot would trust that server's keys. Set GOOGLE_EMULATOR_ALLOW_REMOTE=true if you mean it", c.EmulatorURL))
+		}
+	}
+	return errs
+}
+
+func (c *Config) loadKeyset(get func(string) string) []error {
+	var errs []error
+	c.KeysetFile, c.KeysetKMSKey = get("TOKEN_KEYSET_FILE"), get("TOKEN_KEYSET_KMS_KEY")
+	if c.KeysetKMSKey != "" && !strings.HasPrefix(c.KeysetKMSKey, "gcp-kms://") {
+		errs = append(errs, fmt.Errorf("TOKEN_KEYSET_KMS_KEY=%q: want gcp-kms://projects/…/locations/…/keyRings/…/cryptoKeys/…", c.KeysetKMSKey))
+	}
+
+	return errs
+}
+
 // ParseBaseURL checks a public origin: https, or http on a loopback host;
 // no path, query or fragment.
 func ParseBaseURL(raw string) (*url.URL, error) {
@@ -230,8 +276,8 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ParseCommandIDs reads "1=invite,2=help".
-func ParseCommandIDs(raw string) (map[int64]string, error) {
+// ParseCommandIDs reads "1=invite,2=help"; every name must be in commands.
+func ParseCommandIDs(raw string, commands []string) (map[int64]string, error) {
 	out := map[int64]string{}
 	for _, pair := range strings.Split(raw, ",") {
 		pair = strings.TrimSpace(pair)
@@ -244,8 +290,8 @@ func ParseCommandIDs(raw string) (map[int64]string, error) {
 		if !ok || err != nil || id <= 0 {
 			return nil, fmt.Errorf("%q: want ID=COMMAND with a positive numeric id", pair)
 		}
-		if !Commands[name] {
-			return nil, fmt.Errorf("%q: unknown command %q (known: %s)", pair, name, strings.Join(commandNames(), ", "))
+		if !slices.Contains(commands, name) {
+			return nil, fmt.Errorf("%q: unknown command %q (known: %s)", pair, name, strings.Join(commands, ", "))
 		}
 		if _, dup := out[id]; dup {
 			return nil, fmt.Errorf("id %d mapped twice", id)
@@ -255,18 +301,9 @@ func ParseCommandIDs(raw string) (map[int64]string, error) {
 	return out, nil
 }
 
-func commandNames() []string {
-	names := make([]string, 0, len(Commands))
-	for n := range Commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Usage writes every setting with its default.
 func Usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: bot [serve | sandbox [-addr 127.0.0.1:8088] | keyset new | keyset rotate]")
+	fmt.Fprintln(w, "Usage: bot [serve | keyset new | keyset rotate]")
 	fmt.Fprintln(w, "\nSettings (environment variables):")
 	for _, s := range Settings {
 		def := s.Default

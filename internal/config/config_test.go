@@ -9,7 +9,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load(env(map[string]string{"BOT_BASE_URL": "https://invite.example.com/", "GOOGLE_OAUTH_CLIENT_ID": "id", "GOOGLE_OAUTH_CLIENT_SECRET": "s"}))
+	c, err := Load(env(map[string]string{"BOT_BASE_URL": "https://invite.example.com/", "GOOGLE_OAUTH_CLIENT_ID": "id", "GOOGLE_OAUTH_CLIENT_SECRET": "s"}), testCommands)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"INVITE_ALLOWED_DOMAINS": "example.com, not a domain",
 		"INVITE_REQUIRE_MANAGER": "sometimes",
 		"DEBUG_ADDR":             "0.0.0.0:6060",
-	}))
+	}), testCommands)
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -68,22 +68,50 @@ func TestBaseURL(t *testing.T) {
 }
 
 func TestMissingBaseURLRefusesToStart(t *testing.T) {
-	if _, err := Load(env(nil)); err == nil || !strings.Contains(err.Error(), "BOT_BASE_URL") {
+	if _, err := Load(env(nil), testCommands); err == nil || !strings.Contains(err.Error(), "BOT_BASE_URL") {
 		t.Fatalf("err = %v, want BOT_BASE_URL required", err)
 	}
 }
 
 func TestCommandIDs(t *testing.T) {
-	m, err := ParseCommandIDs(" 5=/invite , 9=HELP")
+	m, err := ParseCommandIDs(" 5=/invite , 9=HELP", testCommands)
 	if err != nil || m[5] != "invite" || m[9] != "help" {
 		t.Fatalf("%v %v", m, err)
 	}
 	for _, bad := range []string{"1=dance", "0=help", "1=help,1=invite", "help"} {
-		if _, err := ParseCommandIDs(bad); err == nil {
+		if _, err := ParseCommandIDs(bad, testCommands); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 }
+
+// TestEmulatorMustBeLocal: the bot trusts the emulator's keys, so a remote
+// one is refused unless explicitly allowed.
+func TestEmulatorMustBeLocal(t *testing.T) {
+	base := map[string]string{"BOT_BASE_URL": "https://invite.example.com", "GOOGLE_OAUTH_CLIENT_ID": "id", "GOOGLE_OAUTH_CLIENT_SECRET": "s"}
+	for _, tc := range []struct {
+		url, allow string
+		ok         bool
+	}{
+		{"http://127.0.0.1:9000", "", true},
+		{"http://localhost:9000", "", true},
+		{"http://[::1]:9000", "", true},
+		{"http://emulator.internal:9000", "", false},
+		{"https://203.0.113.7", "", false},
+		{"http://emulator.internal:9000", "true", true},
+		{"http://127.0.0.1:9000", "maybe", false},
+	} {
+		vars := map[string]string{"GOOGLE_EMULATOR_URL": tc.url, "GOOGLE_EMULATOR_ALLOW_REMOTE": tc.allow}
+		for k, v := range base {
+			vars[k] = v
+		}
+		if _, err := Load(env(vars), testCommands); (err == nil) != tc.ok {
+			t.Errorf("%s allow=%q: err %v, want ok=%v", tc.url, tc.allow, err, tc.ok)
+		}
+	}
+}
+
+var testCommands = []string{"help", "invite", "logout"}
 
 func TestUsageListsEverySetting(t *testing.T) {
 	var b bytes.Buffer

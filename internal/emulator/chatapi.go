@@ -428,3 +428,15 @@ func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	_ = json.NewEncoder(w).Encode(out)
 }
+
+// RemoveMember removes a member from a space (a test resets a space so).
+func (e *Emulator) RemoveMember(spaceID, key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.state.chat.spaces[spaceID]
+	if s == nil || s.members[key] == nil {
+		return
+	}
+	delete(s.members, key)
+	s.order = slices.DeleteFunc(s.order, func(k string) bool { return k == key })
+}

@@ -62,12 +62,9 @@ func Start(addr string, opts ...Option) (*Emulator, error) {
 		return nil, fmt.Errorf("emulator listen: %w", err)
 	}
 	e.url = "http://" + e.ln.Addr().String()
+	// Plain HTTP/1.1, as most emulators and recording proxies speak: the
+	// bot must work behind any of them.
 	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 5 * time.Second}
-	// Google's APIs speak HTTP/2; so does the emulator, over plain TCP
-	// (h2c) beside HTTP/1.1 for browsers.
-	e.srv.Protocols = new(http.Protocols)
-	e.srv.Protocols.SetHTTP1(true)
-	e.srv.Protocols.SetUnencryptedHTTP2(true)
 	go func() { _ = e.srv.Serve(e.ln) }()
 	return e, nil
 }
@@ -86,6 +83,9 @@ func (e *Emulator) Close() error {
 func (e *Emulator) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /oauth2/v3/certs", e.GoogleKeys.Handler())
+	// The documented address of Chat's keys ("Verify requests from Google
+	// Chat"), and the one Google also answers at.
+	mux.Handle("GET /service_accounts/v1/metadata/jwk/"+endpoints.ChatSigner, e.ChatKeys.Handler())
 	mux.Handle("GET /service_accounts/v1/jwk/"+endpoints.ChatSigner, e.ChatKeys.Handler())
 	mux.HandleFunc("POST /v1/projects/{p}/locations/{l}/keyRings/{k}/cryptoKeys/{rest}", e.handleKMS)
 	mux.HandleFunc("GET /chat/config-complete", e.handleConfigComplete)

@@ -1,8 +1,13 @@
-// Package endpoints is the one place that decides which Google URLs the bot
-// talks to: Google's own, or an emulator's that serves the same paths.
+// Package endpoints is the one place that decides how the bot reaches
+// Google: which URLs (Google's own, or an emulator's that serves the same
+// paths), and over which HTTP client.
 package endpoints
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+	"time"
+)
 
 // Google holds every Google endpoint the bot uses.
 type Google struct {
@@ -32,8 +37,9 @@ const ChatSigner = "chat@system.gserviceaccount.com"
 // Real returns Google's production endpoints.
 func Real() Google {
 	return Google{
-		Certs:     "https://www.googleapis.com/oauth2/v3/certs",
-		ChatJWK:   "https://www.googleapis.com/service_accounts/v1/jwk/" + ChatSigner,
+		Certs: "https://www.googleapis.com/oauth2/v3/certs",
+		// The documented address ("Verify requests from Google Chat").
+		ChatJWK:   "https://www.googleapis.com/service_accounts/v1/metadata/jwk/" + ChatSigner,
 		Authorize: "https://accounts.google.com/o/oauth2/v2/auth",
 		Token:     "https://oauth2.googleapis.com/token",
 		Revoke:    "https://oauth2.googleapis.com/revoke",
@@ -48,7 +54,7 @@ func Emulator(base string) Google {
 	base = strings.TrimRight(base, "/")
 	return Google{
 		Certs:     base + "/oauth2/v3/certs",
-		ChatJWK:   base + "/service_accounts/v1/jwk/" + ChatSigner,
+		ChatJWK:   base + "/service_accounts/v1/metadata/jwk/" + ChatSigner,
 		Authorize: base + "/o/oauth2/v2/auth",
 		Token:     base + "/token",
 		Revoke:    base + "/revoke",
@@ -64,4 +70,14 @@ func For(emulatorURL string) Google {
 		return Emulator(emulatorURL)
 	}
 	return Real()
+}
+
+// Client returns an HTTP client for Google, or an emulator: Go's default
+// transport, which speaks HTTP/1.1 on http:// (so any emulator or recording
+// proxy works) and negotiates HTTP/2 over TLS with Google. It carries no
+// ambient credentials: each call sets its own token. timeout 0 means none.
+func Client(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{Timeout: timeout, Transport: t}
 }

@@ -1,12 +1,12 @@
 package events
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Shape is the JSON shape an event arrived in; its reply goes back in the same.
@@ -51,16 +51,20 @@ type Event struct {
 	CommandID int64
 	// CommandName is the slash command's name as typed ("/invite"), when an
 	// annotation names it.
-	CommandName       string
-	AppCommandID      int64
-	AppCommandType    string
-	FormInputs        map[string][]string
-	Parameters        map[string]string
+	CommandName string
+	FormInputs  map[string][]string
+	// Parameters are the clicked button's action parameters: how card
+	// clicks and dialog submits are routed in both shapes.
+	Parameters map[string]string
+	// InvokedFunction is the classic shape's action method name, read only
+	// when a click carries no parameters.
 	InvokedFunction   string
 	ConfigCompleteURL string
 	IsDialog          bool
 	DialogEventType   string
-	EventTime         string
+
+	// endpoint is the app's endpoint URL, which add-on buttons must name.
+	endpoint string
 }
 
 // User is a user as an event names it.
@@ -68,19 +72,17 @@ type User struct {
 	Name        string // users/{id}
 	DisplayName string
 	Type        string // HUMAN or BOT
-	DomainID    string
 }
 
 // Space is the space an event happened in, as the event names it.
 type Space struct {
-	Name            string // spaces/{id}
-	Type            string // the deprecated ROOM or DM
-	SpaceType       string // SPACE, GROUP_CHAT or DIRECT_MESSAGE
-	DisplayName     string
-	SingleUserBotDm bool
+	Name        string // spaces/{id}
+	SpaceType   string // SPACE, GROUP_CHAT or DIRECT_MESSAGE
+	DisplayName string
 }
 
-// Mention is a user mentioned in the message.
+// Mention is a user mentioned in the message. Chat does not document
+// whether StartIndex and Length count code points or UTF-16 units.
 type Mention struct {
 	User       User
 	StartIndex int64
@@ -91,50 +93,62 @@ type Mention struct {
 var ErrMalformed = errors.New("malformed event")
 
 // flexInt accepts an int64 written as a JSON number or a JSON string: the
-// schema says string, Google's own examples show a number.
+// discovery document says string, Google's own examples show a number.
 type flexInt int64
 
-func (f *flexInt) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	tok, err := d.ReadToken()
-	if err != nil {
-		return err
-	}
-	switch tok.Kind() {
-	case 'n':
-		return nil
-	case '"', '0': // String is a string's text, and a number as written
-		n, err := strconv.ParseInt(tok.String(), 10, 64)
-		if err != nil {
-			return fmt.Errorf("command id %q: %w", tok.String(), err)
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if bytes.HasPrefix(b, []byte(`"`)) {
+		if err := jsonv2.Unmarshal(b, &s); err != nil {
+			return err
 		}
-		*f = flexInt(n)
-		return nil
-	default:
-		return fmt.Errorf("command id: a %v, not a number or a string", tok.Kind())
 	}
+	if s == "null" || s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("command id %s: %w", b, err)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// flexBool accepts a JSON boolean or the strings "true" and "false":
+// "Convert a Chat app to a Google Workspace add-on" shows
+// "isDialogEvent": "true".
+type flexBool bool
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true", `"true"`:
+		*f = true
+	case "false", `"false"`, "null", `""`:
+		*f = false
+	default:
+		return fmt.Errorf("want a boolean, got %s", b)
+	}
+	return nil
 }
 
 type wireUser struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
 	Type        string `json:"type"`
-	DomainID    string `json:"domainId"`
-	Email       string `json:"email"`
 }
 
 func (u *wireUser) user() User {
 	if u == nil {
 		return User{}
 	}
-	return User{Name: u.Name, DisplayName: u.DisplayName, Type: u.Type, DomainID: u.DomainID}
+	return User{Name: u.Name, DisplayName: u.DisplayName, Type: u.Type}
 }
 
 type wireSpace struct {
-	Name            string `json:"name"`
-	Type            string `json:"type"`
-	SpaceType       string `json:"spaceType"`
-	DisplayName     string `json:"displayName"`
-	SingleUserBotDm bool   `json:"singleUserBotDm"`
+	Name        string `json:"name"`
+	Type        string `json:"type"` // deprecated ROOM or DM
+	SpaceType   string `json:"spaceType"`
+	DisplayName string `json:"displayName"`
 }
 
 func (s *wireSpace) space() Space {
@@ -150,7 +164,7 @@ func (s *wireSpace) space() Space {
 			spaceType = "DIRECT_MESSAGE"
 		}
 	}
-	return Space{Name: s.Name, Type: s.Type, SpaceType: spaceType, DisplayName: s.DisplayName, SingleUserBotDm: s.SingleUserBotDm}
+	return Space{Name: s.Name, SpaceType: spaceType, DisplayName: s.DisplayName}
 }
 
 type wireAnnotation struct {
@@ -159,7 +173,6 @@ type wireAnnotation struct {
 	Length      int64  `json:"length"`
 	UserMention *struct {
 		User *wireUser `json:"user"`
-		Type string    `json:"type"`
 	} `json:"userMention"`
 	SlashCommand *struct {
 		CommandID   flexInt `json:"commandId"`
@@ -180,8 +193,7 @@ type wireMessage struct {
 }
 
 type wireAppCommand struct {
-	AppCommandID   flexInt `json:"appCommandId"`
-	AppCommandType string  `json:"appCommandType"`
+	AppCommandID flexInt `json:"appCommandId"`
 }
 
 type wireCommon struct {
@@ -192,25 +204,24 @@ type wireCommon struct {
 	} `json:"formInputs"`
 	InvokedFunction string            `json:"invokedFunction"`
 	Parameters      map[string]string `json:"parameters"`
-	UserLocale      string            `json:"userLocale"`
-	TimeZone        *struct {
-		ID string `json:"id"`
-	} `json:"timeZone"`
 }
 
 type wireClassic struct {
 	Type                      string          `json:"type"`
-	EventTime                 string          `json:"eventTime"`
 	User                      wireUser        `json:"user"`
 	Space                     wireSpace       `json:"space"`
 	Message                   *wireMessage    `json:"message"`
 	AppCommandMetadata        *wireAppCommand `json:"appCommandMetadata"`
 	Common                    *wireCommon     `json:"common"`
 	ConfigCompleteRedirectURL string          `json:"configCompleteRedirectUrl"`
-	IsDialogEvent             bool            `json:"isDialogEvent"`
+	IsDialogEvent             flexBool        `json:"isDialogEvent"`
 	DialogEventType           string          `json:"dialogEventType"`
 	Action                    *struct {
 		ActionMethodName string `json:"actionMethodName"`
+		Parameters       []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		} `json:"parameters"`
 	} `json:"action"`
 }
 
@@ -219,7 +230,7 @@ type wirePayload struct {
 	Space                     wireSpace       `json:"space"`
 	AppCommandMetadata        *wireAppCommand `json:"appCommandMetadata"`
 	ConfigCompleteRedirectURI string          `json:"configCompleteRedirectUri"`
-	IsDialogEvent             bool            `json:"isDialogEvent"`
+	IsDialogEvent             flexBool        `json:"isDialogEvent"`
 	DialogEventType           string          `json:"dialogEventType"`
 }
 
@@ -230,7 +241,6 @@ type wireEvent struct {
 	Chat              *struct {
 		User                    wireUser     `json:"user"`
 		Space                   wireSpace    `json:"space"`
-		EventTime               string       `json:"eventTime"`
 		MessagePayload          *wirePayload `json:"messagePayload"`
 		AppCommandPayload       *wirePayload `json:"appCommandPayload"`
 		AddedToSpacePayload     *wirePayload `json:"addedToSpacePayload"`
@@ -242,10 +252,10 @@ type wireEvent struct {
 // Decode reads an event of either shape. Classic events have a top-level
 // "type"; add-on events have "chat" and "commonEventObject".
 //
-// The decoder is encoding/json/v2's (go-json-experiment/json): one pass
-// over the body instead of v1's validation pass and decoding pass, less than
-// half the time. Names match exactly, as Chat writes them; a name given
-// twice, or text that is not UTF-8, makes the event malformed.
+// The decoder is encoding/json/v2's prototype (go-json-experiment/json),
+// for its strictness: names match exactly as Chat writes them, and a name
+// given twice or text that is not UTF-8 makes the event malformed instead
+// of being read one way here and another elsewhere.
 func Decode(body []byte) (*Event, error) {
 	var w wireEvent
 	if err := jsonv2.Unmarshal(body, &w); err != nil {
@@ -267,22 +277,31 @@ func decodeClassic(w *wireClassic) *Event {
 		Kind:              w.Type,
 		User:              w.User.user(),
 		Space:             w.Space.space(),
-		EventTime:         w.EventTime,
 		ConfigCompleteURL: w.ConfigCompleteRedirectURL,
-		IsDialog:          w.IsDialogEvent,
+		IsDialog:          bool(w.IsDialogEvent),
 		DialogEventType:   w.DialogEventType,
 	}
 	ev.applyMessage(w.Message)
 	ev.applyAppCommand(w.AppCommandMetadata)
 	ev.applyCommon(w.Common)
-	if ev.InvokedFunction == "" && w.Action != nil {
-		ev.InvokedFunction = w.Action.ActionMethodName
+	if w.Action != nil {
+		if ev.InvokedFunction == "" {
+			ev.InvokedFunction = w.Action.ActionMethodName
+		}
+		for _, p := range w.Action.Parameters {
+			if ev.Parameters == nil {
+				ev.Parameters = map[string]string{}
+			}
+			if _, ok := ev.Parameters[p.Key]; !ok {
+				ev.Parameters[p.Key] = p.Value
+			}
+		}
 	}
 	return ev
 }
 
 func decodeAddOn(w *wireEvent) (*Event, error) {
-	ev := &Event{Shape: AddOn, User: w.Chat.User.user(), Space: w.Chat.Space.space(), EventTime: w.Chat.EventTime}
+	ev := &Event{Shape: AddOn, User: w.Chat.User.user(), Space: w.Chat.Space.space()}
 	var p *wirePayload
 	switch {
 	case w.Chat.AppCommandPayload != nil:
@@ -302,7 +321,7 @@ func decodeAddOn(w *wireEvent) (*Event, error) {
 		ev.Space = p.Space.space()
 	}
 	ev.ConfigCompleteURL = p.ConfigCompleteRedirectURI
-	ev.IsDialog, ev.DialogEventType = p.IsDialogEvent, p.DialogEventType
+	ev.IsDialog, ev.DialogEventType = bool(p.IsDialogEvent), p.DialogEventType
 	ev.applyMessage(p.Message)
 	ev.applyAppCommand(p.AppCommandMetadata)
 	ev.applyCommon(w.CommonEventObject)
@@ -339,12 +358,8 @@ func (ev *Event) applyMessage(m *wireMessage) {
 }
 
 func (ev *Event) applyAppCommand(m *wireAppCommand) {
-	if m == nil {
-		return
-	}
-	ev.AppCommandID, ev.AppCommandType = int64(m.AppCommandID), m.AppCommandType
-	if ev.CommandID == 0 {
-		ev.CommandID = ev.AppCommandID
+	if m != nil && ev.CommandID == 0 {
+		ev.CommandID = int64(m.AppCommandID)
 	}
 }
 

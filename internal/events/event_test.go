@@ -57,11 +57,10 @@ func TestDecodeClassic(t *testing.T) {
 		Text: "/invite @Bob alice@example.com", ArgumentText: " @Bob alice@example.com",
 		CommandID: 1, CommandName: "/invite",
 		ConfigCompleteURL: "https://chat.google.com/api/bot_config_complete?token=abc",
-		EventTime:         "2026-11-27T10:00:00Z",
 	}
 	if ev.Shape != want.Shape || ev.Kind != want.Kind || ev.MessageName != want.MessageName || ev.Text != want.Text ||
 		ev.ArgumentText != want.ArgumentText || ev.CommandID != want.CommandID || ev.CommandName != want.CommandName ||
-		ev.ConfigCompleteURL != want.ConfigCompleteURL || ev.EventTime != want.EventTime {
+		ev.ConfigCompleteURL != want.ConfigCompleteURL {
 		t.Fatalf("decoded %+v", ev)
 	}
 	if ev.User.Name != "users/111" || ev.User.DisplayName != "Ann" || ev.Space.Name != "spaces/AAA" || ev.Space.SpaceType != "SPACE" {
@@ -80,7 +79,7 @@ func TestDecodeAddOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Shape != AddOn || ev.Kind != KindAppCommand || ev.CommandID != 1 || ev.AppCommandType != "SLASH_COMMAND" {
+	if ev.Shape != AddOn || ev.Kind != KindAppCommand || ev.CommandID != 1 {
 		t.Fatalf("decoded %+v", ev)
 	}
 	if ev.Space.Name != "spaces/BBB" || ev.User.Name != "users/111" || ev.MessageName != "spaces/BBB/messages/m2" {
@@ -202,4 +201,43 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encode: %v", err)
 		}
 	})
+}
+
+// TestDecodeIsDialogEventAsString: Google's add-on conversion guide shows
+// "isDialogEvent": "true"; a boolean is the schema's form.
+func TestDecodeIsDialogEventAsString(t *testing.T) {
+	for _, v := range []string{`true`, `"true"`} {
+		for _, body := range []string{
+			`{"type":"CARD_CLICKED","isDialogEvent":` + v + `,"dialogEventType":"SUBMIT_DIALOG"}`,
+			`{"commonEventObject":{},"chat":{"buttonClickedPayload":{"isDialogEvent":` + v + `,"dialogEventType":"SUBMIT_DIALOG"}}}`,
+		} {
+			ev, err := Decode([]byte(body))
+			if err != nil || !ev.IsDialog || ev.DialogEventType != DialogSubmit {
+				t.Errorf("%s: %+v %v", body, ev, err)
+			}
+		}
+	}
+	if _, err := Decode([]byte(`{"type":"CARD_CLICKED","isDialogEvent":"maybe"}`)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("isDialogEvent \"maybe\": %v", err)
+	}
+}
+
+// TestButtonActionsByShape: an add-on button names the endpoint URL and
+// carries its command as a parameter; a classic one names the command.
+// Classic clicks carry their parameters in action.parameters too.
+func TestButtonActionsByShape(t *testing.T) {
+	const endpoint = "https://invite.example.com/chat/events"
+	params := map[string]string{"command": "invite", "step": "open"}
+	addOn := (&Event{Shape: AddOn, endpoint: endpoint}).Action(params, true)
+	if addOn.Function != endpoint || addOn.Interaction != "OPEN_DIALOG" || len(addOn.Parameters) != 2 || addOn.Parameters[0].Key != "command" {
+		t.Fatalf("add-on action %+v", addOn)
+	}
+	classic := (&Event{Shape: Classic, endpoint: endpoint}).Action(params, false)
+	if classic.Function != "invite" || classic.Interaction != "" {
+		t.Fatalf("classic action %+v", classic)
+	}
+	ev, err := Decode([]byte(`{"type":"CARD_CLICKED","action":{"actionMethodName":"invite","parameters":[{"key":"command","value":"invite"}]}}`))
+	if err != nil || ev.Parameters["command"] != "invite" || ev.InvokedFunction != "invite" {
+		t.Fatalf("classic click: %+v %v", ev, err)
+	}
 }

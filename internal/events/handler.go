@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync"
 
+	"github.com/chatinvite/invitebot/internal/jwks"
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
@@ -17,8 +17,9 @@ type Dispatcher interface {
 }
 
 // Handler serves Chat's POSTs: verify, then decode, then dispatch, then
-// encode the reply in the event's shape.
-func Handler(v *Verifier, d Dispatcher) http.Handler {
+// encode the reply in the event's shape. endpoint is the app's endpoint URL
+// as configured in Chat, which add-on card buttons must name.
+func Handler(v *Verifier, d Dispatcher, endpoint string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		log := logging.From(ctx)
@@ -27,11 +28,19 @@ func Handler(v *Verifier, d Dispatcher) http.Handler {
 			err = v.Verify(ctx, token)
 		}
 		if err != nil {
+			// Answer now and drop the connection: an unverified caller's
+			// body is never read.
+			w.Header().Set("Connection", "close")
+			if errors.Is(err, jwks.ErrUnavailable) {
+				log.Error("could not fetch Google's signing keys, so no Chat request can be verified", "error", err.Error())
+				http.Error(w, "signing keys unavailable", http.StatusServiceUnavailable)
+				return
+			}
 			log.Warn("rejected chat request", "check", err.Error())
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		body, err := readBody(r)
+		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -47,40 +56,14 @@ func Handler(v *Verifier, d Dispatcher) http.Handler {
 			http.Error(w, "malformed event", http.StatusBadRequest)
 			return
 		}
-		buf := replyBuffers.Get().(*[]byte)
-		defer replyBuffers.Put(buf)
-		out, err := appendReply((*buf)[:0], ev, d.Dispatch(ctx, ev))
+		ev.endpoint = endpoint
+		out, err := Encode(ev, d.Dispatch(ctx, ev))
 		if err != nil {
 			log.Error("encode reply", "error", err.Error())
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		if cap(out) <= maxPooledReply {
-			*buf = out
-		}
-		w.Header()["Content-Type"] = jsonContentType
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_, _ = w.Write(out)
 	})
-}
-
-// jsonContentType is shared by every reply; net/http only reads it.
-var jsonContentType = []string{"application/json; charset=utf-8"}
-
-// replyBuffers hold replies while they are written: the bytes are not
-// needed once the response has them.
-var replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-const maxPooledReply = 64 << 10
-
-// readBody reads the request body, sized by Content-Length when it is given
-// (the server's MaxBytesReader still bounds it).
-func readBody(r *http.Request) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= 1<<20 {
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, buf); err != nil {
-			return nil, err
-		}
-		return buf, nil
-	}
-	return io.ReadAll(r.Body)
 }

@@ -1,110 +1,99 @@
 package events
 
 import (
-	"fmt"
+	"encoding/json"
+	"maps"
+	"slices"
 
 	chat "google.golang.org/api/chat/v1"
-
-	"github.com/chatinvite/invitebot/internal/chatjson"
 )
 
 // Reply is what the bot answers to one event, independent of the shape.
 // At most one of ConfigURL, Dialog and CloseDialog applies, in that order;
 // otherwise Text and Cards form a message.
 type Reply struct {
-	Text  string
-	Cards []*chat.CardWithId
-	// CardsJSON, when set, is Cards already encoded (a JSON array of
-	// CardWithId) and is sent instead: a command that also stores its reply
-	// encodes the cards once.
-	CardsJSON chatjson.Encoded
+	Text  string             `json:"text,omitempty"`
+	Cards []*chat.CardWithId `json:"cards,omitempty"`
 	// Private makes the message visible to the invoking user only.
-	Private bool
+	Private bool `json:"private,omitempty"`
 	// ConfigURL asks the user to authorize the app at this link.
-	ConfigURL string
+	ConfigURL string `json:"configUrl,omitempty"`
 	// Dialog opens a dialog with this card.
-	Dialog *chat.GoogleAppsCardV1Card
+	Dialog *chat.GoogleAppsCardV1Card `json:"dialog,omitempty"`
 	// CloseDialog closes the open dialog; with Text or Cards it also posts
 	// them, else CloseStatus is shown to the user.
-	CloseDialog bool
-	CloseStatus string
+	CloseDialog bool   `json:"closeDialog,omitempty"`
+	CloseStatus string `json:"closeStatus,omitempty"`
 	// Empty answers with no message at all.
-	Empty bool
+	Empty bool `json:"empty,omitempty"`
+	// Transient marks a reply that must not be remembered for re-deliveries
+	// (a failure on the bot's side: running the command again may succeed).
+	Transient bool `json:"-"`
 }
 
 // AppName is the resource name add-on authorization prompts refer to.
 const AppName = "Invite"
 
+// Action is a card button's action, in ev's shape, carrying params (which
+// must include "command": the router reads it in both shapes). In the
+// add-on shape the function is the app's endpoint URL ("Convert a Chat app
+// to a Google Workspace add-on": Chat does not fill invokedFunction for
+// add-ons); classic apps get the command's name. openDialog makes the click
+// a REQUEST_DIALOG ("Open interactive dialogs": interaction OPEN_DIALOG).
+func (ev *Event) Action(params map[string]string, openDialog bool) *chat.GoogleAppsCardV1Action {
+	a := &chat.GoogleAppsCardV1Action{Function: params["command"]}
+	if ev.Shape == AddOn {
+		a.Function = ev.endpoint
+	}
+	if openDialog {
+		a.Interaction = "OPEN_DIALOG"
+	}
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		a.Parameters = append(a.Parameters, &chat.GoogleAppsCardV1ActionParameter{Key: k, Value: params[k]})
+	}
+	return a
+}
+
 // Encode renders r in the shape of ev.
 func Encode(ev *Event, r Reply) ([]byte, error) {
-	return appendReply(nil, ev, r)
-}
-
-// appendReply appends r, rendered in the shape of ev, to dst.
-func appendReply(dst []byte, ev *Event, r Reply) ([]byte, error) {
-	var v any
-	var err error
 	if ev.Shape == AddOn {
-		v, err = addOnReply(ev, r)
-	} else {
-		v, err = classicReply(ev, r)
+		return json.Marshal(addOnReply(ev, r))
 	}
-	if err != nil {
-		return dst, err
-	}
-	return chatjson.Append(dst, v)
+	return json.Marshal(classicReply(ev, r))
 }
 
-// message is chat.Message's wire form with the cards possibly pre-encoded.
-type message struct {
-	ActionResponse       *chat.ActionResponse `json:"actionResponse,omitempty"`
-	CardsV2              chatjson.Encoded     `json:"cardsV2,omitempty"`
-	PrivateMessageViewer *chat.User           `json:"privateMessageViewer,omitempty"`
-	Text                 string               `json:"text,omitempty"`
-}
-
-func (r Reply) message(ev *Event) (*message, error) {
-	m := &message{Text: r.Text, CardsV2: r.CardsJSON}
-	if len(m.CardsV2) == 0 && len(r.Cards) > 0 {
-		raw, err := chatjson.Marshal(r.Cards)
-		if err != nil {
-			return nil, fmt.Errorf("encode cards: %w", err)
-		}
-		m.CardsV2 = raw
-	}
+func (r Reply) message(ev *Event) *chat.Message {
+	m := &chat.Message{Text: r.Text, CardsV2: r.Cards}
 	if r.Private && ev.User.Name != "" {
 		m.PrivateMessageViewer = &chat.User{Name: ev.User.Name}
 	}
-	return m, nil
+	return m
 }
 
-func (r Reply) hasMessage() bool { return r.Text != "" || len(r.Cards) > 0 || len(r.CardsJSON) > 0 }
+func (r Reply) hasMessage() bool { return r.Text != "" || len(r.Cards) > 0 }
 
-func classicReply(ev *Event, r Reply) (any, error) {
+func classicReply(ev *Event, r Reply) any {
 	switch {
 	case r.Empty:
-		return struct{}{}, nil
+		return struct{}{}
 	case r.ConfigURL != "":
-		return &message{ActionResponse: &chat.ActionResponse{Type: "REQUEST_CONFIG", Url: r.ConfigURL}}, nil
+		return &chat.Message{ActionResponse: &chat.ActionResponse{Type: "REQUEST_CONFIG", Url: r.ConfigURL}}
 	case r.Dialog != nil:
-		return &message{ActionResponse: &chat.ActionResponse{
+		return &chat.Message{ActionResponse: &chat.ActionResponse{
 			Type:         "DIALOG",
 			DialogAction: &chat.DialogAction{Dialog: &chat.Dialog{Body: r.Dialog}},
-		}}, nil
+		}}
 	case r.CloseDialog && !r.hasMessage():
-		return &message{ActionResponse: &chat.ActionResponse{
+		return &chat.Message{ActionResponse: &chat.ActionResponse{
 			Type: "DIALOG",
 			DialogAction: &chat.DialogAction{ActionStatus: &chat.ActionStatus{
 				StatusCode: "OK", UserFacingMessage: r.CloseStatus,
 			}},
-		}}, nil
+		}}
 	}
-	m, err := r.message(ev)
-	if err != nil {
-		return nil, err
-	}
+	m := r.message(ev)
 	m.ActionResponse = &chat.ActionResponse{Type: "NEW_MESSAGE"}
-	return m, nil
+	return m
 }
 
 type addOnNavigation struct {
@@ -126,7 +115,7 @@ type addOnAction struct {
 }
 
 type addOnCreateMessage struct {
-	Message *message `json:"message"`
+	Message *chat.Message `json:"message"`
 }
 
 type addOnChatDataAction struct {
@@ -148,26 +137,22 @@ type addOnResponse struct {
 	BasicAuthorizationPrompt *addOnAuthorizationPrompt `json:"basicAuthorizationPrompt,omitempty"`
 }
 
-func addOnReply(ev *Event, r Reply) (any, error) {
+func addOnReply(ev *Event, r Reply) any {
 	switch {
 	case r.Empty:
-		return struct{}{}, nil
+		return struct{}{}
 	case r.ConfigURL != "":
-		return addOnResponse{BasicAuthorizationPrompt: &addOnAuthorizationPrompt{r.ConfigURL, AppName}}, nil
+		return addOnResponse{BasicAuthorizationPrompt: &addOnAuthorizationPrompt{r.ConfigURL, AppName}}
 	case r.Dialog != nil:
-		return addOnResponse{Action: &addOnAction{Navigations: []addOnNavigation{{PushCard: r.Dialog}}}}, nil
+		return addOnResponse{Action: &addOnAction{Navigations: []addOnNavigation{{PushCard: r.Dialog}}}}
 	case r.CloseDialog && !r.hasMessage():
 		action := &addOnAction{Navigations: []addOnNavigation{{EndNavigation: &addOnEndNavigation{"CLOSE_DIALOG"}}}}
 		if r.CloseStatus != "" {
 			action.Notification = &addOnNotification{r.CloseStatus}
 		}
-		return addOnResponse{Action: action}, nil
-	}
-	m, err := r.message(ev)
-	if err != nil {
-		return nil, err
+		return addOnResponse{Action: action}
 	}
 	return addOnResponse{HostAppDataAction: &addOnHostAppDataAction{
-		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: m}},
-	}}, nil
+		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: r.message(ev)}},
+	}}
 }

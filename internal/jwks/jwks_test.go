@@ -95,14 +95,68 @@ func TestVerifyAndCache(t *testing.T) {
 		t.Fatalf("fetches = %d, want 2 (one refetch per interval)", got)
 	}
 
-	// After max-age the set is refetched; when that fails the stale key serves.
+	// After max-age a known key keeps serving at once while the set is
+	// refetched in the background; when that fails the stale key serves.
 	clk.add(11 * time.Minute)
 	k.fail.Store(true)
 	if _, err := set.Verify(ctx, tok); err != nil {
 		t.Fatalf("stale key while the endpoint is down: %v", err)
 	}
-	if got := k.fetches.Load(); got != 3 {
-		t.Fatalf("fetches = %d, want 3", got)
+	waitFor(t, func() bool { return k.fetches.Load() == 3 })
+	if _, err := set.Verify(ctx, tok); err != nil {
+		t.Fatalf("stale key after a failed refetch: %v", err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCallerThatHangsUpCannotBlockRotation: a client that sends an unknown
+// kid and cancels at once must not keep the bot from learning Google's new
+// key (the fetch is not the caller's to cancel).
+func TestCallerThatHangsUpCannotBlockRotation(t *testing.T) {
+	k := newTestKeys(t)
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	set := New(k.srv.URL, k.srv.Client(), clk.now)
+	if _, err := set.Verify(context.Background(), k.sign("k1", map[string]any{})); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(minRefetchEvery)
+	k.kid = "k2" // Google rotates: the set now names the key k2.
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := set.Verify(gone, k.sign("k2", map[string]any{})); err == nil {
+		t.Fatal("a cancelled caller got an answer")
+	}
+	// Chat's next event, signed with the new key, at the same instant.
+	if _, err := set.Verify(context.Background(), k.sign("k2", map[string]any{})); err != nil {
+		t.Fatalf("the new key is not known after a caller hung up: %v", err)
+	}
+}
+
+// TestFailedFetchIsRetriedSoon: a failed fetch does not count as a fetch
+// for the 10 s refetch interval.
+func TestFailedFetchIsRetriedSoon(t *testing.T) {
+	k := newTestKeys(t)
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	set := New(k.srv.URL, k.srv.Client(), clk.now)
+	k.fail.Store(true)
+	if _, err := set.Verify(context.Background(), k.sign("k1", map[string]any{})); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("fetch failure: %v, want ErrUnavailable", err)
+	}
+	k.fail.Store(false)
+	clk.add(retryAfterFailure)
+	if _, err := set.Verify(context.Background(), k.sign("k1", map[string]any{})); err != nil {
+		t.Fatalf("not retried %v after a failure: %v", retryAfterFailure, err)
 	}
 }
 

@@ -26,8 +26,16 @@ const (
 	defaultMaxAge   = 5 * time.Minute
 	maxMaxAge       = 24 * time.Hour
 	minRefetchEvery = 10 * time.Second
-	maxBodyBytes    = 1 << 20
+	// retryAfterFailure: a failed fetch is tried again this soon.
+	retryAfterFailure = time.Second
+	// fetchTimeout bounds one fetch, whoever waits for it.
+	fetchTimeout = 5 * time.Second
+	maxBodyBytes = 1 << 20
 )
+
+// ErrUnavailable means the key set could not be fetched: no token naming
+// a key not yet known can be checked until it can.
+var ErrUnavailable = errors.New("key set unavailable")
 
 // KeySet is a cached remote JWK set. It is safe for concurrent use.
 type KeySet struct {
@@ -38,7 +46,8 @@ type KeySet struct {
 	mu          sync.RWMutex
 	keys        map[string]*rsa.PublicKey
 	expires     time.Time
-	lastFetch   time.Time
+	lastSuccess time.Time
+	lastFailure time.Time
 	fetchFlight singleflight.Group
 }
 
@@ -54,25 +63,37 @@ func New(url string, client *http.Client, now func() time.Time) *KeySet {
 	return &KeySet{url: url, client: client, now: now}
 }
 
-// Key returns the public key named kid, fetching the set when the cache is
-// empty or stale, and refetching once (at most every 10 s) when kid is unknown.
+// Key returns the public key named kid. A known key is served at once, even
+// past the set's max-age (a refetch then runs in the background). An
+// unknown kid waits for a fetch when the set is empty or stale, or when the
+// last fetch is old enough: 10 s after a success, 1 s after a failure, so
+// neither a flood of made-up kids nor an outage turns into a flood of
+// fetches. The fetch runs on its own context and timeout: a caller that
+// gives up does not fail it for the others.
 func (s *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	now := s.now()
 	s.mu.RLock()
 	key, known := s.keys[kid]
 	fresh := s.keys != nil && now.Before(s.expires)
-	recent := now.Sub(s.lastFetch) < minRefetchEvery
+	mayFetch := now.Sub(s.lastSuccess) >= minRefetchEvery && now.Sub(s.lastFailure) >= retryAfterFailure
+	failedRecently := now.Sub(s.lastFailure) < retryAfterFailure
 	s.mu.RUnlock()
-	if known && fresh {
+	if known {
+		if !fresh && !failedRecently {
+			s.fetchFlight.DoChan("fetch", s.refresh)
+		}
 		return key, nil
 	}
-	if !fresh || !recent {
-		if err := s.refresh(ctx); err != nil {
-			if known { // Serve a stale key rather than fail while Google is unreachable.
-				return key, nil
-			}
-			return nil, err
+	if (fresh || failedRecently) && !mayFetch {
+		return nil, ErrUnknownKey
+	}
+	select {
+	case res := <-s.fetchFlight.DoChan("fetch", s.refresh):
+		if res.Err != nil {
+			return nil, res.Err
 		}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for key set: %w", ctx.Err())
 	}
 	s.mu.RLock()
 	key, known = s.keys[kid]
@@ -83,21 +104,21 @@ func (s *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	return key, nil
 }
 
-// refresh fetches the set; concurrent callers share one fetch.
-func (s *KeySet) refresh(ctx context.Context) error {
-	_, err, _ := s.fetchFlight.Do("fetch", func() (any, error) {
-		keys, maxAge, err := s.fetch(ctx)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.lastFetch = s.now()
-		if err != nil {
-			return nil, err
-		}
-		s.keys = keys
-		s.expires = s.lastFetch.Add(maxAge)
-		return nil, nil
-	})
-	return err
+// refresh fetches the set; callers share it through fetchFlight.
+func (s *KeySet) refresh() (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	keys, maxAge, err := s.fetch(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.lastFailure = s.now()
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	s.lastSuccess = s.now()
+	s.keys = keys
+	s.expires = s.lastSuccess.Add(maxAge)
+	return nil, nil
 }
 
 func (s *KeySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, time.Duration, error) {

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatinvite/invitebot/internal/emulator"
 )
 
 func goroutines(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, runtime.NumGoroutine()) }
@@ -28,17 +31,23 @@ type target struct {
 	ok func(body []byte) bool
 }
 
+// loadApp is the bot as the emulated Chat knows it in the harness.
+var loadApp = emulator.ChatApp{Commands: []emulator.SlashCommand{{ID: 1, Name: "/invite"}}}
+
 // eventBody is a classic /invite of one new person, as Chat sends it.
 func eventBody(run string, i int) []byte {
 	email := fmt.Sprintf("u%s-%d@%s", run, i, loadDomain)
-	return []byte(`{"type":"MESSAGE","eventTime":"2026-11-27T10:00:00Z",` +
-		`"user":{"name":"users/` + inviterID + `","displayName":"Alice Load","type":"HUMAN"},` +
-		`"space":{"name":"spaces/` + loadSpace + `","spaceType":"SPACE"},` +
-		`"configCompleteRedirectUrl":"https://chat.google.com/api/bot_config_complete?token=x",` +
-		`"message":{"name":"spaces/` + loadSpace + `/messages/` + run + `-` + strconv.Itoa(i) + `",` +
-		`"text":"/invite ` + email + `","argumentText":" ` + email + `",` +
-		`"annotations":[{"type":"SLASH_COMMAND","startIndex":0,"length":7,"slashCommand":{"commandId":"1","commandName":"/invite","type":"INVOKE"}}],` +
-		`"slashCommand":{"commandId":"1"}}}`)
+	evs := loadApp.MessageEvents(emulator.Message{
+		User:  emulator.Person{ID: inviterID, Email: inviter, DisplayName: "Alice Load"},
+		Space: emulator.Space{ID: loadSpace, DisplayName: "Load"},
+		Name:  "spaces/" + loadSpace + "/messages/" + run + "-" + strconv.Itoa(i),
+		Text:  "/invite " + email, ConfigCompleteURL: "https://chat.google.com/api/bot_config_complete?token=x",
+	})
+	body, err := json.Marshal(evs[0])
+	if err != nil {
+		panic(err) // a map of strings and numbers always encodes
+	}
+	return body
 }
 
 // phase is what one load phase measured on one target.

@@ -77,10 +77,8 @@ func runEmulator() error {
 // fixed message. No store, no parsing, no cards, no logs.
 func runBaseline() error {
 	google := endpoints.Emulator(os.Getenv("GOOGLE_EMULATOR_URL"))
-	// Reach the emulator the way the bot does: HTTP/2 without TLS.
-	transport := &http.Transport{MaxIdleConnsPerHost: 4096, Protocols: new(http.Protocols)}
-	transport.Protocols.SetUnencryptedHTTP2(true)
-	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	// Reach the emulator the way the bot does.
+	client := endpoints.Client(30 * time.Second)
 	v, err := events.NewVerifier(events.VerifierConfig{
 		Audience:   os.Getenv("CHAT_AUDIENCE"),
 		GoogleKeys: jwks.New(google.Certs, client, nil),

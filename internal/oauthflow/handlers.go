@@ -14,7 +14,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/chatinvite/invitebot/internal/logging"
-	"github.com/chatinvite/invitebot/internal/storage"
 )
 
 // flowBinding is the associated data of a flow's sealed PKCE verifier: the
@@ -42,7 +41,7 @@ func (s *Service) HandleStart() http.Handler {
 			return
 		}
 		switch err := s.cfg.Store.UseLink(r.Context(), hash([]byte(l.Nonce)), time.Unix(l.Expires, 0)); {
-		case errors.Is(err, storage.ErrUsed):
+		case errors.Is(err, ErrUsed):
 			pageLinkUsed.render(w)
 			return
 		case err != nil:
@@ -59,7 +58,7 @@ func (s *Service) HandleStart() http.Handler {
 			pageStoreFailed.render(w)
 			return
 		}
-		flow := &storage.Flow{
+		flow := &Flow{
 			StateHash: stateHash, User: l.User, ConfigURL: l.ConfigURL, Scopes: l.Scopes,
 			Verifier: sealed, BindingHash: hash([]byte(binding)),
 			ExpiresAt: time.Unix(l.Expires, 0),
@@ -98,7 +97,7 @@ func (s *Service) HandleCallback() http.Handler {
 		stateHash := hash([]byte(q.Get("state")))
 		flow, err := s.cfg.Store.GetFlow(ctx, stateHash)
 		if err != nil || q.Get("state") == "" {
-			if !errors.Is(err, storage.ErrNotFound) && err != nil {
+			if !errors.Is(err, ErrNotFound) && err != nil {
 				log.Error("load flow", "error", err.Error())
 				pageStoreFailed.render(w)
 				return
@@ -119,7 +118,7 @@ func (s *Service) HandleCallback() http.Handler {
 			return
 		}
 		if err := s.cfg.Store.UseFlow(ctx, stateHash, s.cfg.Now()); err != nil {
-			if errors.Is(err, storage.ErrUsed) {
+			if errors.Is(err, ErrUsed) {
 				pageFlowUnknown.render(w)
 				return
 			}
@@ -149,7 +148,7 @@ func (s *Service) HandleCallback() http.Handler {
 }
 
 // finish redeems the code and stores the grant if it is the right user's.
-func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *storage.Flow, retry func() string) {
+func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *Flow, retry func() string) {
 	ctx := r.Context()
 	log := logging.From(ctx)
 	verifier, err := s.cfg.Cipher.Decrypt(flow.Verifier, flowBinding(flow.StateHash))

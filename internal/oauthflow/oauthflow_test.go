@@ -57,7 +57,7 @@ func TestAllowedRedirect(t *testing.T) {
 func TestConsentLinkSealed(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := testService(t, endpoints.Real(), func() time.Time { return now })
-	link, err := s.ConsentLink(context.Background(), "users/1", "https://chat.google.com/x", []string{ScopeMemberships})
+	link, err := s.ConsentLink(context.Background(), "users/1", "https://chat.google.com/x", []string{testScope})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestConsentLinkSealed(t *testing.T) {
 	}
 	raw := u.Query().Get("l")
 	l, err := s.openLink(raw)
-	if err != nil || l.User != "users/1" || l.ConfigURL != "https://chat.google.com/x" || strings.Join(l.Scopes, " ") != "openid "+ScopeMemberships {
+	if err != nil || l.User != "users/1" || l.ConfigURL != "https://chat.google.com/x" || strings.Join(l.Scopes, " ") != "openid "+testScope {
 		t.Fatalf("open: %+v %v", l, err)
 	}
 	flipped := []byte(raw)
@@ -84,3 +84,5 @@ func TestConsentLinkSealed(t *testing.T) {
 		t.Fatalf("expired: %v", err)
 	}
 }
+
+const testScope = "https://www.googleapis.com/auth/chat.memberships"

@@ -19,33 +19,18 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jwks"
-	"github.com/chatinvite/invitebot/internal/storage"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
-// Scopes the bot asks for.
-const (
-	ScopeOpenID         = "openid"
-	ScopeMemberships    = "https://www.googleapis.com/auth/chat.memberships"
-	ScopeMembershipsApp = "https://www.googleapis.com/auth/chat.memberships.app"
-)
+// ScopeOpenID is asked for with every grant: its id_token names the
+// account, which must be the Chat user who asked.
+const ScopeOpenID = "openid"
 
 // LinkLifetime bounds how long a consent link, and the flow it starts, live.
 const LinkLifetime = 15 * time.Minute
 
 // refreshMargin: an access token this close to expiry is refreshed first.
 const refreshMargin = time.Minute
-
-// Store keeps grants and flow state. *storage.DB implements it.
-type Store interface {
-	GetGrant(ctx context.Context, user string) (*storage.Grant, error)
-	PutGrant(ctx context.Context, g *storage.Grant) error
-	DeleteGrant(ctx context.Context, user string) error
-	PutFlow(ctx context.Context, f *storage.Flow) error
-	GetFlow(ctx context.Context, stateHash []byte) (*storage.Flow, error)
-	UseFlow(ctx context.Context, stateHash []byte, at time.Time) error
-	UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time) error
-}
 
 // Config configures a Service.
 type Config struct {

@@ -12,14 +12,13 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/chatinvite/invitebot/internal/logging"
-	"github.com/chatinvite/invitebot/internal/storage"
 )
 
 // storeGrant encrypts and saves a fresh grant. Without a new refresh token
 // (Google may omit it) the stored one is kept.
 func (s *Service) storeGrant(ctx context.Context, user string, tok *oauth2.Token, scopes []string) error {
 	now := s.cfg.Now()
-	g := &storage.Grant{User: user, Scopes: scopes, CreatedAt: now, UpdatedAt: now, AccessExpiry: s.expiry(tok)}
+	g := &Grant{User: user, Scopes: scopes, CreatedAt: now, UpdatedAt: now, AccessExpiry: s.expiry(tok)}
 	refresh := tok.RefreshToken
 	if refresh == "" {
 		old, err := s.cfg.Store.GetGrant(ctx, user)
@@ -44,7 +43,7 @@ func (s *Service) storeGrant(ctx context.Context, user string, tok *oauth2.Token
 
 // seal encrypts both tokens into g under the keyset's current primary key,
 // so every write also re-encrypts what an older key sealed.
-func (s *Service) seal(g *storage.Grant, refresh, access string) error {
+func (s *Service) seal(g *Grant, refresh, access string) error {
 	var err error
 	if g.RefreshToken, err = s.cfg.Cipher.Encrypt([]byte(refresh), grantBinding(g.User)); err != nil {
 		return err
@@ -124,7 +123,7 @@ func (s *Service) AccessToken(ctx context.Context, user string, scopes []string)
 // at a time per user (singleflight).
 func (s *Service) load(ctx context.Context, user string) (cachedToken, error) {
 	g, err := s.cfg.Store.GetGrant(ctx, user)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		s.forget(user)
 		return cachedToken{}, &ConsentRequiredError{User: user, Reason: "no grant"}
 	}
@@ -146,7 +145,7 @@ func (s *Service) load(ctx context.Context, user string) (cachedToken, error) {
 	return s.refresh(ctx, g)
 }
 
-func (s *Service) refresh(ctx context.Context, g *storage.Grant) (cachedToken, error) {
+func (s *Service) refresh(ctx context.Context, g *Grant) (cachedToken, error) {
 	plain, err := s.cfg.Cipher.Decrypt(g.RefreshToken, grantBinding(g.User))
 	if err != nil {
 		return cachedToken{}, fmt.Errorf("open refresh token: %w", err)
@@ -197,7 +196,7 @@ func (s *Service) Forget(ctx context.Context, user string) error {
 // also revoked there, hadGrant whether there was anything to revoke.
 func (s *Service) Revoke(ctx context.Context, user string) (hadGrant, revokedAtGoogle bool, err error) {
 	g, err := s.cfg.Store.GetGrant(ctx, user)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		s.forget(user)
 		return false, false, nil
 	}

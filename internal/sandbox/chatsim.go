@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,20 +18,20 @@ import (
 )
 
 // chatSim plays Google Chat: it keeps each space's messages, turns what a
-// person types into the event Chat would send, signs it, posts it to the
-// bot's /chat/events over HTTP, and shows the answer as Chat would.
+// person types or clicks into the event Chat would send (built by the
+// emulator's ChatApp, in the app's shape), signs it, posts it to the bot's
+// /chat/events over HTTP, checks the answer by Chat's rules and shows it as
+// Chat would.
 type chatSim struct {
 	emu    *emulator.Emulator
 	cfg    *config.Config
+	app    emulator.ChatApp
 	client *http.Client
 
 	mu       sync.Mutex
 	seq      int
 	messages map[string][]*message // by space id
 	pending  map[string]*pending   // by config-complete token
-	// dialogs waits for the page: a re-sent message (after consent) that
-	// Chat answers with a dialog opens it for its user.
-	dialogs map[string]*chat.GoogleAppsCardV1Card
 }
 
 // message is one entry of a space's stream.
@@ -49,14 +50,15 @@ type message struct {
 type pending struct {
 	body     map[string]any
 	space    string
+	user     emulator.Person
 	userMsg  *message
 	promptID string
 }
 
-func newChatSim(emu *emulator.Emulator, cfg *config.Config, _ http.Handler) *chatSim {
+func newChatSim(emu *emulator.Emulator, cfg *config.Config, app emulator.ChatApp) *chatSim {
 	return &chatSim{
-		emu: emu, cfg: cfg, client: &http.Client{Timeout: 30 * time.Second},
-		messages: map[string][]*message{}, pending: map[string]*pending{}, dialogs: map[string]*chat.GoogleAppsCardV1Card{},
+		emu: emu, cfg: cfg, app: app, client: &http.Client{Timeout: 30 * time.Second},
+		messages: map[string][]*message{}, pending: map[string]*pending{},
 	}
 }
 
@@ -74,18 +76,13 @@ func (c *chatSim) person(id string) emulator.Person {
 	return emulator.Person{ID: id, DisplayName: "users/" + id}
 }
 
-func (c *chatSim) spaceJSON(spaceID string) map[string]any {
+func (c *chatSim) space(id string) emulator.Space {
 	for _, s := range c.emu.Spaces() {
-		if s.ID == spaceID {
-			return map[string]any{"name": "spaces/" + s.ID, "displayName": s.DisplayName, "spaceType": s.Type, "type": map[string]string{
-				emulator.SpaceTypeSpace: "ROOM", emulator.SpaceTypeGroup: "ROOM", emulator.SpaceTypeDM: "DM"}[s.Type]}
+		if s.ID == id {
+			return s
 		}
 	}
-	return map[string]any{"name": "spaces/" + spaceID}
-}
-
-func userJSON(p emulator.Person) map[string]any {
-	return map[string]any{"name": "users/" + p.ID, "displayName": p.DisplayName, "type": "HUMAN", "domainId": "d-" + p.Domain()}
+	return emulator.Space{ID: id}
 }
 
 // mentionIn is an @mention the page picked from its autocomplete.
@@ -109,110 +106,119 @@ func (c *chatSim) send(userID, spaceID, text string, mentions []mentionIn) sendR
 	if text == "" {
 		return sendResult{}
 	}
+	now := time.Now()
 	c.mu.Lock()
-	msg := &message{ID: c.nextID(), Sender: user.ID, SenderName: user.DisplayName, Text: text, Time: time.Now().Format(time.RFC3339)}
+	msg := &message{ID: c.nextID(), Sender: user.ID, SenderName: user.DisplayName, Text: text, Time: now.Format(time.RFC3339)}
 	c.mu.Unlock()
-	cmdID, cmdName, args := c.command(text)
-	if cmdID == 0 {
-		// Chat sends a plain message to an app only when it is mentioned.
+	var ms []emulator.Mention
+	for _, m := range mentions {
+		ms = append(ms, emulator.Mention{Person: c.person(m.UserID), Text: m.Text})
+	}
+	evs := c.app.MessageEvents(emulator.Message{
+		User: user, Space: c.space(spaceID), Name: "spaces/" + spaceID + "/messages/" + msg.ID,
+		Text: text, Mentions: ms, Time: now,
+	})
+	if len(evs) == 0 { // no command of the app: just a message
 		c.add(spaceID, msg)
 		return sendResult{}
 	}
-	annotations := []map[string]any{{"type": "SLASH_COMMAND", "startIndex": 0, "length": len([]rune(cmdName)),
-		"slashCommand": map[string]any{"bot": map[string]any{"name": "users/app", "displayName": "Invite", "type": "BOT"},
-			"commandId": fmt.Sprint(cmdID), "commandName": cmdName, "triggersDialog": cmdName == "/invite" && strings.TrimSpace(args) == "", "type": "INVOKE"}}}
-	for _, m := range mentions {
-		i := strings.Index(text, m.Text)
-		if i < 0 || !strings.HasPrefix(m.Text, "@") {
-			continue
+	var res sendResult
+	for i, ev := range evs {
+		var shown *message
+		if i == len(evs)-1 {
+			shown = msg
 		}
-		p := c.person(m.UserID)
-		annotations = append(annotations, map[string]any{"type": "USER_MENTION", "startIndex": len([]rune(text[:i])), "length": len([]rune(m.Text)),
-			"userMention": map[string]any{"type": "MENTION", "user": userJSON(p)}})
+		res = c.deliver(spaceID, user, ev, shown)
 	}
-	space := c.spaceJSON(spaceID)
-	body := map[string]any{
-		"type": "MESSAGE", "eventTime": time.Now().UTC().Format(time.RFC3339Nano),
-		"user": userJSON(user), "space": space,
-		"message": map[string]any{
-			"name": "spaces/" + spaceID + "/messages/" + msg.ID, "sender": userJSON(user), "space": space,
-			"text": text, "argumentText": args, "annotations": annotations,
-			"slashCommand": map[string]any{"commandId": fmt.Sprint(cmdID)},
-			"createTime":   time.Now().UTC().Format(time.RFC3339Nano),
-		},
-		"common": map[string]any{"hostApp": "CHAT", "userLocale": "en"},
-	}
-	return c.deliver(spaceID, user, body, msg)
+	return res
 }
 
-// command recognises "/name args" by COMMAND_IDS, as Chat's configuration would.
-func (c *chatSim) command(text string) (int64, string, string) {
-	if !strings.HasPrefix(text, "/") {
-		return 0, "", ""
+// click handles a button of one of the app's cards, or a dialog's submit
+// or cancel.
+func (c *chatSim) click(userID, spaceID string, action *chat.GoogleAppsCardV1Action, dialogEventType string, inputs map[string]string) sendResult {
+	user := c.person(userID)
+	ev, err := c.app.ClickEvent(emulator.Click{User: user, Space: c.space(spaceID), Action: action, DialogEventType: dialogEventType, Inputs: inputs})
+	if err != nil {
+		return sendResult{Error: err.Error()}
 	}
-	name, rest, _ := strings.Cut(text, " ")
-	for id, cmd := range c.cfg.CommandIDs {
-		if "/"+cmd == strings.ToLower(name) {
-			if rest != "" {
-				rest = " " + rest
-			}
-			return id, name, rest
-		}
-	}
-	return 0, "", ""
+	return c.deliver(spaceID, user, ev, nil)
+}
+
+// reply is an app's answer, whichever shape it came in.
+type reply struct {
+	message   *chat.Message
+	configURL string
+	dialog    *chat.GoogleAppsCardV1Card
+	closed    bool
+	status    string
 }
 
 // deliver posts an event and shows the answer. userMsg (may be nil) is the
 // person's message, shown once Chat would show it.
 func (c *chatSim) deliver(spaceID string, user emulator.Person, body map[string]any, userMsg *message) sendResult {
 	token := fmt.Sprintf("cfg-%d", time.Now().UnixNano())
-	body["configCompleteRedirectUrl"] = c.emu.ConfigCompleteURL(token)
-	reply, err := c.post(body)
+	setConfigComplete(body, c.emu.ConfigCompleteURL(token))
+	r, err := c.post(body)
 	if err != nil {
 		if userMsg != nil {
 			c.add(spaceID, userMsg)
 		}
 		return sendResult{Error: err.Error()}
 	}
-	ar := reply.ActionResponse
 	switch {
-	case ar != nil && ar.Type == "REQUEST_CONFIG":
+	case r.configURL != "":
 		// Chat shows the message to its author only, with a private
 		// "Configure" prompt, until the outside flow completes.
-		prompt := &message{Sender: "app", SenderName: "Invite", PrivateTo: user.ID, ConfigURL: ar.Url, Time: time.Now().Format(time.RFC3339)}
+		prompt := &message{Sender: "app", SenderName: "Invite", PrivateTo: user.ID, ConfigURL: r.configURL, Time: time.Now().Format(time.RFC3339)}
 		c.mu.Lock()
 		prompt.ID = c.nextID()
-		p := &pending{body: body, space: spaceID, userMsg: userMsg, promptID: prompt.ID}
+		c.pending[token] = &pending{body: body, space: spaceID, user: user, userMsg: userMsg, promptID: prompt.ID}
 		if userMsg != nil {
 			userMsg.PrivateTo = user.ID
 			c.messages[spaceID] = append(c.messages[spaceID], userMsg)
 		}
 		c.messages[spaceID] = append(c.messages[spaceID], prompt)
-		c.pending[token] = p
 		c.mu.Unlock()
 		return sendResult{Closed: true}
-	case ar != nil && ar.Type == "DIALOG" && ar.DialogAction != nil && ar.DialogAction.Dialog != nil:
-		return sendResult{Dialog: ar.DialogAction.Dialog.Body}
-	case ar != nil && ar.Type == "DIALOG" && ar.DialogAction != nil && ar.DialogAction.ActionStatus != nil:
-		return sendResult{Closed: true, Status: ar.DialogAction.ActionStatus.UserFacingMessage}
+	case r.dialog != nil:
+		return sendResult{Dialog: r.dialog}
 	}
 	if userMsg != nil {
 		c.add(spaceID, userMsg)
 	}
-	if reply.Text != "" || len(reply.CardsV2) > 0 {
-		out := &message{Sender: "app", SenderName: "Invite", Text: reply.Text, Time: time.Now().Format(time.RFC3339)}
-		if len(reply.CardsV2) > 0 {
-			out.Cards, _ = json.Marshal(reply.CardsV2)
+	if m := r.message; m != nil && (m.Text != "" || len(m.CardsV2) > 0) {
+		out := &message{Sender: "app", SenderName: "Invite", Text: m.Text, Time: time.Now().Format(time.RFC3339)}
+		if len(m.CardsV2) > 0 {
+			out.Cards, _ = json.Marshal(m.CardsV2)
 		}
-		if reply.PrivateMessageViewer != nil {
-			out.PrivateTo = strings.TrimPrefix(reply.PrivateMessageViewer.Name, "users/")
+		if m.PrivateMessageViewer != nil {
+			out.PrivateTo = strings.TrimPrefix(m.PrivateMessageViewer.Name, "users/")
 		}
 		c.mu.Lock()
 		out.ID = c.nextID()
 		c.mu.Unlock()
 		c.add(spaceID, out)
+		if r.status == "" {
+			r.status = m.Text
+		}
 	}
-	return sendResult{Closed: true, Status: reply.Text}
+	return sendResult{Closed: true, Status: r.status}
+}
+
+// setConfigComplete points the event at the emulator's stand-in for
+// Chat's configCompleteRedirectUrl.
+func setConfigComplete(body map[string]any, u string) {
+	if ch, ok := body["chat"].(map[string]any); ok {
+		for _, p := range ch {
+			if pm, ok := p.(map[string]any); ok && pm["message"] != nil {
+				pm["configCompleteRedirectUri"] = u
+			}
+		}
+		return
+	}
+	if body["type"] == "MESSAGE" || body["type"] == "ADDED_TO_SPACE" {
+		body["configCompleteRedirectUrl"] = u
+	}
 }
 
 func (c *chatSim) add(spaceID string, m *message) {
@@ -221,8 +227,9 @@ func (c *chatSim) add(spaceID string, m *message) {
 	c.messages[spaceID] = append(c.messages[spaceID], m)
 }
 
-// post signs body as Chat does and sends it to the bot.
-func (c *chatSim) post(body map[string]any) (*chat.Message, error) {
+// post signs body as Chat does, sends it to the bot, and checks the answer
+// by Chat's rules.
+func (c *chatSim) post(body map[string]any) (*reply, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
@@ -243,15 +250,82 @@ func (c *chatSim) post(body map[string]any) (*chat.Message, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("the app answered %d: %s", resp.StatusCode, strings.TrimSpace(string(out)))
 	}
-	var m chat.Message
-	if err := json.Unmarshal(out, &m); err != nil {
-		return nil, fmt.Errorf("the app's answer is not a Chat message: %w", err)
+	if err := c.app.CheckReply(body, out); err != nil {
+		return nil, err
 	}
-	return &m, nil
+	return decodeReply(out, c.app.AddOn)
+}
+
+// decodeReply reads an answer in either shape.
+func decodeReply(raw []byte, addOn bool) (*reply, error) {
+	if !addOn {
+		var m chat.Message
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("the app's answer is not a Chat message: %w", err)
+		}
+		r := &reply{message: &m}
+		if ar := m.ActionResponse; ar != nil {
+			switch {
+			case ar.Type == "REQUEST_CONFIG":
+				r.configURL = ar.Url
+			case ar.Type == "DIALOG" && ar.DialogAction != nil && ar.DialogAction.Dialog != nil:
+				r.dialog = ar.DialogAction.Dialog.Body
+			case ar.Type == "DIALOG" && ar.DialogAction != nil && ar.DialogAction.ActionStatus != nil:
+				r.closed, r.status = true, ar.DialogAction.ActionStatus.UserFacingMessage
+			}
+		}
+		return r, nil
+	}
+	var a struct {
+		HostAppDataAction *struct {
+			ChatDataAction struct {
+				CreateMessageAction *struct {
+					Message *chat.Message `json:"message"`
+				} `json:"createMessageAction"`
+			} `json:"chatDataAction"`
+		} `json:"hostAppDataAction"`
+		Action *struct {
+			Navigations []struct {
+				PushCard      *chat.GoogleAppsCardV1Card `json:"pushCard"`
+				EndNavigation *struct{ Action string }   `json:"endNavigation"`
+			} `json:"navigations"`
+			Notification *struct{ Text string } `json:"notification"`
+		} `json:"action"`
+		BasicAuthorizationPrompt *struct {
+			AuthorizationURL string `json:"authorizationUrl"`
+		} `json:"basicAuthorizationPrompt"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("the app's answer is not an add-on response: %w", err)
+	}
+	r := &reply{}
+	switch {
+	case a.BasicAuthorizationPrompt != nil:
+		r.configURL = a.BasicAuthorizationPrompt.AuthorizationURL
+	case a.Action != nil:
+		for _, n := range a.Action.Navigations {
+			if n.PushCard != nil {
+				r.dialog = n.PushCard
+			}
+			if n.EndNavigation != nil {
+				r.closed = true
+			}
+		}
+		if a.Action.Notification != nil {
+			r.status = a.Action.Notification.Text
+		}
+	case a.HostAppDataAction != nil && a.HostAppDataAction.ChatDataAction.CreateMessageAction != nil:
+		r.message, r.closed = a.HostAppDataAction.ChatDataAction.CreateMessageAction.Message, true
+	}
+	if r.configURL == "" && r.dialog == nil && !r.closed && r.message == nil && !bytes.Equal(bytes.TrimSpace(raw), []byte("{}")) {
+		return nil, errors.New("the app's answer is not an add-on response Chat knows")
+	}
+	return r, nil
 }
 
 // configured runs when a browser reaches the config-complete URL: Chat
-// erases the prompt, makes the message public and sends it again.
+// erases the prompt, makes the message public (in its place, with its
+// time) and sends it again.
 func (c *chatSim) configured(token string) {
 	c.mu.Lock()
 	p, ok := c.pending[token]
@@ -259,7 +333,7 @@ func (c *chatSim) configured(token string) {
 		delete(c.pending, token)
 		stream := c.messages[p.space][:0]
 		for _, m := range c.messages[p.space] {
-			if m.ID != p.promptID && (p.userMsg == nil || m != p.userMsg) {
+			if m.ID != p.promptID {
 				stream = append(stream, m)
 			}
 		}
@@ -272,42 +346,7 @@ func (c *chatSim) configured(token string) {
 	if !ok {
 		return
 	}
-	user := c.person(strings.TrimPrefix(p.body["user"].(map[string]any)["name"].(string), "users/"))
-	if res := c.deliver(p.space, user, p.body, p.userMsg); res.Dialog != nil {
-		c.mu.Lock()
-		c.dialogs[user.ID] = res.Dialog
-		c.mu.Unlock()
-	}
-}
-
-// takeDialog returns (once) a dialog waiting for userID.
-func (c *chatSim) takeDialog(userID string) *chat.GoogleAppsCardV1Card {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d := c.dialogs[userID]
-	delete(c.dialogs, userID)
-	return d
-}
-
-// dialogAction sends a dialog's submit or cancel as Chat does.
-func (c *chatSim) dialogAction(userID, spaceID, action, function string, inputs map[string]string) sendResult {
-	user := c.person(userID)
-	eventType := "SUBMIT_DIALOG"
-	if action == "cancel" {
-		eventType = "CANCEL_DIALOG"
-	}
-	formInputs := map[string]any{}
-	for k, v := range inputs {
-		formInputs[k] = map[string]any{"stringInputs": map[string]any{"value": []string{v}}}
-	}
-	body := map[string]any{
-		"type": "CARD_CLICKED", "eventTime": time.Now().UTC().Format(time.RFC3339Nano),
-		"isDialogEvent": true, "dialogEventType": eventType,
-		"user": userJSON(user), "space": c.spaceJSON(spaceID),
-		"action": map[string]any{"actionMethodName": function},
-		"common": map[string]any{"hostApp": "CHAT", "invokedFunction": function, "formInputs": formInputs},
-	}
-	return c.deliver(spaceID, user, body, nil)
+	c.deliver(p.space, p.user, p.body, nil)
 }
 
 // visible returns the stream of a space as userID sees it.

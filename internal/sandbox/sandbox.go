@@ -39,8 +39,15 @@ type Sandbox struct {
 	ln      net.Listener
 }
 
+// Options choose how the sandbox's Chat sees the app.
+type Options struct {
+	// AddOn: the app is configured as a Google Workspace add-on, so Chat
+	// sends and expects the add-on shapes.
+	AddOn bool
+}
+
 // Start starts a sandbox whose page and bot listen on addr (loopback only).
-func Start(ctx context.Context, addr string, logger *slog.Logger) (*Sandbox, error) {
+func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) (*Sandbox, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || !config.IsLoopback(host) {
 		return nil, fmt.Errorf("sandbox address %q: want a loopback address such as 127.0.0.1:8088", addr)
@@ -68,7 +75,7 @@ func Start(ctx context.Context, addr string, logger *slog.Logger) (*Sandbox, err
 		"GOOGLE_OAUTH_CLIENT_SECRET": clientSecret,
 		"BOT_DATA_DIR":               s.dataDir,
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
+	cfg, err := config.Load(func(k string) string { return env[k] }, bot.CommandNames())
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -77,13 +84,18 @@ func Start(ctx context.Context, addr string, logger *slog.Logger) (*Sandbox, err
 		s.Close()
 		return nil, err
 	}
-	s.chat = newChatSim(emu, cfg, s.Bot.Handler())
+	s.chat = newChatSim(emu, cfg, App(cfg, opts.AddOn))
 	emu.OnConfigComplete(s.chat.configured)
 	mux := http.NewServeMux()
 	s.chat.routes(mux)
 	mux.Handle("/", s.Bot.Handler()) // /chat/events, /oauth2/…, /healthz
 	s.srv = httpserver.New(httpserver.Middleware(mux, logger, ""))
 	return s, nil
+}
+
+// App is the bot as Chat's configuration page would describe it.
+func App(cfg *config.Config, addOn bool) emulator.ChatApp {
+	return emulator.AppFor(bot.EndpointURL(cfg), cfg.CommandIDs, addOn)
 }
 
 // Serve serves until ctx ends.
@@ -107,12 +119,13 @@ func (s *Sandbox) Close() error {
 	return errors.Join(errs...)
 }
 
-// Main runs "bot sandbox [-addr 127.0.0.1:8088]".
+// Main runs "sandbox [-addr 127.0.0.1:8088] [-addon] [-v]".
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8088", "loopback address of the sandbox page")
 	verbose := fs.Bool("v", false, "log every request")
+	addOn := fs.Bool("addon", false, "configure the app as a Google Workspace add-on (add-on event and answer shapes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -121,7 +134,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelInfo
 	}
 	logger := logging.New(stderr, level)
-	s, err := Start(ctx, *addr, logger)
+	s, err := Start(ctx, *addr, logger, Options{AddOn: *addOn})
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
-func startSandbox(t *testing.T) *Sandbox {
+func startSandbox(t *testing.T, opts Options) *Sandbox {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := Start(ctx, "127.0.0.1:0", logging.Discard())
+	s, err := Start(ctx, "127.0.0.1:0", logging.Discard(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
-	s := startSandbox(t)
+	s := startSandbox(t, Options{})
 	ctx := browsertest.New(t, 90*time.Second)
 	wait := chromedp.WithPollingTimeout(20 * time.Second)
 
@@ -111,49 +111,59 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 }
 
-// TestSandboxDialogOnPhone: /invite alone first asks for consent; after it,
-// Chat re-sends /invite, the dialog opens as a modal, and its submission
-// posts the result card. On a phone-sized screen.
-func TestSandboxDialogOnPhone(t *testing.T) {
+// TestSandboxFormOnPhone: /invite alone first asks for consent; after it,
+// Chat re-sends /invite and the app offers the form; its button opens the
+// dialog as a modal, and the submission posts the result card. On a
+// phone-sized screen, with the app configured both ways (classic Chat app
+// and Workspace add-on: the emulated Chat refuses a button that would not
+// reach the app).
+func TestSandboxFormOnPhone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
-	s := startSandbox(t)
-	ctx := browsertest.New(t, 90*time.Second)
-	wait := chromedp.WithPollingTimeout(20 * time.Second)
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(s.URL),
-		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
-		chromedp.SetValue(chromedp.ID("user"), "1002"), // Max, a manager
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
-		chromedp.SendKeys(chromedp.ID("text"), "/invite"),
-		chromedp.Click(chromedp.ID("send")),
-		chromedp.WaitVisible(chromedp.ID("configure-link")),
-	); err != nil {
-		t.Fatalf("first /invite: %v", err)
-	}
-	consentInNewTab(t, ctx, "1002")
-	if err := chromedp.Do(ctx,
-		chromedp.WaitVisible(chromedp.ID("in-people")),
-		chromedp.SendKeys(chromedp.ID("in-people"), "lea@example.com\neve@partner.example"),
-	); err != nil {
-		t.Fatalf("dialog: %v", err)
-	}
-	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-		browsertest.SaveScreenshot(t, "sandbox-dialog-phone.png", shot)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("dialog-submit")),
-		chromedp.Poll[chromedp.Void](`!document.getElementById("dialog").open`, wait),
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 invited · 1 not allowed")`, wait),
-	); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-		browsertest.SaveScreenshot(t, "sandbox-result-phone.png", shot)
-	}
-	if memberState(s, "launch", "1006") != emulator.StateInvited {
-		t.Fatal("lea not invited")
+	for _, addOn := range []bool{false, true} {
+		name := map[bool]string{false: "classic", true: "addon"}[addOn]
+		t.Run(name, func(t *testing.T) {
+			s := startSandbox(t, Options{AddOn: addOn})
+			ctx := browsertest.New(t, 90*time.Second)
+			wait := chromedp.WithPollingTimeout(20 * time.Second)
+			if err := chromedp.Do(ctx,
+				chromedp.EmulateViewport(390, 844),
+				chromedp.Navigate(s.URL),
+				chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+				chromedp.SetValue(chromedp.ID("user"), "1002"), // Max, a manager
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
+				chromedp.SendKeys(chromedp.ID("text"), "/invite"),
+				chromedp.Click(chromedp.ID("send")),
+				chromedp.WaitVisible(chromedp.ID("configure-link")),
+			); err != nil {
+				t.Fatalf("first /invite: %v", err)
+			}
+			consentInNewTab(t, ctx, "1002")
+			if err := chromedp.Do(ctx,
+				chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].some(b => b.textContent === "Open the form")`, wait),
+				chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].find(b => b.textContent === "Open the form").click()`),
+				chromedp.WaitVisible(chromedp.ID("in-people")),
+				chromedp.SendKeys(chromedp.ID("in-people"), "lea@example.com\neve@partner.example"),
+			); err != nil {
+				t.Fatalf("open the form: %v", err)
+			}
+			if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+				browsertest.SaveScreenshot(t, "sandbox-form-phone-"+name+".png", shot)
+			}
+			if err := chromedp.Do(ctx,
+				chromedp.Click(chromedp.ID("dialog-submit")),
+				chromedp.Poll[chromedp.Void](`!document.getElementById("dialog").open`, wait),
+				chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 invited · 1 not allowed")`, wait),
+			); err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+				browsertest.SaveScreenshot(t, "sandbox-result-phone-"+name+".png", shot)
+			}
+			if memberState(s, "launch", "1006") != emulator.StateInvited {
+				t.Fatal("lea not invited")
+			}
+		})
 	}
 }

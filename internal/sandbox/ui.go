@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	chat "google.golang.org/api/chat/v1"
 )
 
 //go:embed static
@@ -17,7 +19,7 @@ func (c *chatSim) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /api/state", c.handleState)
 	mux.HandleFunc("POST /api/send", c.handleSend)
-	mux.HandleFunc("POST /api/dialog", c.handleDialog)
+	mux.HandleFunc("POST /api/click", c.handleClick)
 	mux.HandleFunc("POST /api/accept", c.handleAccept)
 }
 
@@ -51,7 +53,7 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		Spaces   []spaceView  `json:"spaces"`
 		Members  []memberView `json:"members"`
 		Messages []*message   `json:"messages"`
-		Dialog   any          `json:"dialog,omitempty"`
+		AddOn    bool         `json:"addOn"`
 	}{}
 	names := map[string]string{}
 	for _, p := range c.emu.People() {
@@ -80,9 +82,7 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		out.Members = append(out.Members, v)
 	}
 	out.Messages = c.visible(space, user)
-	if d := c.takeDialog(user); d != nil {
-		out.Dialog = d
-	}
+	out.AddOn = c.app.AddOn
 	writeJSON(w, out)
 }
 
@@ -100,19 +100,19 @@ func (c *chatSim) handleSend(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, c.send(in.User, in.Space, in.Text, in.Mentions))
 }
 
-func (c *chatSim) handleDialog(w http.ResponseWriter, r *http.Request) {
+func (c *chatSim) handleClick(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		User     string            `json:"user"`
-		Space    string            `json:"space"`
-		Action   string            `json:"action"`
-		Function string            `json:"function"`
-		Inputs   map[string]string `json:"inputs"`
+		User            string                       `json:"user"`
+		Space           string                       `json:"space"`
+		Action          *chat.GoogleAppsCardV1Action `json:"action"`
+		DialogEventType string                       `json:"dialogEventType"`
+		Inputs          map[string]string            `json:"inputs"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, c.dialogAction(in.User, in.Space, in.Action, in.Function, in.Inputs))
+	writeJSON(w, c.click(in.User, in.Space, in.Action, in.DialogEventType, in.Inputs))
 }
 
 func (c *chatSim) handleAccept(w http.ResponseWriter, r *http.Request) {

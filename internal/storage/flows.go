@@ -7,27 +7,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/chatinvite/invitebot/internal/oauthflow"
 )
 
-// Flow is one consent attempt between /oauth2/start and /oauth2/callback,
-// kept server-side so any instance can finish it. Hashes, not secrets, are
-// stored; Verifier is ciphertext.
-type Flow struct {
-	StateHash   []byte
-	User        string
-	ConfigURL   string
-	Scopes      []string
-	Verifier    []byte
-	BindingHash []byte
-	ExpiresAt   time.Time
-	UsedAt      time.Time
-}
-
-// ErrUsed means a single-use record was already used.
-var ErrUsed = errors.New("already used")
-
 // PutFlow stores a new flow and sweeps expired flows and links.
-func (db *DB) PutFlow(ctx context.Context, f *Flow) error {
+func (db *DB) PutFlow(ctx context.Context, f *oauthflow.Flow) error {
 	_, err := db.w.ExecContext(ctx, `
 		INSERT INTO oauth_flows (state_hash, user_name, config_url, scopes, verifier, binding_hash, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -38,9 +23,9 @@ func (db *DB) PutFlow(ctx context.Context, f *Flow) error {
 	return db.sweep(ctx, time.Now())
 }
 
-// GetFlow returns the flow with stateHash, used or not, or ErrNotFound.
-func (db *DB) GetFlow(ctx context.Context, stateHash []byte) (*Flow, error) {
-	f := &Flow{StateHash: stateHash}
+// GetFlow returns the flow with stateHash, used or not, or oauthflow.ErrNotFound.
+func (db *DB) GetFlow(ctx context.Context, stateHash []byte) (*oauthflow.Flow, error) {
+	f := &oauthflow.Flow{StateHash: stateHash}
 	var scopes string
 	var expires, used int64
 	err := db.sql.QueryRowContext(ctx, `
@@ -48,7 +33,7 @@ func (db *DB) GetFlow(ctx context.Context, stateHash []byte) (*Flow, error) {
 		FROM oauth_flows WHERE state_hash = $1`, stateHash).
 		Scan(&f.User, &f.ConfigURL, &scopes, &f.Verifier, &f.BindingHash, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, oauthflow.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get flow: %w", err)
@@ -58,14 +43,14 @@ func (db *DB) GetFlow(ctx context.Context, stateHash []byte) (*Flow, error) {
 }
 
 // UseFlow marks the flow used, atomically: exactly one caller wins; the
-// others get ErrUsed.
+// others get oauthflow.ErrUsed.
 func (db *DB) UseFlow(ctx context.Context, stateHash []byte, at time.Time) error {
 	return db.claim(ctx, "use flow",
 		`UPDATE oauth_flows SET used_at = $1 WHERE state_hash = $2 AND used_at = 0`, millis(at), stateHash)
 }
 
 // UseLink records a consent link's nonce as used; the second use of the
-// same nonce gets ErrUsed. expiresAt is when the record may be forgotten.
+// same nonce gets oauthflow.ErrUsed. expiresAt is when the record may be forgotten.
 func (db *DB) UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time) error {
 	return db.claim(ctx, "use link",
 		`INSERT INTO used_links (nonce_hash, expires_at) VALUES ($1, $2) ON CONFLICT (nonce_hash) DO NOTHING`,
@@ -73,7 +58,7 @@ func (db *DB) UseLink(ctx context.Context, nonceHash []byte, expiresAt time.Time
 }
 
 // claim runs a statement that changes exactly one row for the caller who
-// wins and none for everyone after: the others get ErrUsed.
+// wins and none for everyone after: the others get oauthflow.ErrUsed.
 func (db *DB) claim(ctx context.Context, what, query string, args ...any) error {
 	res, err := db.w.ExecContext(ctx, query, args...)
 	if err != nil {
@@ -82,14 +67,13 @@ func (db *DB) claim(ctx context.Context, what, query string, args ...any) error 
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	} else if n != 1 {
-		return ErrUsed
+		return oauthflow.ErrUsed
 	}
 	return nil
 }
 
 // sweep forgets flows and links past their expiry (with an hour's margin,
 // so a just-expired flow still reads as expired rather than unknown).
-// Remembered results are swept by their writer.
 func (db *DB) sweep(ctx context.Context, now time.Time) error {
 	cutoff := millis(now.Add(-time.Hour))
 	for _, stmt := range []string{

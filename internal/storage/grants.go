@@ -6,30 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/chatinvite/invitebot/internal/oauthflow"
 )
 
-// Grant is one user's stored OAuth grant. Token fields hold ciphertext.
-type Grant struct {
-	User         string // users/{id}
-	RefreshToken []byte
-	AccessToken  []byte
-	AccessExpiry time.Time
-	Scopes       []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
-
-// GetGrant returns user's grant, or ErrNotFound.
-func (db *DB) GetGrant(ctx context.Context, user string) (*Grant, error) {
-	g := &Grant{User: user}
+// GetGrant returns user's grant, or oauthflow.ErrNotFound.
+func (db *DB) GetGrant(ctx context.Context, user string) (*oauthflow.Grant, error) {
+	g := &oauthflow.Grant{User: user}
 	var scopes string
 	var expiry, created, updated int64
 	err := db.sql.QueryRowContext(ctx,
 		`SELECT refresh_token, access_token, access_expiry, scopes, created_at, updated_at FROM grants WHERE user_name = $1`,
 		user).Scan(&g.RefreshToken, &g.AccessToken, &expiry, &scopes, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, oauthflow.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get grant: %w", err)
@@ -40,7 +30,7 @@ func (db *DB) GetGrant(ctx context.Context, user string) (*Grant, error) {
 }
 
 // PutGrant creates or replaces user's grant; CreatedAt survives a replace.
-func (db *DB) PutGrant(ctx context.Context, g *Grant) error {
+func (db *DB) PutGrant(ctx context.Context, g *oauthflow.Grant) error {
 	_, err := db.w.ExecContext(ctx, `
 		INSERT INTO grants (user_name, refresh_token, access_token, access_expiry, scopes, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -45,6 +45,16 @@ var migrations = []string{
 		expires_at   BIGINT NOT NULL
 	);
 	CREATE INDEX command_results_expires ON command_results (expires_at);`,
+	// 3: remembered replies of any command, replacing version 2's stored
+	// /invite outcomes (kept ten minutes, so nothing of value is dropped).
+	`DROP TABLE command_results;
+	CREATE TABLE remembered_replies (
+		message_name TEXT PRIMARY KEY,
+		user_name    TEXT NOT NULL,
+		reply        {blob} NOT NULL,
+		expires_at   BIGINT NOT NULL
+	);
+	CREATE INDEX remembered_replies_expires ON remembered_replies (expires_at);`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises

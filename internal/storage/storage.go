@@ -1,7 +1,8 @@
-// Package storage keeps the bot's durable records (OAuth grants, consent
-// flows, used consent links, and remembered command results) in SQL: an
-// embedded SQLite file by default, PostgreSQL when several instances share
-// one database. It stores what it is given; encryption is the caller's.
+// Package storage keeps the bot's durable records in SQL: an embedded SQLite
+// file by default, PostgreSQL when several instances share one database. It
+// implements the stores its users declare (oauthflow.Store for grants,
+// consent flows and used links; commands.ReplyStore for remembered
+// replies) and stores what it is given: encryption is the caller's.
 package storage
 
 import (
@@ -9,19 +10,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite", pure Go
 )
-
-// ErrNotFound means no record matches.
-var ErrNotFound = errors.New("not found")
 
 // Dialect names the SQL engine behind a DB.
 type Dialect string
@@ -33,30 +29,12 @@ const (
 )
 
 // DB is the bot's database. With SQLite, writes go through one connection
-// of their own (SQLite has one writer at a time; queueing in Go is cheaper
-// than its busy-wait), while reads share a pool.
+// of their own (SQLite has one writer at a time: queueing them in Go avoids
+// its busy errors), while reads share a pool.
 type DB struct {
 	sql     *sql.DB // reads
 	w       *sql.DB // writes
 	dialect Dialect
-	// stmt holds the statements every /invite runs, prepared once.
-	stmt struct {
-		getResult  *sql.Stmt
-		putResults [len(putRowSizes)]*sql.Stmt // one per putRowSizes
-	}
-	results *resultWriter
-	log     atomic.Pointer[slog.Logger] // the background writer's failures
-}
-
-// SetLogger sets where the background writer reports failures (slog's
-// default until then).
-func (db *DB) SetLogger(l *slog.Logger) { db.log.Store(l) }
-
-func (db *DB) logger() *slog.Logger {
-	if l := db.log.Load(); l != nil {
-		return l
-	}
-	return slog.Default()
 }
 
 // Open connects to databaseURL (postgres://… or postgresql://…), or, when it
@@ -78,14 +56,6 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
-	}
-	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	db.results = newResultWriter(db)
-	if db.dialect == SQLite {
-		db.results.startIndex(db)
 	}
 	return db, nil
 }
@@ -132,19 +102,6 @@ func openPostgres(url string) (*DB, error) {
 	return &DB{sql: sqlDB, w: sqlDB, dialect: Postgres}, nil
 }
 
-func (db *DB) prepare(ctx context.Context) error {
-	var err error
-	if db.stmt.getResult, err = db.sql.PrepareContext(ctx, getResultSQL); err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	for i, n := range putRowSizes {
-		if db.stmt.putResults[i], err = db.w.PrepareContext(ctx, putResultsSQL(db.dialect, n)); err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-	}
-	return nil
-}
-
 // Dialect reports the engine.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
@@ -158,9 +115,6 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the connections.
 func (db *DB) Close() error {
-	if db.results != nil {
-		db.results.close() // writes what is pending
-	}
 	err := db.sql.Close()
 	if db.w != db.sql {
 		err = errors.Join(err, db.w.Close())

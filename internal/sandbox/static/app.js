@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { user: "1001", space: "launch", people: [], members: [], spaces: [], mentions: [], dialogFunction: "" };
+const state = { user: "1001", space: "launch", people: [], members: [], spaces: [], mentions: [], dialogAction: null };
 
 // Chat's knownIcon names, drawn as small badges (no emoji font needed).
 const ICONS = { PERSON: "✓", EMAIL: "✉", STAR: "★", DESCRIPTION: "?", MULTIPLE_PEOPLE: "⊘", BOOKMARK: "!", CLOCK: "…" };
@@ -79,9 +79,9 @@ function renderWidget(w, opts) {
   if (w.buttonList) {
     return el("div", { class: "buttons" }, (w.buttonList.buttons || []).map((b) => {
       if (b.onClick && b.onClick.openLink) return el("a", { href: b.onClick.openLink.url, target: "_blank", rel: "noopener" }, b.text);
-      const fn = b.onClick && b.onClick.action ? b.onClick.action.function : "";
-      if (opts.dialog) { state.dialogFunction = fn; opts.dialogButtons.push(b.text); return null; }
-      return el("button", { type: "button" }, b.text);
+      const action = b.onClick && b.onClick.action ? b.onClick.action : null;
+      if (opts.dialog) { state.dialogAction = action; opts.dialogButtons.push(b.text); return null; }
+      return el("button", { type: "button", class: "cardbutton", onclick: () => clickButton(action) }, b.text);
     }));
   }
   return null;
@@ -148,7 +148,6 @@ async function refresh() {
   const atBottom = stream.scrollHeight - stream.scrollTop - stream.clientHeight < 40;
   stream.replaceChildren(...(s.messages || []).map(renderMessage));
   if (atBottom) stream.scrollTop = stream.scrollHeight;
-  if (s.dialog) openDialog(s.dialog); // a message re-sent after consent opened a dialog
 }
 
 function toast(text) {
@@ -161,8 +160,8 @@ function openDialog(card) {
   const opts = { dialog: true, dialogButtons: [] };
   $("dialogbody").replaceChildren(renderCard(card, opts));
   $("dialogactions").replaceChildren(
-    el("button", { type: "button", id: "dialog-cancel", onclick: () => dialogAction("cancel") }, "Cancel"),
-    ...opts.dialogButtons.map((t) => el("button", { type: "button", class: "primary", id: "dialog-submit", onclick: () => dialogAction("submit") }, t)));
+    el("button", { type: "button", id: "dialog-cancel", onclick: () => dialogAction("CANCEL_DIALOG") }, "Cancel"),
+    ...opts.dialogButtons.map((t) => el("button", { type: "button", class: "primary", id: "dialog-submit", onclick: () => dialogAction("SUBMIT_DIALOG") }, t)));
   if (!$("dialog").open) $("dialog").showModal();
 }
 
@@ -176,11 +175,19 @@ async function handleResult(r) {
   await refresh();
 }
 
-async function dialogAction(action) {
+// A button in a message: Chat sends the app the button's own action (a
+// REQUEST_DIALOG when its interaction is OPEN_DIALOG).
+async function clickButton(action) {
+  try { await handleResult(await api("/api/click", { user: state.user, space: state.space, action })); }
+  catch (err) { toast(String(err)); }
+}
+
+async function dialogAction(dialogEventType) {
   const inputs = {};
   for (const i of $("dialogbody").querySelectorAll("input[name], textarea[name]")) inputs[i.name] = i.value;
-  const r = await api("/api/dialog", { user: state.user, space: state.space, action, function: state.dialogFunction, inputs });
-  if (action === "cancel") $("dialog").close();
+  const action = dialogEventType === "CANCEL_DIALOG" ? null : state.dialogAction;
+  const r = await api("/api/click", { user: state.user, space: state.space, action, dialogEventType, inputs });
+  if (dialogEventType === "CANCEL_DIALOG") $("dialog").close();
   await handleResult(r);
 }
 
@@ -235,7 +242,7 @@ $("text").addEventListener("keydown", (e) => {
 $("user").addEventListener("change", (e) => { state.user = e.target.value; state.mentions = []; refresh(); });
 $("accept").addEventListener("click", async () => { await api("/api/accept", { user: state.user, space: state.space }); refresh(); });
 $("togglemembers").addEventListener("click", () => $("members").classList.toggle("open"));
-$("dialog").addEventListener("cancel", (e) => { e.preventDefault(); dialogAction("cancel"); });
+$("dialog").addEventListener("cancel", (e) => { e.preventDefault(); dialogAction("CANCEL_DIALOG"); });
 
 refresh();
 // Chat pushes updates; the sandbox polls (consent in another tab re-sends

@@ -1,0 +1,58 @@
+// Package commands turns a verified Chat event into what the bot does and
+// says: it routes slash commands and card clicks, runs them, builds their
+// cards, and remembers each message's reply so a re-delivery is answered
+// without running the command again.
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatinvite/invitebot/internal/events"
+)
+
+// OAuth scopes commands ask users to grant (defined here only).
+const (
+	ScopeMemberships    = "https://www.googleapis.com/auth/chat.memberships"
+	ScopeMembershipsApp = "https://www.googleapis.com/auth/chat.memberships.app"
+)
+
+// Spec declares one slash command. The router, COMMAND_IDS validation, the
+// help card and the README's console table all read it: adding a command is
+// a file that returns a Spec, and its line in All.
+type Spec struct {
+	// Name is typed after the slash: /invite.
+	Name string
+	// Usage shows its arguments in help ("people… [to spaces…]").
+	Usage string
+	// Description is one line, for help and the Chat API console.
+	Description string
+	// Scopes are the OAuth scopes it may ask the user for.
+	Scopes []string
+	// Run answers an event routed to the command: the slash command itself,
+	// or a click on a button whose parameters name it.
+	Run func(ctx context.Context, ev *events.Event) events.Reply
+}
+
+// Deps are what the commands need from the rest of the bot.
+type Deps struct {
+	Auth    Authority
+	Members Members
+	Policy  Policy
+	Now     func() time.Time
+	// Deadline bounds one /invite (Chat waits 30 s at most).
+	Deadline time.Duration
+	// BackoffBase is the first retry delay after a 429 or 503.
+	BackoffBase time.Duration
+	// Concurrency bounds the API calls in flight for one command.
+	Concurrency int
+}
+
+// All lists every command, in the order help shows them.
+func All(d Deps) []Spec {
+	specs := []Spec{
+		inviteSpec(d),
+		logoutSpec(d.Auth),
+	}
+	return append(specs, helpSpec(specs))
+}
