@@ -200,3 +200,21 @@ func mustJSON(v any) string {
 }
 
 func jsonLogger(w *syncBuffer) *slog.Logger { return logging.New(w, slog.LevelDebug) }
+
+// TestTraceIDsNameTheProject: with GOOGLE_CLOUD_PROJECT, a failed request's
+// log line carries projects/PROJECT/traces/TRACE, as Cloud Logging
+// correlates it.
+func TestTraceIDsNameTheProject(t *testing.T) {
+	logs := &syncBuffer{}
+	h := startBotWith(t, map[string]string{"GOOGLE_CLOUD_PROJECT": "invite-prod"}, Deps{Logger: jsonLogger(logs)})
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/chat/events", strings.NewReader("{}"))
+	req.Header.Set("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/1;o=1")
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(logs.String(), `"logging.googleapis.com/trace":"projects/invite-prod/traces/105445aa7843bc8bf206b12000100000"`) {
+		t.Fatalf("no project in the trace id:\n%s", logs.String())
+	}
+}

@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +13,9 @@ import (
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
+// logoutEvent is /logout from p, a fresh message each time.
 func logoutEvent(p emulator.Person) []byte {
-	b, _ := json.Marshal(map[string]any{"type": "MESSAGE", "user": map[string]any{"name": "users/" + p.ID},
-		"space":   map[string]any{"name": "spaces/AAA"},
-		"message": map[string]any{"text": "/logout", "slashCommand": map[string]any{"commandId": 3}}})
-	return b
+	return chatEvent{User: p, Space: "AAA", Command: "/logout"}.JSON()
 }
 
 func TestLogout(t *testing.T) {

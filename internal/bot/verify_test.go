@@ -11,8 +11,8 @@ import (
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
-const helpEvent = `{"type":"MESSAGE","user":{"name":"users/1","type":"HUMAN"},"space":{"name":"spaces/A"},
- "message":{"text":"/help","argumentText":"","slashCommand":{"commandId":"2"}}}`
+// helpEvent is /help as the emulated Chat sends it.
+var helpEvent = string(chatEvent{User: alice, Space: "AAA", Command: "/help", Message: "spaces/AAA/messages/help"}.JSON())
 
 // TestVerificationRejects covers every way a bearer token must fail, through
 // the real router, then shows a rotated key is accepted.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/chatinvite/invitebot/internal/jwks"
 	"github.com/chatinvite/invitebot/internal/logging"
@@ -20,6 +22,8 @@ type Dispatcher interface {
 // encode the reply in the event's shape. endpoint is the app's endpoint URL
 // as configured in Chat, which add-on card buttons must name.
 func Handler(v *Verifier, d Dispatcher, endpoint string) http.Handler {
+	// One line per rejected request, sampled under a flood.
+	rejections := logging.NewSampler(5, 20)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		log := logging.From(ctx)
@@ -29,15 +33,21 @@ func Handler(v *Verifier, d Dispatcher, endpoint string) http.Handler {
 		}
 		if err != nil {
 			// Answer now and drop the connection: an unverified caller's
-			// body is never read.
+			// body is never read, and the server must not wait for it.
 			w.Header().Set("Connection", "close")
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+			status, level, msg := http.StatusUnauthorized, slog.LevelWarn, "rejected chat request"
 			if errors.Is(err, jwks.ErrUnavailable) {
-				log.Error("could not fetch Google's signing keys, so no Chat request can be verified", "error", err.Error())
-				http.Error(w, "signing keys unavailable", http.StatusServiceUnavailable)
-				return
+				status, level, msg = http.StatusServiceUnavailable, slog.LevelError, "could not fetch Google's signing keys, so no Chat request can be verified"
 			}
-			log.Warn("rejected chat request", "check", err.Error())
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			if ok, dropped := rejections.Allow(v.now()); ok {
+				attrs := []slog.Attr{slog.String("check", err.Error()), slog.String("remote", r.RemoteAddr)}
+				if dropped > 0 {
+					attrs = append(attrs, slog.Int64("similar_lines_dropped_before", dropped))
+				}
+				log.LogAttrs(ctx, level, msg, attrs...)
+			}
+			http.Error(w, http.StatusText(status), status)
 			return
 		}
 		body, err := io.ReadAll(r.Body)

@@ -55,8 +55,9 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 }
 
 // Middleware wraps next with the body cap, panic recovery and request logs:
-// a line per failed request (4xx a warning, 5xx an error), and per request
-// at debug level.
+// a line per server error (5xx), and per request at debug level. A 4xx is
+// the handler's to log: it knows why it refused, and one line per refused
+// request is enough.
 // project is the Cloud project id used to format trace ids ("" if unknown).
 func Middleware(next http.Handler, logger *slog.Logger, project string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,11 +82,8 @@ func Middleware(next http.Handler, logger *slog.Logger, project string) http.Han
 			// App Engine and Cloud Run log every request already: the
 			// app's own line is for failures, or everything at debug.
 			level := slog.LevelDebug
-			switch {
-			case rec.status >= 500:
+			if rec.status >= 500 {
 				level = slog.LevelError
-			case rec.status >= 400:
-				level = slog.LevelWarn
 			}
 			if !reqLog.Enabled(r.Context(), level) {
 				return

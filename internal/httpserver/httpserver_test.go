@@ -47,8 +47,9 @@ func TestPanicBecomesBare500(t *testing.T) {
 	}
 }
 
-// TestRequestLogLevels: the platform logs every request; the app logs the
-// failed ones, and all of them at debug level.
+// TestRequestLogLevels: the platform logs every request; the middleware
+// logs server errors, and everything at debug level (a refused request is
+// logged once, by the handler that refused it).
 func TestRequestLogLevels(t *testing.T) {
 	for _, c := range []struct {
 		status   int
@@ -57,7 +58,8 @@ func TestRequestLogLevels(t *testing.T) {
 	}{
 		{http.StatusOK, slog.LevelInfo, ""},
 		{http.StatusOK, slog.LevelDebug, "DEBUG"},
-		{http.StatusUnauthorized, slog.LevelInfo, "WARNING"},
+		{http.StatusUnauthorized, slog.LevelInfo, ""},
+		{http.StatusUnauthorized, slog.LevelDebug, "DEBUG"},
 		{http.StatusBadGateway, slog.LevelInfo, "ERROR"},
 		{http.StatusBadGateway, slog.LevelError, "ERROR"},
 	} {
