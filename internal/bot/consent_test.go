@@ -214,6 +214,11 @@ func TestConsentRejections(t *testing.T) {
 			if h.hasGrant(user) {
 				t.Fatal("a grant was stored")
 			}
+			// Consent that failed the account or scope check is not left
+			// granted at Google.
+			if n := h.emu.ActiveGrants(alice.Email) + h.emu.ActiveGrants(bob.Email); n != 0 && (tc.name == "wrong account" || tc.name == "missing scope") {
+				t.Fatalf("%d grants left active at Google", n)
+			}
 			for _, secret := range h.emu.IssuedSecrets() {
 				if strings.Contains(got.body, secret) {
 					t.Fatal("the page shows a token")

@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
@@ -62,5 +65,43 @@ func TestRejectionFloodIsSampled(t *testing.T) {
 	out := logs.String()
 	if !strings.Contains(out, `"similar_lines_dropped_before":`) {
 		t.Fatalf("the line after the flood does not count what was dropped:\n%s", out[len(out)-400:])
+	}
+}
+
+// TestLostKeysetAsksForConsentAgain: grants no key of the keyset can open
+// (the keyset was replaced) ask the user for consent again, with one error
+// logged, instead of failing every /invite until /logout.
+func TestLostKeysetAsksForConsentAgain(t *testing.T) {
+	logs := &syncBuffer{}
+	h := startBotWith(t, nil, Deps{Logger: logging.New(logs, slog.LevelInfo), BackoffBase: time.Millisecond})
+	h.grant(alice)
+	if err := os.Remove(filepath.Join(h.cfg.DataDir, GeneratedKeysetName)); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Config.Handler = h.restart().Handler() // a new keyset is generated
+	r := h.invite(alice, "AAA", " dave@example.com")
+	if r.configURL() == "" {
+		t.Fatalf("want the consent prompt: %s", r.raw)
+	}
+	if n := strings.Count(logs.String(), "cannot be decrypted"); n != 1 {
+		t.Fatalf("%d error lines about the grant, want 1:\n%s", n, logs.String())
+	}
+	if r := h.invite(alice, "AAA", " dave@example.com"); r.configURL() == "" {
+		t.Fatalf("second try: %s", r.raw)
+	}
+	if n := strings.Count(logs.String(), "cannot be decrypted"); n != 1 {
+		t.Fatalf("the unreadable grant was logged again: %d", n)
+	}
+}
+
+// TestNullMembershipIsAFailureNotACrash: a 200 whose body is null makes the
+// client return no membership; that target fails, the others go on.
+func TestNullMembershipIsAFailureNotACrash(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	h.emu.InjectFault("users/dave@example.com", emulator.Fault{NullBody: true, Times: 1})
+	r := h.invite(alice, "AAA", " dave@example.com carol@example.com")
+	if got := r.subtitle(t); got != "1 invited · 1 failed" {
+		t.Fatalf("%q\n%s", got, r.raw)
 	}
 }

@@ -48,6 +48,8 @@ func TestVerificationRejects(t *testing.T) {
 		{"expired", "Bearer " + g.Sign(claims(func(c map[string]any) { c["exp"] = h.clock.Now().Add(-2 * time.Minute).Unix() }))},
 		{"iat in the future", "Bearer " + g.Sign(claims(func(c map[string]any) { c["iat"] = h.clock.Now().Add(2 * time.Minute).Unix() }))},
 		{"no iat", "Bearer " + g.Sign(claims(func(c map[string]any) { delete(c, "iat") }))},
+		// Chat's tokens live an hour; a longer-lived one was not minted by it.
+		{"lives a day", "Bearer " + g.Sign(claims(func(c map[string]any) { c["exp"] = h.clock.Now().Add(24 * time.Hour).Unix() }))},
 		{"alg none", "Bearer " + unsigned},
 		{"HS256", "Bearer " + hs256},
 		{"tampered payload", "Bearer " + tampered},

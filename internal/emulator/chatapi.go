@@ -47,11 +47,13 @@ type Membership struct {
 }
 
 // Fault makes the next Times calls that name a target answer after Latency,
-// then fail with Status (429, 503, or any other code) when it is set.
+// then fail with Status (429, 503, or any other code) when it is set, or
+// answer 200 with the body null when NullBody is.
 type Fault struct {
-	Status  int
-	Times   int
-	Latency time.Duration
+	Status   int
+	Times    int
+	Latency  time.Duration
+	NullBody bool
 }
 
 type chatSpace struct {
@@ -199,10 +201,11 @@ func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, target string) b
 	e.mu.Lock()
 	delay := e.state.chat.latency
 	var status int
+	null := false
 	if f := e.state.chat.faults[strings.ToLower(target)]; f != nil && f.Times > 0 {
 		f.Times--
 		delay += f.Latency
-		status = f.Status
+		status, null = f.Status, f.NullBody
 	}
 	e.mu.Unlock()
 	if delay > 0 {
@@ -213,6 +216,11 @@ func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, target string) b
 		case <-r.Context().Done():
 			return false
 		}
+	}
+	if null {
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		_, _ = w.Write([]byte("null"))
+		return false
 	}
 	switch status {
 	case http.StatusTooManyRequests:

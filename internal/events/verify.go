@@ -34,7 +34,12 @@ var (
 	ErrExpired       = errors.New("token expired")
 	ErrIssuedFuture  = errors.New("token issued in the future")
 	ErrMissingClaims = errors.New("token lacks exp or iat")
+	ErrLifetime      = errors.New("token lives longer than an hour")
 )
+
+// maxLifetime bounds exp - iat: Google's ID tokens, and Chat's own, live
+// an hour.
+const maxLifetime = time.Hour
 
 // Verifier checks the bearer token Chat sends with every request. Chat
 // reuses a token until it expires, so a token that passed every check is
@@ -167,6 +172,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (time.Time, error) 
 	}
 	if time.Unix(p.IssuedAt, 0).After(now.Add(clockSkew)) {
 		return time.Time{}, ErrIssuedFuture
+	}
+	if time.Unix(p.Expires, 0).Sub(time.Unix(p.IssuedAt, 0)) > maxLifetime+clockSkew {
+		return time.Time{}, ErrLifetime
 	}
 	if v.projectMode {
 		if p.Issuer != endpoints.ChatSigner {

@@ -104,8 +104,14 @@ func (s *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	return key, nil
 }
 
-// refresh fetches the set; callers share it through fetchFlight.
-func (s *KeySet) refresh() (any, error) {
+// refresh fetches the set; callers share it through fetchFlight. It may run
+// in a goroutine of its own, so a panic becomes an error, not a crash.
+func (s *KeySet) refresh() (_ any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: fetch panicked: %v", ErrUnavailable, p)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
 	keys, maxAge, err := s.fetch(ctx)

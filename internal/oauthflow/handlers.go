@@ -1,6 +1,7 @@
 package oauthflow
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
@@ -170,13 +171,19 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *Flow, ret
 		return
 	}
 	if "users/"+sub != flow.User {
-		log.Warn("consent given by another account", "user", flow.User)
+		log.Warn("consent given by another account; revoking it", "user", flow.User)
+		s.revokeUnused(ctx, tok)
 		pageWrongAccount(retry()).render(w)
 		return
 	}
 	granted := strings.Fields(stringExtra(tok, "scope"))
 	if !hasScopes(granted, flow.Scopes) {
 		log.Info("consent without every scope", "user", flow.User, "granted", strings.Join(granted, " "))
+		// Revoking at Google takes back the whole grant, what the user gave
+		// before included: only a first consent is revoked.
+		if _, err := s.cfg.Store.GetGrant(ctx, flow.User); errors.Is(err, ErrNotFound) {
+			s.revokeUnused(ctx, tok)
+		}
 		pageMissingScopes(retry()).render(w)
 		return
 	}
@@ -191,6 +198,18 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *Flow, ret
 		return
 	}
 	pageDone.render(w)
+}
+
+// revokeUnused revokes at Google a grant the bot will not keep, so it does
+// not stay granted to the app.
+func (s *Service) revokeUnused(ctx context.Context, tok *oauth2.Token) {
+	token := tok.RefreshToken
+	if token == "" {
+		token = tok.AccessToken
+	}
+	if err := s.revokeAtGoogle(ctx, token); err != nil {
+		logging.From(ctx).Warn("could not revoke an unused grant at Google", "error", err.Error())
+	}
 }
 
 func withRetry(p page, retry string) page {

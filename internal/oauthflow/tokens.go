@@ -134,7 +134,7 @@ func (s *Service) load(ctx context.Context, user string) (cachedToken, error) {
 	if len(g.AccessToken) > 0 {
 		plain, err := s.cfg.Cipher.Decrypt(g.AccessToken, grantBinding(user))
 		if err != nil {
-			return cachedToken{}, fmt.Errorf("open access token: %w", err)
+			return cachedToken{}, s.unreadable(ctx, user, err)
 		}
 		t.access = string(plain)
 	}
@@ -148,7 +148,7 @@ func (s *Service) load(ctx context.Context, user string) (cachedToken, error) {
 func (s *Service) refresh(ctx context.Context, g *Grant) (cachedToken, error) {
 	plain, err := s.cfg.Cipher.Decrypt(g.RefreshToken, grantBinding(g.User))
 	if err != nil {
-		return cachedToken{}, fmt.Errorf("open refresh token: %w", err)
+		return cachedToken{}, s.unreadable(ctx, g.User, err)
 	}
 	tok, err := s.oauth.TokenSource(s.withClient(ctx), &oauth2.Token{RefreshToken: string(plain)}).Token()
 	if err != nil {
@@ -179,6 +179,18 @@ func (s *Service) refresh(ctx context.Context, g *Grant) (cachedToken, error) {
 	t := cachedToken{access: tok.AccessToken, expiry: g.AccessExpiry, scopes: g.Scopes}
 	s.remember(g.User, t)
 	return t, nil
+}
+
+// unreadable handles a grant no key of the keyset decrypts (the keyset was
+// lost or replaced): it is useless, so it is deleted, logged once, and the
+// user asked for consent again.
+func (s *Service) unreadable(ctx context.Context, user string, err error) error {
+	logging.From(ctx).Error("a stored grant cannot be decrypted with the token keyset (was the keyset replaced?); deleting it and asking for consent again",
+		"user", user, "error", err.Error())
+	if derr := s.Forget(ctx, user); derr != nil {
+		return derr
+	}
+	return &ConsentRequiredError{User: user, Reason: "grant unreadable"}
 }
 
 // Forget deletes user's grant, as after the Chat API rejects its token: the
