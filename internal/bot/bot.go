@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/compute/metadata"
@@ -42,6 +43,10 @@ type Deps struct {
 	// Members replaces the Chat API membership client (benchmarks measure
 	// the bot's own work with a fake).
 	Members commands.Members
+	// HaltAfter is how long after a stop signal calls still in flight are
+	// given up, so that every request is answered within the platform's
+	// 10 s; zero means 6 s.
+	HaltAfter time.Duration
 }
 
 // Bot is the assembled app.
@@ -52,6 +57,10 @@ type Bot struct {
 	handler http.Handler
 	checks  []func(context.Context) error
 	closers []func() error
+
+	haltAfter           time.Duration
+	draining, halted    chan struct{}
+	drainOnce, haltOnce sync.Once
 
 	// DB and Auth are exposed for end-to-end tests.
 	DB   *storage.DB
@@ -75,7 +84,11 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	if deps.BackoffBase == 0 {
 		deps.BackoffBase = 250 * time.Millisecond
 	}
-	b := &Bot{cfg: cfg, log: deps.Logger, google: endpoints.For(cfg.EmulatorURL)}
+	if deps.HaltAfter == 0 {
+		deps.HaltAfter = 6 * time.Second
+	}
+	b := &Bot{cfg: cfg, log: deps.Logger, google: endpoints.For(cfg.EmulatorURL),
+		haltAfter: deps.HaltAfter, draining: make(chan struct{}), halted: make(chan struct{})}
 	b.closers = append(b.closers, func() error { deps.HTTPClient.CloseIdleConnections(); return nil })
 	if b.google.Emulated {
 		b.log.Warn("GOOGLE_EMULATOR_URL is set: every Google endpoint points at an emulator and no real Chat request can be verified. Never use this in production.",
@@ -138,6 +151,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 			RequireManager: cfg.InviteRequireManager, Public: cfg.InvitePublic,
 		},
 		Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
+		Draining: b.draining, Halted: b.halted,
 	}), cfg.CommandIDs)
 	if err != nil {
 		b.Close()
@@ -186,6 +200,12 @@ func traceProject(ctx context.Context, cfg *config.Config, log *slog.Logger) str
 func (b *Bot) Handler() http.Handler { return b.handler }
 
 func (b *Bot) handleReady(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-b.draining:
+		http.Error(w, "stopping", http.StatusServiceUnavailable)
+		return
+	default:
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	for _, check := range b.checks {
@@ -213,7 +233,24 @@ func (b *Bot) ListenAndServe(ctx context.Context) error {
 		go func() { _ = httpserver.Serve(ctx, httpserver.New(debugHandler()), dln) }()
 	}
 	b.log.Info("serving", "addr", ln.Addr().String(), "base_url", b.cfg.BaseURL.String())
+	return b.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends (SIGTERM). Then it stops accepting,
+// starts no new Chat API call, gives up calls still in flight after
+// HaltAfter, and returns once every request in flight has its answer.
+func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, b.drain)
+	defer stop()
 	return httpserver.Serve(ctx, httpserver.New(b.handler), ln)
+}
+
+func (b *Bot) drain() {
+	b.drainOnce.Do(func() {
+		b.log.Info("stopping: no new Chat API calls; calls in flight are given up in " + b.haltAfter.String())
+		close(b.draining)
+		time.AfterFunc(b.haltAfter, func() { b.haltOnce.Do(func() { close(b.halted) }) })
+	})
 }
 
 // Close releases what New opened.

@@ -100,6 +100,10 @@ func (iv *Invite) checkManager(ctx context.Context, ev *events.Event, token, spa
 // tryOne creates one membership, retrying 429 and 503 with exponential
 // backoff and full jitter while the deadline allows.
 func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r *Result) {
+	if closed(iv.Draining) {
+		r.Outcome, r.Detail = NotTried, restartingNotTried
+		return
+	}
 	if ctx.Err() != nil {
 		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
 		return
@@ -127,14 +131,21 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable {
 			delay := backoff(iv.BackoffBase, r.Attempts)
 			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > delay {
-				if sleep(ctx, delay) {
+				if sleep(ctx, delay) && !closed(iv.Draining) {
 					continue
 				}
+			}
+			if closed(iv.Draining) {
+				r.Outcome, r.Detail = NotTried, restartingNotTried
+				return
 			}
 			r.Outcome, r.Detail = Failed, "Chat is busy right now; try again in a minute"
 			return
 		}
 		classifyError(r, err, ev, ctx.Err() != nil)
+		if r.APIStatus == 0 && closed(iv.Halted) {
+			r.Detail = restartingInFlight
+		}
 		return
 	}
 }

@@ -164,6 +164,15 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	// Chat stops waiting at 30 s.
 	runCtx, cancel := context.WithTimeout(ctx, iv.Deadline)
 	defer cancel()
+	if iv.Halted != nil {
+		go func() {
+			select {
+			case <-iv.Halted:
+				cancel()
+			case <-runCtx.Done():
+			}
+		}()
+	}
 	token, err := iv.Auth.AccessToken(runCtx, ev.User.Name, scopes)
 	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, scopes)

@@ -46,6 +46,26 @@ type Deps struct {
 	BackoffBase time.Duration
 	// Concurrency bounds the API calls in flight for one command.
 	Concurrency int
+	// Draining is closed when the app is stopping: no new API call starts.
+	Draining <-chan struct{}
+	// Halted is closed when calls still in flight must be given up, so
+	// every request gets its answer before the process exits.
+	Halted <-chan struct{}
+}
+
+// Why targets were not tried, or not answered, while the app stops.
+const (
+	restartingNotTried = "the app is restarting: run /invite again"
+	restartingInFlight = "the app restarted before Chat answered (it may still happen): run /invite again to see"
+)
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // All lists every command, in the order help shows them.

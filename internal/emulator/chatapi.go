@@ -68,6 +68,7 @@ type chatState struct {
 	faults  map[string]*Fault // by target as named in the request, lower-case
 	latency time.Duration
 	creates int
+	waiting int // calls being delayed now
 }
 
 func newChatState() *chatState {
@@ -161,6 +162,14 @@ func (e *Emulator) SetLatency(d time.Duration) {
 	e.state.chat.latency = d
 }
 
+// CallsWaiting counts the Chat API calls being delayed right now (by
+// SetLatency or a fault's Latency).
+func (e *Emulator) CallsWaiting() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.chat.waiting
+}
+
 // MemberCreates counts spaces.members.create calls that reached a decision.
 func (e *Emulator) MemberCreates() int {
 	e.mu.Lock()
@@ -209,6 +218,14 @@ func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, target string) b
 	}
 	e.mu.Unlock()
 	if delay > 0 {
+		e.mu.Lock()
+		e.state.chat.waiting++
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.state.chat.waiting--
+			e.mu.Unlock()
+		}()
 		t := time.NewTimer(delay)
 		defer t.Stop()
 		select {

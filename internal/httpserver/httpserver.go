@@ -18,8 +18,9 @@ import (
 // MaxBodyBytes caps every request body; a larger body answers 413.
 const MaxBodyBytes = 1 << 20
 
-// ShutdownGrace is how long in-flight requests get after a stop signal.
-const ShutdownGrace = 7 * time.Second
+// ShutdownGrace is how long in-flight requests get after a stop signal:
+// Cloud Run and App Engine allow 10 s after SIGTERM.
+const ShutdownGrace = 9 * time.Second
 
 // New returns a server for handler with timeouts suited to Chat's 30 s limit.
 func New(handler http.Handler) *http.Server {
