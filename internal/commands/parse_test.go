@@ -210,3 +210,20 @@ func FuzzParseInvite(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMentionArgs: whatever offsets an annotation claims, splicing never
+// panics, every mention it takes starts with "@" and its placeholder is
+// in the arguments.
+func FuzzMentionArgs(f *testing.F) {
+	f.Add("/invite @Bob x@y.z", int64(8), int64(4), int64(0), int64(0))
+	f.Add("/invite 🎉 @Bob @Al", int64(10), int64(4), int64(15), int64(3))
+	f.Add("@", int64(0), int64(1), int64(-1), int64(99))
+	f.Fuzz(func(t *testing.T, text string, s1, l1, s2, l2 int64) {
+		args, refs := MentionArgs(text, "", []MentionSpan{{Start: s1, Length: l1, User: "users/1"}, {Start: s2, Length: l2, User: "users/2"}})
+		for _, r := range refs {
+			if !strings.HasPrefix(r.Display, "@") || !strings.Contains(args, r.Placeholder) {
+				t.Fatalf("ref %+v, args %q", r, args)
+			}
+		}
+	})
+}

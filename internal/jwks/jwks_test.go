@@ -215,3 +215,28 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSet: a key set document from the network never panics the
+// parser, and every key it keeps is a usable RSA key of at least 2048 bits.
+func FuzzParseSet(f *testing.F) {
+	k := newTestKeys(f)
+	good, _ := json.Marshal(Set{Keys: []JWK{PublicJWK("k1", &k.priv.PublicKey)}})
+	for _, seed := range []string{string(good), `{}`, `{"keys":[]}`, `{"keys":[{"kty":"RSA","kid":"x","n":"AQAB","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"EC","kid":"x"}]}`, `{"keys":null}`, `[]`, `{"keys":[{"kty":"RSA","kid":"","n":"","e":""}]}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		keys, err := ParseSet(body)
+		if err != nil {
+			return
+		}
+		if len(keys) == 0 {
+			t.Fatal("no keys and no error")
+		}
+		for kid, key := range keys {
+			if kid == "" || key.N.BitLen() < 2041 || key.E < 1 {
+				t.Fatalf("kept an unusable key %q: %d bits, e=%d", kid, key.N.BitLen(), key.E)
+			}
+		}
+	})
+}

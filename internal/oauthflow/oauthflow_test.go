@@ -13,7 +13,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
-func testService(t *testing.T, google endpoints.Google, now func() time.Time) *Service {
+func testService(t testing.TB, google endpoints.Google, now func() time.Time) *Service {
 	t.Helper()
 	h, _ := tokencrypt.NewKeyset()
 	c, _ := tokencrypt.New(h)
