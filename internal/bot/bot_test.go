@@ -45,6 +45,7 @@ func seedChat(emu *emulator.Emulator) {
 	emu.AddSpace(emulator.Space{ID: "AAA", DisplayName: "Team", Domain: "example.com"})
 	emu.AddMember("AAA", alice.ID, emulator.RoleOwner)
 	emu.AddMember("AAA", bob.ID, emulator.RoleMember)
+	emu.AddMember("AAA", "app", emulator.RoleMember) // Chat sends events from spaces the app is in
 	emu.AddSpace(emulator.Space{ID: "EXT", DisplayName: "Partners", Domain: "example.com", ExternalAllowed: true})
 	emu.AddMember("EXT", alice.ID, emulator.RoleMember)
 	emu.AddSpace(emulator.Space{ID: "GC", Type: emulator.SpaceTypeGroup, Domain: "example.com"})

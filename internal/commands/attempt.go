@@ -26,8 +26,23 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 			results = append(results, Result{Target: t, Space: s})
 		}
 	}
+	var pending []*Result
+	for i := range results {
+		r := &results[i]
+		switch {
+		case r.Target.Kind == TargetApp && r.Space == ev.Space.Name:
+			// Chat sent this event from the space: the app is in it.
+			r.Outcome, r.Detail = AlreadyMember, "Invite is already in this space"
+			iv.audit(ctx, ev, r)
+		case !iv.domainAllowed(r.Target):
+			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
+			iv.audit(ctx, ev, r)
+		default:
+			pending = append(pending, r)
+		}
+	}
 	blocked := map[string]Result{}
-	if iv.Policy.RequireManager {
+	if iv.Policy.RequireManager && len(pending) > 0 {
 		for _, s := range spaces {
 			if r, ok := iv.checkManager(ctx, ev, token, s); !ok {
 				blocked[s] = r
@@ -35,18 +50,13 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 		}
 	}
 	var todo []*Result
-	for i := range results {
-		r := &results[i]
-		switch b, ok := blocked[r.Space]; {
-		case ok:
+	for _, r := range pending {
+		if b, ok := blocked[r.Space]; ok {
 			r.Outcome, r.Detail, r.APIStatus = b.Outcome, b.Detail, b.APIStatus
 			iv.audit(ctx, ev, r)
-		case !iv.domainAllowed(r.Target):
-			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
-			iv.audit(ctx, ev, r)
-		default:
-			todo = append(todo, r)
+			continue
 		}
+		todo = append(todo, r)
 	}
 	var g errgroup.Group
 	g.SetLimit(max(iv.Concurrency, 1))
@@ -222,7 +232,7 @@ func classifyError(r *Result, err error, ev *events.Event, timedOut bool) {
 	case http.StatusNotFound:
 		r.Outcome, r.Detail = NotFound, notFoundReason(r.Target)
 	case http.StatusForbidden:
-		r.Outcome, r.Detail = NotAllowed, notAllowedReason(r, ev)
+		r.Outcome, r.Detail = NotAllowed, notAllowedReason(r, ev, apiMessage(err))
 	case http.StatusBadRequest:
 		r.Outcome, r.Detail = Invalid, invalidReason(r.Target)
 	case http.StatusUnauthorized:
@@ -238,29 +248,75 @@ func classifyError(r *Result, err error, ev *events.Event, timedOut bool) {
 	}
 }
 
+func apiMessage(err error) string {
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		return strings.ToLower(ge.Message)
+	}
+	return ""
+}
+
+// notFoundReason says who was not found. A space that was not found is
+// told apart afterwards (explainNotFound).
 func notFoundReason(t Target) string {
 	switch t.Kind {
 	case TargetGroup:
 		return "no such group, or it is not visible to you"
 	case TargetApp:
-		return "the space was not found"
+		return "the space was not found, or you are not a member of it"
 	}
 	if t.Email == "" {
-		return "no such user or space; people outside your organization must be named by email"
+		return "no such user; people outside your organization must be named by email"
 	}
-	return "no Google account with this email, or the space was not found"
+	return "no Google account with this email"
 }
 
-func notAllowedReason(r *Result, ev *events.Event) string {
+// spaceNotFound is the reason when the space, not the person, is missing.
+const spaceNotFound = "the space was not found, or you are not a member of it"
+
+// explainNotFound checks, once per space, whether a 404 meant the space:
+// spaces.members.create answers 404 for a missing person and for a space
+// the caller cannot see alike; spaces.members.get of the caller tells.
+func (iv *Invite) explainNotFound(ctx context.Context, ev *events.Event, token string, results []Result) {
+	checked := map[string]bool{}
+	for i := range results {
+		r := &results[i]
+		if r.Outcome != NotFound || r.Target.Kind == TargetApp {
+			continue
+		}
+		missing, ok := checked[r.Space]
+		if !ok {
+			id := strings.TrimPrefix(ev.User.Name, "users/")
+			_, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+id)
+			status := apiStatus(err)
+			missing = status == http.StatusNotFound || status == http.StatusForbidden
+			checked[r.Space] = missing
+		}
+		if missing {
+			r.Detail = spaceNotFound
+		}
+	}
+}
+
+// notAllowedReason says what would allow it. Google does not document its
+// 403 messages: they are read for the likely cause, with a sentence that
+// helps whatever the cause when they say nothing known.
+func notAllowedReason(r *Result, ev *events.Event, msg string) string {
 	switch {
 	case r.Space == ev.Space.Name && ev.Space.SpaceType == "DIRECT_MESSAGE":
-		return "people can't be added to a direct message"
+		return "people can't be added to a direct message: create a space or a group chat"
+	case strings.Contains(msg, "outside") || strings.Contains(msg, "external"):
+		return "this space doesn't allow people outside your organization: a space manager can allow them in its settings"
+	case strings.Contains(msg, "not a member"):
+		return "you are not a member of that space: ask one of its members to invite them"
+	case strings.Contains(msg, "manager"):
+		return "only the space's managers can add people to it"
 	case r.Target.Kind == TargetApp:
-		return "apps can't be added to that space, or you may not add them"
+		return "you may not add apps to that space: a space manager can, if your organization allows it"
 	case r.Target.Email != "":
-		return "the space may not allow people outside your organization, or its settings don't let you add people"
+		return "the space's settings or your organization's policy don't allow it: ask a space manager or your admin"
 	}
-	return "the space's settings don't let you add people, or you aren't a member of it"
+	return "the space's settings don't let you add people: ask a space manager (people outside your organization must be named by email)"
 }
 
 func invalidReason(t Target) string {

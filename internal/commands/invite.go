@@ -141,7 +141,9 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
 	}
 	reply.CloseDialog = true
-	reply.CloseStatus = reply.Text
+	if reply.CloseStatus == "" {
+		reply.CloseStatus = reply.Text
+	}
 	return reply
 }
 
@@ -155,11 +157,11 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 		spaces = []string{ev.Space.Name}
 	}
 	if n := len(spaces) * len(req.Targets); n > iv.Policy.MaxTargets {
-		return events.Reply{Private: true, Text: fmt.Sprintf(
-			"That is %d invitations (people × spaces); this app allows at most %d in one command. Nothing was done: split the list and try again.",
-			n, iv.Policy.MaxTargets)}
+		return events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
+			"That is %d invitations (people × spaces); this app allows at most %d in one command. Split the list and try again.",
+			n, iv.Policy.MaxTargets))}
 	}
-	scopes := neededScopes(req.Targets)
+	scopes := neededScopes(req.Targets, spaces, ev.Space.Name)
 	// The deadline covers everything from here, a token refresh included:
 	// Chat stops waiting at 30 s.
 	runCtx, cancel := context.WithTimeout(ctx, iv.Deadline)
@@ -173,14 +175,19 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 			}
 		}()
 	}
-	token, err := iv.Auth.AccessToken(runCtx, ev.User.Name, scopes)
-	if consentRequired(err) {
-		return consentPrompt(ctx, iv.Auth, ev, scopes)
-	}
-	if err != nil {
-		return failure(ctx, "get access token", err)
+	var token string
+	if len(scopes) > 0 { // else nothing calls the API
+		var err error
+		token, err = iv.Auth.AccessToken(runCtx, ev.User.Name, scopes)
+		if consentRequired(err) {
+			return consentPrompt(ctx, iv.Auth, ev, scopes)
+		}
+		if err != nil {
+			return failure(ctx, "get access token", err)
+		}
 	}
 	results := iv.attempt(runCtx, ev, token, spaces, req.Targets)
+	iv.explainNotFound(runCtx, ev, token, results)
 	for _, r := range results {
 		if r.APIStatus == http.StatusUnauthorized {
 			if err := iv.Auth.Forget(ctx, ev.User.Name); err != nil {
@@ -189,14 +196,21 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 			return consentPrompt(ctx, iv.Auth, ev, scopes)
 		}
 	}
-	return events.Reply{Private: !iv.Policy.Public, Text: summary(results), Cards: resultCards(results, len(spaces) > 1)}
+	// The card's title and subtitle say what happened: no text repeats it
+	// above the card (a closing dialog shows the counts as its status).
+	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(results, ev.Space, spaces), CloseStatus: summary(results)}
 }
 
-func neededScopes(targets []Target) []string {
+// neededScopes are the scopes the targets need. Adding the app to the
+// space the command came from needs none: it is already there.
+func neededScopes(targets []Target, spaces []string, here string) []string {
 	var scopes []string
 	for _, t := range targets {
 		s := ScopeMemberships
 		if t.Kind == TargetApp {
+			if len(spaces) == 1 && spaces[0] == here {
+				continue
+			}
 			s = ScopeMembershipsApp
 		}
 		if !slices.Contains(scopes, s) {

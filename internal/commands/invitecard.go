@@ -34,8 +34,60 @@ func summary(results []Result) string {
 	return b.String()
 }
 
+// headline says what happened, as the card's title: "3 people added to
+// Launch", "1 person invited to 2 spaces", "Nobody was added".
+func headline(results []Result, here events.Space, spaces []string) string {
+	var added, invited int
+	for _, r := range results {
+		switch r.Outcome {
+		case Added:
+			added++
+		case Invited:
+			invited++
+		}
+	}
+	var what string
+	switch {
+	case added > 0 && invited > 0:
+		what = people(added) + " added, " + strconv.Itoa(invited) + " invited"
+	case added > 0:
+		what = people(added) + " added"
+	case invited > 0:
+		what = people(invited) + " invited"
+	default:
+		return "Nobody was added"
+	}
+	switch {
+	case len(spaces) > 1:
+		return what + " to " + strconv.Itoa(len(spaces)) + " spaces"
+	case len(spaces) == 1:
+		return what + " to " + spaceLabel(spaces[0], here)
+	}
+	return what
+}
+
+func people(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return strconv.Itoa(n) + " people"
+}
+
+// spaceLabel names a space: this one by its display name, another by the
+// link that opens it (its display name is not known without another call).
+func spaceLabel(space string, here events.Space) string {
+	if space == here.Name {
+		if here.DisplayName != "" {
+			return here.DisplayName
+		}
+		return "this space"
+	}
+	return "https://chat.google.com/room/" + strings.TrimPrefix(space, "spaces/")
+}
+
 // resultCards is the one card that tells each target's outcome, grouped.
-func resultCards(results []Result, manySpaces bool) []*chat.CardWithId {
+// Every line in a space other than this one names it.
+func resultCards(results []Result, here events.Space, spaces []string) []*chat.CardWithId {
 	var sections []*chat.GoogleAppsCardV1Section
 	for o := Outcome(0); o < outcomeCount; o++ {
 		var group []Result
@@ -53,17 +105,17 @@ func resultCards(results []Result, manySpaces bool) []*chat.CardWithId {
 				sec.Widgets = append(sec.Widgets, paragraph(fmt.Sprintf("<i>and %d more</i>", len(group)-maxLinesPerGroup)))
 				break
 			}
-			sec.Widgets = append(sec.Widgets, resultLine(r, manySpaces))
+			sec.Widgets = append(sec.Widgets, resultLine(r, here, len(spaces) > 1))
 		}
 		if len(sec.Widgets) > 3 {
 			sec.Collapsible, sec.UncollapsibleWidgetsCount = true, 3
 		}
 		sections = append(sections, sec)
 	}
-	return card("invite-result", "Invite", summary(results), sections...)
+	return card("invite-result", headline(results, here, spaces), summary(results), sections...)
 }
 
-func resultLine(r Result, manySpaces bool) *chat.GoogleAppsCardV1Widget {
+func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCardV1Widget {
 	d := &chat.GoogleAppsCardV1DecoratedText{
 		StartIcon: &chat.GoogleAppsCardV1Icon{KnownIcon: r.Outcome.icon()},
 		Text:      html.EscapeString(r.Target.Typed),
@@ -73,11 +125,16 @@ func resultLine(r Result, manySpaces bool) *chat.GoogleAppsCardV1Widget {
 	if r.Detail != "" {
 		bottom = append(bottom, r.Detail)
 	}
-	if manySpaces {
-		bottom = append(bottom, "in "+r.Space)
+	if manySpaces || r.Space != here.Name {
+		bottom = append(bottom, "in "+spaceLabel(r.Space, here))
 	}
 	d.BottomLabel = html.EscapeString(strings.Join(bottom, " · "))
 	return &chat.GoogleAppsCardV1Widget{DecoratedText: d}
+}
+
+// refusalCards explain why nothing was done, as every refusal does.
+func refusalCards(title, why string) []*chat.CardWithId {
+	return card("invite-refused", title, "Nothing was done", section("", paragraph(html.EscapeString(why))))
 }
 
 // parseErrorCards explains what could not be read, with the usage.

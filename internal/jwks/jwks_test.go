@@ -234,7 +234,7 @@ func FuzzParseSet(f *testing.F) {
 			t.Fatal("no keys and no error")
 		}
 		for kid, key := range keys {
-			if kid == "" || key.N.BitLen() < 2041 || key.E < 1 {
+			if kid == "" || key.N.BitLen() < 2041 || key.E < 3 || key.E%2 == 0 {
 				t.Fatalf("kept an unusable key %q: %d bits, e=%d", kid, key.N.BitLen(), key.E)
 			}
 		}

@@ -208,6 +208,11 @@ func ParseSet(body []byte) (map[string]*rsa.PublicKey, error) {
 			continue
 		}
 		exp := new(big.Int).SetBytes(e)
+		// An RSA public exponent is odd and at least 3 (FuzzParseSet found
+		// 0 kept as a key).
+		if exp.Cmp(big.NewInt(3)) < 0 || exp.Bit(0) == 0 {
+			continue
+		}
 		keys[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}
 	}
 	if len(keys) == 0 {
