@@ -44,6 +44,18 @@ func TestBinary(t *testing.T) {
 		}
 	})
 
+	t.Run("unknown arguments are refused", func(t *testing.T) {
+		for _, args := range [][]string{{"dance"}, {"serve", "now"}, {"keyset"}, {"keyset", "rotate", "-file"}, {"keyset", "spin"}} {
+			out, err := exec.Command(bin, args...).CombinedOutput()
+			if err == nil || !bytes.Contains(out, []byte("Usage")) {
+				t.Errorf("%q: err %v, output %s", args, err, out)
+			}
+		}
+		if out, err := exec.Command(bin, "keyset", "-h").CombinedOutput(); err != nil || !bytes.Contains(out, []byte("-file PATH")) {
+			t.Errorf("keyset -h: %v %s", err, out)
+		}
+	})
+
 	t.Run("misconfigured refuses to start", func(t *testing.T) {
 		cmd := exec.Command(bin)
 		cmd.Env = []string{"PORT=x", "BOT_BASE_URL=http://example.com"}

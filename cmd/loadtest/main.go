@@ -23,6 +23,18 @@ func main() {
 		return
 	}
 	o := loadtest.Options{Out: os.Stdout, Progress: os.Stderr}
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), `Usage: loadtest [flags]
+
+Measures the bot beside two bare baselines doing the same Chat API call (a plain POST, and chat/v1),
+each a process of its own against an emulated Google process on this machine: throughput, latency at a
+fixed rate, CPU and memory per event, behaviour while Google is slow, cold start and idle memory.
+It builds the bot first (go build ./cmd/bot) unless -bot names a binary. Its temporary folder (the
+processes' logs and stores) is removed at the end unless -keep is given. See BENCHMARKS.md.
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.IntVar(&o.Count, "count", 60000, "events per target in the throughput phase")
 	flag.IntVar(&o.Rounds, "rounds", 3, "rounds of the throughput phase; targets take turns in each")
 	flag.DurationVar(&o.Duration, "duration", 60*time.Second, "upper bound of each phase")
@@ -39,7 +51,12 @@ func main() {
 	flag.BoolVar(&o.JSON, "json", false, "print JSON instead of text")
 	flag.StringVar(&o.HeapProfile, "heapprofile", "", "save the bot's heap profile, mid slow-Google phase, to this file (and its allocations after the throughput phase to FILE.allocs)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "save the bot's CPU profile (3 s of the throughput phase) to this file")
+	keep := flag.Bool("keep", false, "keep the temporary folder (process logs, stores) and print where it is")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -52,6 +69,12 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
+	}
+	if !*keep {
+		if err := os.RemoveAll(rep.LogsFolder); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: remove its temporary folder:", err)
+		}
+		rep.LogsFolder = "(removed; -keep keeps it)"
 	}
 	if err := rep.Print(os.Stdout, o.JSON); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
@@ -28,6 +29,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		config.Usage(stdout)
 		return nil
 	case "serve":
+		if len(args) > 1 {
+			config.Usage(stderr)
+			return fmt.Errorf("%w: serve takes no arguments (got %q); settings come from the environment", ErrUsage, strings.Join(args[1:], " "))
+		}
 		return serve(ctx, getenv, stderr)
 	case "keyset":
 		return keysetCommand(ctx, args[1:], getenv, stdout, stderr)

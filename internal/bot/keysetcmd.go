@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/config"
@@ -12,14 +13,29 @@ import (
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
+// keysetUsage lists the keyset subcommands.
+const keysetUsage = `Usage: bot keyset new                 print a new token keyset (JSON) on standard output
+       bot keyset rotate [-file PATH]  add a new primary key to the keyset file (TOKEN_KEYSET_FILE, or PATH);
+                                       old grants still decrypt
+With TOKEN_KEYSET_KMS_KEY the keyset is read and written encrypted by that Cloud KMS key.`
+
 // keysetCommand runs "bot keyset new" (print a new keyset) or "bot keyset
-// rotate" (add a new primary key to TOKEN_KEYSET_FILE, or to the keyset
-// generated beside the SQLite store). With TOKEN_KEYSET_KMS_KEY the keyset
-// is written encrypted by that Cloud KMS key.
+// rotate" (add a new primary key to the keyset file it is told: it never
+// guesses which file holds the keys that seal every grant).
 func keysetCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) != 1 || (args[0] != "new" && args[0] != "rotate") {
-		fmt.Fprintln(stderr, "Usage: bot keyset new      print a new token keyset (JSON) on standard output\n       bot keyset rotate   add a new primary key to TOKEN_KEYSET_FILE; old tokens still decrypt")
-		return ErrUsage
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stdout, keysetUsage)
+		return nil
+	}
+	var file string
+	switch {
+	case len(args) == 1 && args[0] == "new":
+	case len(args) == 1 && args[0] == "rotate":
+	case len(args) == 3 && args[0] == "rotate" && (args[1] == "-file" || args[1] == "--file") && args[2] != "":
+		file = args[2]
+	default:
+		fmt.Fprintln(stderr, keysetUsage)
+		return fmt.Errorf("%w: keyset %s", ErrUsage, strings.Join(args, " "))
 	}
 	cfg, err := config.LoadKeyset(getenv)
 	if err != nil {
@@ -36,9 +52,13 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 		}
 		return tokencrypt.Write(stdout, h, master)
 	}
-	path := cfg.KeysetFile
+	path := file
 	if path == "" {
-		path = filepath.Join(cfg.DataDir, GeneratedKeysetName)
+		path = cfg.KeysetFile
+	}
+	if path == "" {
+		return fmt.Errorf("keyset rotate: which keyset? Set TOKEN_KEYSET_FILE or pass -file PATH (the bot generates %s beside its SQLite store)",
+			filepath.Join(cfg.DataDir, GeneratedKeysetName))
 	}
 	h, err := tokencrypt.ReadFile(path, master)
 	if err != nil {

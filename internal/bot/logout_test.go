@@ -112,8 +112,15 @@ func TestKeysetRotation(t *testing.T) {
 	}
 	var out bytes.Buffer
 	env := map[string]string{"BOT_DATA_DIR": h.cfg.DataDir}
-	if err := Main(ctx, []string{"keyset", "rotate"}, func(k string) string { return env[k] }, &out, &out); err != nil {
+	// It refuses to guess which file holds the keys.
+	if err := Main(ctx, []string{"keyset", "rotate"}, func(k string) string { return env[k] }, &out, &out); err == nil || !strings.Contains(err.Error(), "TOKEN_KEYSET_FILE") {
+		t.Fatalf("rotate without a file: %v", err)
+	}
+	if err := Main(ctx, []string{"keyset", "rotate", "-file", path}, func(k string) string { return env[k] }, &out, &out); err != nil {
 		t.Fatalf("rotate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Rotated "+path) {
+		t.Fatalf("does not name the file it rotated: %s", out.String())
 	}
 	after, _ := tokencrypt.ReadFile(path, nil)
 	if after.KeysetInfo().GetPrimaryKeyId() == before.KeysetInfo().GetPrimaryKeyId() {

@@ -303,7 +303,11 @@ func ParseCommandIDs(raw string, commands []string) (map[int64]string, error) {
 
 // Usage writes every setting with its default.
 func Usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: bot [serve | keyset new | keyset rotate]")
+	fmt.Fprintln(w, "Usage: bot [serve]                      serve Chat's events and the consent pages (the default)")
+	fmt.Fprintln(w, "       bot keyset new                  print a new token keyset (JSON)")
+	fmt.Fprintln(w, "       bot keyset rotate [-file PATH]  add a new primary key to TOKEN_KEYSET_FILE (or PATH)")
+	fmt.Fprintln(w, "       bot -h                          this help")
+	fmt.Fprintln(w, "\nTo try it locally with no Google account: go run ./cmd/sandbox (see README.md).")
 	fmt.Fprintln(w, "\nSettings (environment variables):")
 	for _, s := range Settings {
 		def := s.Default

@@ -126,8 +126,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8088", "loopback address of the sandbox page")
 	verbose := fs.Bool("v", false, "log every request")
 	addOn := fs.Bool("addon", false, "configure the app as a Google Workspace add-on (add-on event and answer shapes)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: sandbox [-addr 127.0.0.1:8088] [-addon] [-v]\n\nRuns Invite on this machine with an emulated Google and a Chat look-alike page; nothing reaches Google.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	level := slog.LevelError
 	if *verbose {
