@@ -147,6 +147,13 @@ func (e *Emulator) AddGroup(id, displayName string) {
 	e.state.chat.groups[id] = displayName
 }
 
+// GroupName is a group's display name ("" when unknown).
+func (e *Emulator) GroupName(id string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.chat.groups[id]
+}
+
 // InjectFault makes calls naming target ("users/x@y", "users/123",
 // "groups/g", "users/app") fail or slow down.
 func (e *Emulator) InjectFault(target string, f Fault) {

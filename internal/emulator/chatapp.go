@@ -31,7 +31,7 @@ type ChatApp struct {
 type SlashCommand struct {
 	ID          int64
 	Name        string // "/invite"
-	Description string
+	Description string // shown in Chat's command menu
 	// OpensDialog is the "Opens a dialog" box: every use of the command
 	// then arrives as REQUEST_DIALOG ("Open interactive dialogs").
 	OpensDialog bool

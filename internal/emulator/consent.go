@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -70,6 +71,6 @@ func (e *Emulator) renderConsentPage(w http.ResponseWriter, q url.Values, req *a
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = consentPage.Execute(w, map[string]any{
-		"Client": req.client.id, "Hidden": hidden, "People": people, "Scopes": scopes, "Hint": hint,
+		"Client": cmp.Or(req.client.name, req.client.id), "Hidden": hidden, "People": people, "Scopes": scopes, "Hint": hint,
 	})
 }

@@ -22,6 +22,9 @@ const (
 type client struct {
 	id, secret   string
 	redirectURIs map[string]bool
+	// name is the app name the OAuth consent screen shows (the consent
+	// screen's "App name"); the client id when unset.
+	name string
 }
 
 type authCode struct {
@@ -69,6 +72,16 @@ func (e *Emulator) RegisterClient(id, secret string, redirectURIs ...string) {
 		c.redirectURIs[u] = true
 	}
 	e.state.clients[id] = c
+}
+
+// SetAppName sets the app name the consent screen shows for client id, as
+// the OAuth consent screen configuration does.
+func (e *Emulator) SetAppName(id, name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.state.clients[id]; c != nil {
+		c.name = name
+	}
 }
 
 // SetConsent makes the consent screen decide at once (nil: show the page).

@@ -158,7 +158,9 @@ type reply struct {
 func (c *chatSim) deliver(spaceID string, user emulator.Person, body map[string]any, userMsg *message) sendResult {
 	token := fmt.Sprintf("cfg-%d", time.Now().UnixNano())
 	setConfigComplete(body, c.emu.ConfigCompleteURL(token))
+	before := c.snapshot()
 	r, err := c.post(body)
+	defer c.systemLines(user, before)
 	if err != nil {
 		if userMsg != nil {
 			c.add(spaceID, userMsg)
@@ -347,6 +349,57 @@ func (c *chatSim) configured(token string) {
 		return
 	}
 	c.deliver(p.space, p.user, p.body, nil)
+}
+
+// snapshot is every space's memberships, to tell what a command changed.
+func (c *chatSim) snapshot() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, s := range c.emu.Spaces() {
+		out[s.ID] = map[string]string{}
+		for _, m := range c.emu.Members(s.ID) {
+			out[s.ID][m.Key] = m.State
+		}
+	}
+	return out
+}
+
+// systemLines adds, as Chat does, a line to each space whose members
+// changed since before: "Ana added Dan", "Ana invited Ivan", "Ivan joined".
+func (c *chatSim) systemLines(actor emulator.Person, before map[string]map[string]string) {
+	for _, s := range c.emu.Spaces() {
+		for _, m := range c.emu.Members(s.ID) {
+			was := before[s.ID][m.Key]
+			if was == m.State {
+				continue
+			}
+			name := c.memberName(m.Key)
+			var text string
+			switch {
+			case was == emulator.StateInvited && m.State == emulator.StateJoined:
+				text = name + " joined"
+			case m.State == emulator.StateInvited:
+				text = actor.DisplayName + " invited " + name
+			default:
+				text = actor.DisplayName + " added " + name
+			}
+			c.mu.Lock()
+			c.messages[s.ID] = append(c.messages[s.ID], &message{ID: c.nextID(), Sender: "system", Text: text, Time: time.Now().Format(time.RFC3339)})
+			c.mu.Unlock()
+		}
+	}
+}
+
+func (c *chatSim) memberName(key string) string {
+	switch {
+	case key == "app":
+		return "Invite"
+	case strings.HasPrefix(key, "groups/"):
+		if n := c.emu.GroupName(strings.TrimPrefix(key, "groups/")); n != "" {
+			return n
+		}
+		return key
+	}
+	return c.person(key).DisplayName
 }
 
 // visible returns the stream of a space as userID sees it.

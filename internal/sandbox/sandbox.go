@@ -16,6 +16,7 @@ import (
 	"os"
 
 	"github.com/chatinvite/invitebot/internal/bot"
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/httpserver"
@@ -68,6 +69,7 @@ func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) 
 	}
 	seed(emu)
 	emu.RegisterClient(clientID, clientSecret, s.URL+"/oauth2/callback")
+	emu.SetAppName(clientID, "Invite")
 	env := map[string]string{
 		"BOT_BASE_URL":               s.URL,
 		"GOOGLE_EMULATOR_URL":        emu.URL(),
@@ -93,9 +95,18 @@ func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) 
 	return s, nil
 }
 
-// App is the bot as Chat's configuration page would describe it.
+// App is the bot as Chat's configuration page would describe it, with each
+// command's description for Chat's command menu.
 func App(cfg *config.Config, addOn bool) emulator.ChatApp {
-	return emulator.AppFor(bot.EndpointURL(cfg), cfg.CommandIDs, addOn)
+	app := emulator.AppFor(bot.EndpointURL(cfg), cfg.CommandIDs, addOn)
+	described := map[string]string{}
+	for _, s := range commands.All(commands.Deps{}) {
+		described["/"+s.Name] = s.Description
+	}
+	for i := range app.Commands {
+		app.Commands[i].Description = described[app.Commands[i].Name]
+	}
+	return app
 }
 
 // Serve serves until ctx ends.

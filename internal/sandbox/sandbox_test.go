@@ -2,6 +2,11 @@ package sandbox
 
 import (
 	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,13 +54,22 @@ func consentInNewTab(t *testing.T, ctx context.Context, accountID string) {
 	}
 	tab, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
 	defer cancel()
+	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("allow"))); err != nil {
+		t.Fatalf("consent tab: %v", err)
+	}
+	heading, err := chromedp.Run(tab, chromedp.Text("h1"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(tab,
-		chromedp.WaitVisible(chromedp.ID("allow")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("acct-`+accountID+`").checked`, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Click(chromedp.ID("allow")),
 		chromedp.WaitVisible(chromedp.ID("done")),
 	); err != nil {
 		t.Fatalf("consent tab: %v", err)
+	}
+	if !strings.Contains(heading, "Invite") || strings.Contains(heading, "apps.googleusercontent.com") {
+		t.Fatalf("the consent screen names %q, not the app", heading)
 	}
 }
 
@@ -73,7 +87,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL),
 		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
-		chromedp.SendKeys(chromedp.ID("text"), "/invite dan@example.com, ivan@example.com"),
+		chromedp.SendKeys(chromedp.ID("text"), "/invite dan@example.com, ivan@example.com, groups/eng"),
 		chromedp.Click(chromedp.ID("send")),
 		chromedp.WaitVisible(chromedp.ID("configure-link")),
 	); err != nil {
@@ -81,7 +95,11 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	consentInNewTab(t, ctx, "1001") // login_hint pre-selects Ana
 	if err := chromedp.Do(ctx,
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 added · 1 invited")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "2 added · 1 invited")`, wait),
+		// Chat's system lines, and a group by its display name.
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=system]')].some(e => e.textContent === "Ana Owner added Dan Newcomer")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=system]')].some(e => e.textContent === "Ana Owner invited Ivan Invitee")`, wait),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="groups/eng"]')?.textContent.includes("Engineering")`, wait),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="1005"]')?.dataset.state === "JOINED" && document.querySelector('[data-member="1004"]')?.dataset.state === "INVITED"`, wait),
 		chromedp.Poll[chromedp.Void](`!document.querySelector('[data-testid=configure]')`, wait),
 	); err != nil {
@@ -92,6 +110,12 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.SaveScreenshot(t, "sandbox.png", shot)
+	// The README's picture is this page: UPDATE_DOCS=1 writes it.
+	if os.Getenv("UPDATE_DOCS") != "" {
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "sandbox.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if memberState(s, "launch", "1005") != emulator.StateJoined || memberState(s, "launch", "1004") != emulator.StateInvited {
 		t.Fatal("the emulator does not hold the new memberships")
 	}
@@ -103,6 +127,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("accept")),
 		chromedp.Click(chromedp.ID("accept")),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="1004"]')?.dataset.state === "JOINED"`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=system]')].some(e => e.textContent === "Ivan Invitee joined")`, wait),
 	); err != nil {
 		t.Fatalf("accept: %v", err)
 	}
@@ -165,5 +190,130 @@ func TestSandboxFormOnPhone(t *testing.T) {
 				t.Fatal("lea not invited")
 			}
 		})
+	}
+}
+
+// TestSandboxAsChatShowsIt, at phone width: the members drawer opens below
+// its toggle and closes by its button, Escape and a tap outside; "/" opens
+// the command menu with descriptions; @ suggestions match from the start of
+// a word and close when the message is sent; someone from outside the
+// organization sees why there are no spaces, and no members.
+func TestSandboxAsChatShowsIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startSandbox(t, Options{})
+	ctx := browsertest.New(t, 90*time.Second)
+	wait := chromedp.WithPollingTimeout(20 * time.Second)
+	open := chromedp.Evaluate[chromedp.Void](`document.getElementById("togglemembers").click()`)
+	isOpen := `document.getElementById("members").classList.contains("open")`
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(s.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+		open,
+		chromedp.Poll[chromedp.Void](isOpen, wait),
+		// The drawer never covers its own toggle.
+		chromedp.Poll[chromedp.Void](`(() => { const r = document.getElementById("togglemembers").getBoundingClientRect();
+			return document.elementFromPoint(r.left + r.width/2, r.top + r.height/2)?.id === "togglemembers"; })()`, wait),
+		chromedp.Click(chromedp.ID("closemembers")),
+		chromedp.Poll[chromedp.Void](`!`+isOpen, wait),
+		open, chromedp.Poll[chromedp.Void](isOpen, wait),
+		chromedp.KeyEvent("\x1b"), // Escape
+		chromedp.Poll[chromedp.Void](`!`+isOpen, wait),
+		open, chromedp.Poll[chromedp.Void](isOpen, wait),
+		chromedp.MouseClickXY(30, 500), // the stream, left of the drawer
+		chromedp.Poll[chromedp.Void](`!`+isOpen, wait),
+	); err != nil {
+		t.Fatalf("members drawer: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-phone.png", shot)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("text"), "/"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#suggest [data-command="/invite"]')?.textContent.includes("Add or invite people")`, wait),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`),
+		chromedp.SendKeys(chromedp.ID("text"), "hello @le"),
+		chromedp.Poll[chromedp.Void](`!document.getElementById("suggest").hidden`, wait),
+	); err != nil {
+		t.Fatalf("menus: %v", err)
+	}
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#suggest button')].map(b => b.dataset.user)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, ",") != "1006" { // Lea, not everyone "@example.com"
+		t.Fatalf("suggestions for @le: %v", names)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#suggest button').click()`),
+		chromedp.SendKeys(chromedp.ID("text"), "@ma"),
+		chromedp.Poll[chromedp.Void](`!document.getElementById("suggest").hidden`, wait),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("suggest").hidden`, wait),
+		// Eve, from another organization.
+		chromedp.SetValue(chromedp.ID("user"), "2001"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid=nospaces]')?.textContent.includes("another organization")`, wait),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#memberlist li').length === 0`, wait),
+	); err != nil {
+		t.Fatalf("outside the organization: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-outsider-phone.png", shot)
+	}
+}
+
+// TestResentMessageKeepsItsPlace: after consent, Chat makes the message
+// public where it was, with its time, and answers after it.
+func TestResentMessageKeepsItsPlace(t *testing.T) {
+	s := startSandbox(t, Options{})
+	c := s.chat
+	c.send("1001", "launch", "/invite dan@example.com", nil)
+	c.send("1002", "launch", "meanwhile", nil)
+	c.mu.Lock()
+	var token string
+	for k := range c.pending {
+		token = k
+	}
+	c.mu.Unlock()
+	if token == "" {
+		t.Fatal("no consent pending")
+	}
+	s.Emulator.SetConsent(&emulator.Consent{Account: "ana@example.com"})
+	visible := c.visible("launch", "1001")
+	before := visible[0]
+	var link string
+	for _, m := range visible {
+		if m.ConfigURL != "" {
+			link = m.ConfigURL
+		}
+	}
+	// Consent in a browser, up to Chat's config-complete page; then Chat
+	// re-sends the message.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasSuffix(req.URL.Path, "/chat/config-complete") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	resp, err := browser.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("consent ended with %d", resp.StatusCode)
+	}
+	c.configured(token)
+	stream := c.visible("launch", "1002")
+	if len(stream) < 3 || stream[0].Text != "/invite dan@example.com" || stream[0].Time != before.Time || stream[1].Text != "meanwhile" {
+		var got []string
+		for _, m := range stream {
+			got = append(got, m.Sender+": "+m.Text)
+		}
+		t.Fatalf("stream %q", got)
 	}
 }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"io/fs"
@@ -38,6 +39,11 @@ type spaceView struct {
 	MyRole  string `json:"myRole"`
 }
 
+type commandView struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
 type memberView struct {
 	Key   string `json:"key"`
 	Name  string `json:"name"`
@@ -54,12 +60,23 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		Members  []memberView `json:"members"`
 		Messages []*message   `json:"messages"`
 		AddOn    bool         `json:"addOn"`
+		Commands []commandView `json:"commands"`
+		// Org is the acting user's organization, for the page to explain
+		// an empty list of spaces.
+		Org string `json:"org"`
 	}{}
+	for _, cmd := range c.app.Commands {
+		out.Commands = append(out.Commands, commandView{cmd.Name, cmd.Description})
+	}
 	names := map[string]string{}
 	for _, p := range c.emu.People() {
 		names[p.ID] = p.DisplayName
 		out.People = append(out.People, personView{p.ID, p.DisplayName, p.Email, p.Domain()})
+		if p.ID == user {
+			out.Org = p.Domain()
+		}
 	}
+	visible := false
 	for _, s := range c.emu.Spaces() {
 		for _, m := range c.emu.Members(s.ID) {
 			if m.Key == user {
@@ -68,8 +85,12 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 					name = s.ID
 				}
 				out.Spaces = append(out.Spaces, spaceView{s.ID, name, s.Type, m.State, m.Role})
+				visible = visible || s.ID == space
 			}
 		}
+	}
+	if !visible { // Chat shows members only of a space one is in
+		space = ""
 	}
 	for _, m := range c.emu.Members(space) {
 		v := memberView{Key: m.Key, State: m.State, Role: m.Role, Kind: "person", Name: names[m.Key]}
@@ -77,7 +98,7 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		case m.Key == "app":
 			v.Kind, v.Name = "app", "Invite (app)"
 		case strings.HasPrefix(m.Key, "groups/"):
-			v.Kind, v.Name = "group", m.Key
+			v.Kind, v.Name = "group", cmp.Or(c.emu.GroupName(strings.TrimPrefix(m.Key, "groups/")), m.Key)
 		}
 		out.Members = append(out.Members, v)
 	}
@@ -124,7 +145,10 @@ func (c *chatSim) handleAccept(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, map[string]bool{"accepted": c.emu.Accept(in.Space, in.User)})
+	before := c.snapshot()
+	accepted := c.emu.Accept(in.Space, in.User)
+	c.systemLines(c.person(in.User), before)
+	writeJSON(w, map[string]bool{"accepted": accepted})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { user: "1001", space: "launch", people: [], members: [], spaces: [], mentions: [], dialogAction: null };
+const state = { user: "1001", space: "launch", people: [], members: [], spaces: [], commands: [], org: "", mentions: [], dialogAction: null };
 
 // Chat's knownIcon names, drawn as small badges (no emoji font needed).
 const ICONS = { PERSON: "✓", EMAIL: "✉", STAR: "★", DESCRIPTION: "?", MULTIPLE_PEOPLE: "⊘", BOOKMARK: "!", CLOCK: "…" };
@@ -107,6 +107,7 @@ function renderCard(card, opts = {}) {
 }
 
 function renderMessage(m) {
+  if (m.sender === "system") return el("li", { class: "system", "data-testid": "system" }, m.text);
   const who = m.sender === "app" ? "Invite" : m.senderName;
   const li = el("li", { class: "msg", "data-sender": m.sender },
     el("div", { class: "avatar", style: `background:${m.sender === "app" ? "#00796b" : color(m.sender)}` }, m.sender === "app" ? "IN" : initials(who)),
@@ -129,6 +130,7 @@ function me() { return state.people.find((p) => p.id === state.user) || {}; }
 async function refresh() {
   const s = await api(`/api/state?user=${encodeURIComponent(state.user)}&space=${encodeURIComponent(state.space)}`);
   state.people = s.people; state.spaces = s.spaces || []; state.members = s.members || [];
+  state.commands = s.commands || []; state.org = s.org || "";
   if (!state.spaces.find((x) => x.id === state.space) && state.spaces.length) { state.space = state.spaces[0].id; return refresh(); }
   const sel = $("user");
   if (!sel.options.length) for (const p of s.people) sel.append(el("option", { value: p.id }, `${p.name} · ${p.email}`));
@@ -146,6 +148,14 @@ async function refresh() {
     el("span", { class: `chip ${m.state.toLowerCase()}` }, m.state === "JOINED" ? "joined" : "invited"))));
   const stream = $("stream");
   const atBottom = stream.scrollHeight - stream.scrollTop - stream.clientHeight < 40;
+  if (!current) {
+    // Chat lists only the spaces one belongs to; someone from another
+    // organization sees none until a member adds them.
+    stream.replaceChildren(el("li", { class: "empty", "data-testid": "nospaces" },
+      `${me().name || "You"} (${state.org}) is not in any space yet. Spaces here belong to example.com: ` +
+      `people from another organization see a space only once a member adds them by email, and only if the space allows external people.`));
+    return;
+  }
   stream.replaceChildren(...(s.messages || []).map(renderMessage));
   if (atBottom) stream.scrollTop = stream.scrollHeight;
 }
@@ -196,11 +206,24 @@ async function dialogAction(dialogEventType) {
 function suggestions() {
   const ta = $("text");
   const before = ta.value.slice(0, ta.selectionStart);
-  const m = before.match(/(?:^|\s)(@[\w .-]*)$/);
   const box = $("suggest");
+  // "/" at the start opens the command menu, each with its description.
+  const cmd = before.match(/^\/(\w*)$/);
+  if (cmd) {
+    const list = state.commands.filter((c) => c.name.slice(1).startsWith(cmd[1].toLowerCase()));
+    if (!list.length) { box.hidden = true; return; }
+    box.replaceChildren(...list.map((c, i) => el("button", { type: "button", class: i === 0 ? "sel" : "", "data-command": c.name,
+      onclick: () => { ta.value = c.name + " " + ta.value.slice(before.length); box.hidden = true; ta.focus(); } },
+      c.name, el("small", {}, c.description))));
+    box.hidden = false;
+    return;
+  }
+  const m = before.match(/(?:^|\s)(@[\w .-]*)$/);
   if (!m) { box.hidden = true; return; }
   const q = m[1].slice(1).toLowerCase();
-  const list = state.people.filter((p) => p.name.toLowerCase().includes(q) || p.email.includes(q)).slice(0, 6);
+  // Matched from the start of a word of the name, or of the address.
+  const starts = (p) => p.name.toLowerCase().split(/\s+/).some((w) => w.startsWith(q)) || p.name.toLowerCase().startsWith(q) || p.email.startsWith(q);
+  const list = state.people.filter(starts).slice(0, 6);
   if (!list.length) { box.hidden = true; return; }
   box.replaceChildren(...list.map((p, i) => el("button", { type: "button", class: i === 0 ? "sel" : "", "data-user": p.id, onclick: () => pick(p, m[1].length) },
     p.name, el("small", {}, p.email))));
@@ -225,6 +248,7 @@ async function send(e) {
   if (!text) return;
   const mentions = state.mentions.filter((m) => text.includes(m.text));
   ta.value = ""; state.mentions = [];
+  $("suggest").hidden = true;
   $("send").disabled = true;
   try { await handleResult(await api("/api/send", { user: state.user, space: state.space, text, mentions })); }
   catch (err) { toast(String(err)); }
@@ -241,7 +265,18 @@ $("text").addEventListener("keydown", (e) => {
 });
 $("user").addEventListener("change", (e) => { state.user = e.target.value; state.mentions = []; refresh(); });
 $("accept").addEventListener("click", async () => { await api("/api/accept", { user: state.user, space: state.space }); refresh(); });
-$("togglemembers").addEventListener("click", () => $("members").classList.toggle("open"));
+// The members drawer (phone width): a toggle, a close button, Escape and a
+// tap outside close it; it opens below its own toggle, never over it.
+function setDrawer(open) {
+  const d = $("members");
+  if (open) d.style.top = Math.ceil($("togglemembers").getBoundingClientRect().bottom + 6) + "px";
+  d.classList.toggle("open", open);
+  $("togglemembers").setAttribute("aria-expanded", String(open));
+}
+$("togglemembers").addEventListener("click", (e) => { e.stopPropagation(); setDrawer(!$("members").classList.contains("open")); });
+$("closemembers").addEventListener("click", () => setDrawer(false));
+document.addEventListener("keydown", (e) => { if (e.key === "Escape" && $("members").classList.contains("open")) setDrawer(false); });
+document.addEventListener("click", (e) => { if ($("members").classList.contains("open") && !$("members").contains(e.target)) setDrawer(false); });
 $("dialog").addEventListener("cancel", (e) => { e.preventDefault(); dialogAction("CANCEL_DIALOG"); });
 
 refresh();
