@@ -55,11 +55,11 @@ type memberView struct {
 func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 	user, space := r.URL.Query().Get("user"), r.URL.Query().Get("space")
 	out := struct {
-		People   []personView `json:"people"`
-		Spaces   []spaceView  `json:"spaces"`
-		Members  []memberView `json:"members"`
-		Messages []*message   `json:"messages"`
-		AddOn    bool         `json:"addOn"`
+		People   []personView  `json:"people"`
+		Spaces   []spaceView   `json:"spaces"`
+		Members  []memberView  `json:"members"`
+		Messages []*message    `json:"messages"`
+		AddOn    bool          `json:"addOn"`
 		Commands []commandView `json:"commands"`
 		// Org is the acting user's organization, for the page to explain
 		// an empty list of spaces.
