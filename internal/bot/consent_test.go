@@ -81,11 +81,16 @@ func (h *harness) hasGrant(user string) bool {
 	return err == nil
 }
 
-// consent runs a whole consent as account and returns the final answer.
+// consent runs a whole consent as account and returns the final answer,
+// going on past the page that explains an additional permission.
 func (h *harness) consent(c *http.Client, link string, decision emulator.Consent) visit {
 	h.t.Helper()
 	h.emu.SetConsent(&decision)
-	return get(h.t, c, link)
+	v := get(h.t, c, link)
+	if v.status == http.StatusOK && strings.Contains(v.body, "one more permission") {
+		v = get(h.t, c, link+"&go=1")
+	}
+	return v
 }
 
 func TestConsentHappyPath(t *testing.T) {

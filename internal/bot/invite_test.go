@@ -268,7 +268,13 @@ func TestInviteAppNeedsIncrementalConsent(t *testing.T) {
 		t.Fatalf("want a consent prompt for the app scope: %s", first.raw)
 	}
 	h.emu.SetConsent(&emulator.Consent{Account: alice.Email})
-	start := get(t, noRedirects(browser(t)), link)
+	// Before Google's screen, a page says which permission is new and why.
+	c := noRedirects(browser(t))
+	more := get(t, c, link)
+	if more.status != http.StatusOK || !strings.Contains(more.body, "one more permission") || !strings.Contains(more.body, "add itself to a space") {
+		t.Fatalf("no explanation of the new permission: %d %s", more.status, more.body)
+	}
+	start := get(t, c, link+"&go=1")
 	if !strings.Contains(start.location, "chat.memberships.app") {
 		t.Fatalf("app scope not requested: %s", start.location)
 	}

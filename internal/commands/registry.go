@@ -17,6 +17,12 @@ const (
 	ScopeMembershipsApp = "https://www.googleapis.com/auth/chat.memberships.app"
 )
 
+// ScopeReasons say why each scope is asked for, for the consent pages.
+var ScopeReasons = map[string]string{
+	ScopeMemberships:    "To add people and groups to spaces, Invite acts with your own Chat permissions (Google calls it “chat.memberships”).",
+	ScopeMembershipsApp: "You asked Invite to add itself to a space: that needs your permission to add this app to spaces (Google calls it “chat.memberships.app”).",
+}
+
 // Spec declares one slash command. The router, COMMAND_IDS validation, the
 // help card and the README's console table all read it: adding a command is
 // a file that returns a Spec, and its line in All.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,12 @@ func (s *Service) HandleStart() http.Handler {
 			log.Warn("consent link rejected", "reason", err.Error())
 			pageLinkInvalid.render(w)
 			return
+		}
+		if r.URL.Query().Get("go") == "" {
+			if p, ok := s.morePermissions(r, l); ok {
+				p.render(w)
+				return
+			}
 		}
 		switch err := s.cfg.Store.UseLink(r.Context(), hash([]byte(l.Nonce)), time.Unix(l.Expires, 0)); {
 		case errors.Is(err, ErrUsed):
@@ -86,6 +93,30 @@ func (s *Service) HandleStart() http.Handler {
 			oauth2.SetAuthURLParam("login_hint", strings.TrimPrefix(l.User, "users/")),
 		), http.StatusFound)
 	})
+}
+
+// morePermissions is the page that says, before Google's screen, which
+// permission a user who already authorized Invite is asked for in addition,
+// and why (Config.ScopeReasons). The link is not used until they go on.
+func (s *Service) morePermissions(r *http.Request, l *link) (page, bool) {
+	g, err := s.cfg.Store.GetGrant(r.Context(), l.User)
+	if err != nil {
+		return page{}, false // a first consent: Google's screen lists everything
+	}
+	var lines []string
+	for _, sc := range l.Scopes {
+		if why, ok := s.cfg.ScopeReasons[sc]; ok && !slices.Contains(g.Scopes, sc) {
+			lines = append(lines, why)
+		}
+	}
+	if len(lines) == 0 {
+		return page{}, false
+	}
+	q := r.URL.Query()
+	q.Set("go", "1")
+	lines = append(lines, "Everything you allowed before stays as it is. Google asks you to confirm on the next screen.")
+	return page{Status: http.StatusOK, Icon: "+", Tone: "ok", Title: "Invite needs one more permission",
+		Lines: lines, Action: "/oauth2/start?" + q.Encode(), ActionLabel: "Continue to Google"}, true
 }
 
 // HandleCallback serves GET /oauth2/callback. The state is checked first

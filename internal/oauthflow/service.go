@@ -42,6 +42,10 @@ type Config struct {
 	GoogleKeys *jwks.KeySet
 	Store      Store
 	Cipher     *tokencrypt.Cipher
+	// ScopeReasons say, in a sentence a person reads, why a scope is asked
+	// for: shown before Google's screen when a user who already authorized
+	// the app is asked for one of them in addition.
+	ScopeReasons map[string]string
 	// HTTPClient calls Google's token and revoke endpoints.
 	HTTPClient *http.Client
 	Now        func() time.Time
