@@ -46,9 +46,6 @@ func (m *Remembering) Dispatch(ctx context.Context, ev *events.Event) events.Rep
 	if name == "" {
 		return m.next.Dispatch(ctx, ev)
 	}
-	if r, ok := m.recall(ctx, name); ok {
-		return r
-	}
 	v, _, _ := m.flight.Do(name, func() (any, error) {
 		if r, ok := m.recall(ctx, name); ok {
 			return r, nil

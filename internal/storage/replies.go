@@ -25,8 +25,9 @@ func (db *DB) GetReply(ctx context.Context, messageName string, now time.Time) (
 }
 
 // PutReply remembers a message's reply until expiresAt, keeping the first
-// if the message already has one (an expired one is replaced), then
-// forgets the replies expired by now. It implements commands.ReplyStore.
+// if the message already has one (an expired one is replaced), and, at most
+// once a minute per instance, forgets the replies expired by now. It
+// implements commands.ReplyStore.
 func (db *DB) PutReply(ctx context.Context, messageName, user string, reply []byte, now, expiresAt time.Time) error {
 	_, err := db.w.ExecContext(ctx, `
 		INSERT INTO remembered_replies (message_name, user_name, reply, expires_at) VALUES ($1, $2, $3, $4)
@@ -36,8 +37,14 @@ func (db *DB) PutReply(ctx context.Context, messageName, user string, reply []by
 	if err != nil {
 		return fmt.Errorf("remember reply: %w", err)
 	}
+	if last := db.lastSweep.Load(); now.UnixMilli()-last < sweepEvery.Milliseconds() || !db.lastSweep.CompareAndSwap(last, now.UnixMilli()) {
+		return nil
+	}
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM remembered_replies WHERE expires_at <= $1`, millis(now)); err != nil {
 		return fmt.Errorf("forget expired replies: %w", err)
 	}
 	return nil
 }
+
+// sweepEvery: expired replies are deleted at most this often by an instance.
+const sweepEvery = time.Minute

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -35,6 +36,8 @@ type DB struct {
 	sql     *sql.DB // reads
 	w       *sql.DB // writes
 	dialect Dialect
+	// lastSweep is when expired replies were last deleted (Unix ms).
+	lastSweep atomic.Int64
 }
 
 // Open connects to databaseURL (postgres://… or postgresql://…), or, when it
