@@ -10,6 +10,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/secrets"
 )
 
 // ErrUsage means the command line was wrong; usage has been printed.
@@ -17,6 +18,20 @@ var ErrUsage = errors.New("usage")
 
 // CommandNames are the slash commands COMMAND_IDS may name.
 func CommandNames() []string { return commands.Names(commands.All(commands.Deps{})) }
+
+// LoadConfig resolves the settings given by reference (Secret Manager, or
+// NAME_FILE) and then reads and checks them all.
+func LoadConfig(ctx context.Context, getenv func(string) string) (*config.Config, error) {
+	emulator, err := config.Emulator(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	resolved, err := secrets.Resolve(ctx, getenv, secrets.SecretManager(emulator))
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return config.Load(resolved, CommandNames())
+}
 
 // Main runs the bot's command line: "serve" (the default), "keyset new|rotate" or "-h".
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -43,7 +58,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 }
 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := config.Load(getenv, CommandNames())
+	cfg, err := LoadConfig(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 
 	"github.com/tink-crypto/tink-go-gcpkms/v2/integration/gcpkms"
 	"github.com/tink-crypto/tink-go/v2/keyset"
@@ -24,6 +25,17 @@ const GeneratedKeysetName = "token-keyset.json"
 // loadKeyset resolves the token keyset: the configured file (KMS-encrypted or
 // not), or, with SQLite only, one generated beside the database.
 func loadKeyset(ctx context.Context, cfg *config.Config, google endpoints.Google, client *http.Client, log *slog.Logger) (*keyset.Handle, error) {
+	if cfg.KeysetJSON != "" {
+		master, err := masterKey(ctx, cfg.KeysetKMSKey, google, client)
+		if err != nil {
+			return nil, err
+		}
+		h, err := tokencrypt.Read(strings.NewReader(cfg.KeysetJSON), master)
+		if err != nil {
+			return nil, fmt.Errorf("TOKEN_KEYSET: %w", err)
+		}
+		return h, nil
+	}
 	if cfg.KeysetFile == "" {
 		if cfg.DatabaseURL != "" {
 			return nil, errors.New("TOKEN_KEYSET_FILE is required with PostgreSQL")

@@ -29,18 +29,21 @@ type Setting struct {
 var Settings = []Setting{
 	{"PORT", "8080", "TCP port to listen on."},
 	{"BOT_BASE_URL", "", "Public origin of this deployment, e.g. https://invite.example.com (required; http only for loopback hosts)."},
-	{"CHAT_AUDIENCE", "$BOT_BASE_URL/chat/events", "Audience of Chat's bearer tokens: the endpoint URL, or a project number (digits) for project-number mode."},
-	{"CHAT_ADDON_SIGNER", "", "Email of the Workspace add-on service account whose ID tokens are also accepted."},
+	{"CHAT_AUDIENCE", "$BOT_BASE_URL/chat/events", "Audience of Chat's bearer tokens: the endpoint URL (https), or a project number (digits) for project-number mode."},
+	{"CHAT_ADDON_SIGNER", "", "Email of the Workspace add-on service account whose ID tokens are also accepted (URL mode only)."},
 	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator on this machine (loopback); every Google endpoint then goes there, and its keys are trusted. Never set in production."},
 	{"GOOGLE_EMULATOR_ALLOW_REMOTE", "false", "true: accept a GOOGLE_EMULATOR_URL on another host (a shared test emulator)."},
 	{"GOOGLE_CLOUD_PROJECT", "", "Cloud project id for log trace ids (projects/PROJECT/traces/TRACE); unset on Cloud Run or App Engine: read from the metadata server."},
 	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"GOOGLE_OAUTH_CLIENT_ID", "", "OAuth 2.0 web client id; its redirect URI is $BOT_BASE_URL/oauth2/callback (required)."},
-	{"GOOGLE_OAUTH_CLIENT_SECRET", "", "OAuth 2.0 web client secret (required)."},
-	{"DATABASE_URL", "", "postgres://… for PostgreSQL (several instances, Cloud SQL); unset: embedded SQLite at $BOT_DATA_DIR/bot.db."},
-	{"BOT_DATA_DIR", "./data", "Folder of the SQLite store (and of its generated keyset)."},
-	{"TOKEN_KEYSET_FILE", "", "Tink JSON keyset that encrypts grants; unset with SQLite: generated at $BOT_DATA_DIR/token-keyset.json. Required with PostgreSQL."},
+	{"GOOGLE_OAUTH_CLIENT_SECRET", "", "OAuth 2.0 web client secret (required): the value, sm://projects/P/secrets/S/versions/V (Secret Manager), or use GOOGLE_OAUTH_CLIENT_SECRET_FILE."},
+	{"GOOGLE_OAUTH_CLIENT_SECRET_FILE", "", "File holding the OAuth client secret (a Cloud Run secret mount)."},
+	{"DATABASE_URL", "", "postgres://… for PostgreSQL (several instances, Cloud SQL; host=/cloudsql/PROJECT:REGION:INSTANCE for its socket); sm://… or DATABASE_URL_FILE also; unset: embedded SQLite at $BOT_DATA_DIR/bot.db."},
+	{"DATABASE_URL_FILE", "", "File holding DATABASE_URL (a Cloud Run secret mount)."},
+	{"BOT_DATA_DIR", "./data", "Folder of the SQLite store (and of its generated keyset). On Cloud Run or App Engine it must be set, to a mounted volume."},
+	{"TOKEN_KEYSET", "", "The Tink JSON keyset that encrypts grants, as sm://projects/P/secrets/S/versions/V (Secret Manager); or use TOKEN_KEYSET_FILE."},
+	{"TOKEN_KEYSET_FILE", "", "File of the Tink JSON keyset that encrypts grants; unset with SQLite: generated at $BOT_DATA_DIR/token-keyset.json. With PostgreSQL, this or TOKEN_KEYSET is required."},
 	{"TOKEN_KEYSET_KMS_KEY", "", "gcp-kms://projects/…/cryptoKeys/… when TOKEN_KEYSET_FILE is encrypted by Cloud KMS."},
 	{"INVITE_REPLY", "private", "private: /invite results are shown to the invoker only; public: posted for the space."},
 	{"INVITE_MAX_TARGETS", "50", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted."},
@@ -69,7 +72,10 @@ type Config struct {
 	DatabaseURL       string
 	DataDir           string
 	KeysetFile        string
-	KeysetKMSKey      string
+	// KeysetJSON is the keyset itself (TOKEN_KEYSET, resolved from Secret
+	// Manager), when given instead of a file.
+	KeysetJSON   string
+	KeysetKMSKey string
 
 	InvitePublic         bool
 	InviteMaxTargets     int
@@ -84,7 +90,7 @@ type Config struct {
 func Load(getenv func(string) string, commands []string) (*Config, error) {
 	get := reader(getenv)
 	var errs []error
-	c := &Config{}
+	c := &Config{OnGoogleCloud: OnGoogleCloud(getenv)}
 
 	port, err := strconv.Atoi(get("PORT"))
 	if err != nil || port < 0 || port > 65535 {
@@ -102,15 +108,23 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	if c.ChatAudience == "" && base != nil {
 		c.ChatAudience = base.String() + "/chat/events"
 	}
+	projectMode := isDigits(c.ChatAudience)
+	if c.ChatAudience != "" && !projectMode {
+		if _, err := ParseEndpointURL(c.ChatAudience); err != nil {
+			errs = append(errs, fmt.Errorf("CHAT_AUDIENCE: %w; or the Cloud project number (digits only) for project-number mode", err))
+		}
+	}
 
 	c.AddonSigner = get("CHAT_ADDON_SIGNER")
-	if c.AddonSigner != "" && !strings.HasSuffix(c.AddonSigner, "@gcp-sa-gsuiteaddons.iam.gserviceaccount.com") {
+	switch {
+	case c.AddonSigner != "" && !strings.HasSuffix(c.AddonSigner, "@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"):
 		errs = append(errs, fmt.Errorf("CHAT_ADDON_SIGNER=%q: want service-PROJECT_NUMBER@gcp-sa-gsuiteaddons.iam.gserviceaccount.com", c.AddonSigner))
+	case c.AddonSigner != "" && projectMode:
+		errs = append(errs, errors.New("CHAT_ADDON_SIGNER applies to the endpoint-URL audience only; with a project-number CHAT_AUDIENCE Chat signs every request itself: unset it"))
 	}
 
 	errs = append(errs, c.loadEmulator(get)...)
 	c.CloudProject = get("GOOGLE_CLOUD_PROJECT")
-	c.OnGoogleCloud = getenv("K_SERVICE") != "" || getenv("GAE_SERVICE") != ""
 
 	c.CommandIDs, err = ParseCommandIDs(get("COMMAND_IDS"), commands)
 	if err != nil {
@@ -136,11 +150,24 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 		errs = append(errs, errors.New("DATABASE_URL: want postgres://… (or unset for the embedded SQLite store)"))
 	}
 	errs = append(errs, c.loadKeyset(get)...)
-	if c.KeysetKMSKey != "" && c.KeysetFile == "" {
-		errs = append(errs, errors.New("TOKEN_KEYSET_KMS_KEY is set but TOKEN_KEYSET_FILE is not: name the encrypted keyset file"))
+	c.KeysetJSON = get("TOKEN_KEYSET")
+	switch {
+	case c.KeysetJSON != "" && c.KeysetFile != "":
+		errs = append(errs, errors.New("TOKEN_KEYSET and TOKEN_KEYSET_FILE are both set: keep one"))
+	case c.KeysetKMSKey != "" && c.KeysetFile == "" && c.KeysetJSON == "":
+		errs = append(errs, errors.New("TOKEN_KEYSET_KMS_KEY is set but neither TOKEN_KEYSET_FILE nor TOKEN_KEYSET is: name the encrypted keyset"))
+	case postgres && c.KeysetFile == "" && c.KeysetJSON == "":
+		errs = append(errs, errors.New("TOKEN_KEYSET_FILE or TOKEN_KEYSET: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new)"))
 	}
-	if postgres && c.KeysetFile == "" {
-		errs = append(errs, errors.New("TOKEN_KEYSET_FILE: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new)"))
+	// Cloud Run and App Engine keep no local disk across restarts or
+	// between instances: an embedded store there loses every grant.
+	if c.OnGoogleCloud && c.DatabaseURL == "" {
+		switch dir := strings.TrimSpace(getenv("BOT_DATA_DIR")); {
+		case dir == "":
+			errs = append(errs, errors.New("DATABASE_URL: required on Cloud Run and App Engine, whose disk is lost at every restart (use Cloud SQL for PostgreSQL; see docs/deploy.md), or set BOT_DATA_DIR to a mounted volume for one instance"))
+		case !isMountPoint(dir):
+			errs = append(errs, fmt.Errorf("BOT_DATA_DIR=%q: not a mounted volume, so the SQLite store would be lost at every restart on Cloud Run or App Engine; mount a volume there, or set DATABASE_URL", dir))
+		}
 	}
 
 	switch get("INVITE_REPLY") {
@@ -240,6 +267,47 @@ func (c *Config) loadKeyset(get func(string) string) []error {
 	}
 
 	return errs
+}
+
+// OnGoogleCloud reports whether the bot runs on Cloud Run (K_SERVICE) or
+// App Engine (GAE_SERVICE), which set those variables themselves.
+func OnGoogleCloud(getenv func(string) string) bool {
+	return getenv("K_SERVICE") != "" || getenv("GAE_SERVICE") != ""
+}
+
+// Emulator reads and checks GOOGLE_EMULATOR_URL alone (secrets are resolved
+// through it before the rest is read).
+func Emulator(getenv func(string) string) (string, error) {
+	c := &Config{}
+	if err := errors.Join(c.loadEmulator(reader(getenv))...); err != nil {
+		return "", err
+	}
+	return c.EmulatorURL, nil
+}
+
+// ParseEndpointURL checks an endpoint URL: https (http only on loopback),
+// with a host.
+func ParseEndpointURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
+		return nil, fmt.Errorf("%q: want an https URL", raw)
+	}
+	return u, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseBaseURL checks a public origin: https, or http on a loopback host;

@@ -122,3 +122,43 @@ func TestUsageListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestEverySettingChecked: settings that cannot work, or are meaningless
+// together, are refused before the bot starts.
+func TestEverySettingChecked(t *testing.T) {
+	base := map[string]string{"BOT_BASE_URL": "https://invite.example.com", "GOOGLE_OAUTH_CLIENT_ID": "id", "GOOGLE_OAUTH_CLIENT_SECRET": "s"}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" = accepted
+	}{
+		{"audience URL", map[string]string{"CHAT_AUDIENCE": "https://invite.example.com/chat/events"}, ""},
+		{"audience project number", map[string]string{"CHAT_AUDIENCE": "123456789012"}, ""},
+		{"audience not a URL", map[string]string{"CHAT_AUDIENCE": "not a url"}, "CHAT_AUDIENCE"},
+		{"audience plain http", map[string]string{"CHAT_AUDIENCE": "http://invite.example.com/chat/events"}, "CHAT_AUDIENCE"},
+		{"add-on signer in project-number mode", map[string]string{"CHAT_AUDIENCE": "123456789012",
+			"CHAT_ADDON_SIGNER": "service-1@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"}, "CHAT_ADDON_SIGNER"},
+		{"keyset twice", map[string]string{"TOKEN_KEYSET": "{}", "TOKEN_KEYSET_FILE": "k.json"}, "TOKEN_KEYSET"},
+		{"PostgreSQL with a keyset from Secret Manager", map[string]string{"DATABASE_URL": "postgres://db/x", "TOKEN_KEYSET": "{}"}, ""},
+		{"Cloud Run with SQLite", map[string]string{"K_SERVICE": "invite"}, "DATABASE_URL: required on Cloud Run"},
+		{"App Engine with SQLite", map[string]string{"GAE_SERVICE": "default"}, "DATABASE_URL: required on Cloud Run"},
+		{"Cloud Run, SQLite on the instance's disk", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": t.TempDir()}, "not a mounted volume"},
+		{"Cloud Run, SQLite on a mounted volume", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": "/"}, ""},
+		{"Cloud Run with PostgreSQL", map[string]string{"K_SERVICE": "invite", "DATABASE_URL": "postgres://db/x", "TOKEN_KEYSET_FILE": "k.json"}, ""},
+	} {
+		vars := map[string]string{}
+		for k, v := range base {
+			vars[k] = v
+		}
+		for k, v := range tc.env {
+			vars[k] = v
+		}
+		_, err := Load(env(vars), testCommands)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: err %v, want it to name %s", tc.name, err, tc.want)
+		}
+	}
+}

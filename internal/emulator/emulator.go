@@ -89,6 +89,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.Handle("GET /service_accounts/v1/jwk/"+endpoints.ChatSigner, e.ChatKeys.Handler())
 	mux.HandleFunc("POST /v1/projects/{p}/locations/{l}/keyRings/{k}/cryptoKeys/{rest}", e.handleKMS)
 	mux.HandleFunc("GET /chat/config-complete", e.handleConfigComplete)
+	mux.HandleFunc("GET /v1/projects/{project}/secrets/{secret}/versions/{version}", e.handleAccessSecret)
 	e.oauthRoutes(mux)
 	e.chatRoutes(mux)
 	if e.admin {

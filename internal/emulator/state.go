@@ -44,6 +44,8 @@ type state struct {
 
 	chat *chatState
 
+	secrets map[string]string // Secret Manager: version name → value
+
 	autoSeq      int
 	configured   []string // config-complete tokens seen
 	onConfigured func(token string)
