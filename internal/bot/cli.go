@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/chatinvite/invitebot/internal/commands"
@@ -51,6 +52,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return serve(ctx, getenv, stderr)
 	case "keyset":
 		return keysetCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "doctor":
+		if len(args) > 1 {
+			config.Usage(stderr)
+			return fmt.Errorf("%w: doctor takes no arguments", ErrUsage)
+		}
+		return doctor(ctx, getenv, stdout)
 	default:
 		config.Usage(stderr)
 		return fmt.Errorf("%w: unknown command %q", ErrUsage, cmd)
@@ -70,3 +77,5 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	defer b.Close()
 	return b.ListenAndServe(ctx)
 }
+
+func discardLogger() *slog.Logger { return logging.Discard() }

@@ -372,6 +372,8 @@ func ParseCommandIDs(raw string, commands []string) (map[int64]string, error) {
 // Usage writes every setting with its default.
 func Usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: bot [serve]                      serve Chat's events and the consent pages (the default)")
+	fmt.Fprintln(w, "       bot doctor                      check this deployment's settings, database, keyset, OAuth client and")
+	fmt.Fprintln(w, "                                       Google's keys, then print what to paste into the Cloud console")
 	fmt.Fprintln(w, "       bot keyset new                  print a new token keyset (JSON)")
 	fmt.Fprintln(w, "       bot keyset rotate [-file PATH]  add a new primary key to TOKEN_KEYSET_FILE (or PATH)")
 	fmt.Fprintln(w, "       bot -h                          this help")

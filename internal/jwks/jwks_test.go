@@ -134,9 +134,9 @@ func TestCallerThatHangsUpCannotBlockRotation(t *testing.T) {
 	k.kid = "k2" // Google rotates: the set now names the key k2.
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := set.Verify(gone, k.sign("k2", map[string]any{})); err == nil {
-		t.Fatal("a cancelled caller got an answer")
-	}
+	// Whether this caller gets its answer or gives up first, the fetch it
+	// started is not cancelled with it.
+	_, _ = set.Verify(gone, k.sign("k2", map[string]any{}))
 	// Chat's next event, signed with the new key, at the same instant.
 	if _, err := set.Verify(context.Background(), k.sign("k2", map[string]any{})); err != nil {
 		t.Fatalf("the new key is not known after a caller hung up: %v", err)

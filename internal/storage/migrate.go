@@ -3,7 +3,10 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -118,4 +121,36 @@ func (db *DB) execScript(ctx context.Context, tx *sql.Tx, script string) error {
 		}
 	}
 	return nil
+}
+
+// Inspect connects to the store without changing it and reports its schema
+// version and the one this binary migrates to (for bot doctor). A SQLite
+// file that does not exist yet is version 0.
+func Inspect(ctx context.Context, databaseURL, dataDir string) (version, latest int, err error) {
+	latest = len(migrations)
+	var sqlDB *sql.DB
+	switch {
+	case databaseURL == "":
+		path := filepath.Join(dataDir, "bot.db")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return 0, latest, nil
+		}
+		sqlDB, err = sql.Open("sqlite", "file:"+path+"?mode=ro")
+	default:
+		sqlDB, err = sql.Open("pgx", databaseURL)
+	}
+	if err != nil {
+		return 0, latest, fmt.Errorf("open: %w", err)
+	}
+	defer sqlDB.Close()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return 0, latest, fmt.Errorf("connect: %w", err)
+	}
+	var exists int
+	err = sqlDB.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&exists)
+	if err != nil {
+		// No version table: an empty database, migrated at the first start.
+		return 0, latest, nil
+	}
+	return exists, latest, nil
 }

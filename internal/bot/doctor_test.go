@@ -1,0 +1,95 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/storage/storagetest"
+)
+
+// runDoctor runs "bot doctor" against an emulator with the harness's
+// settings plus env, and returns its output.
+func runDoctor(t *testing.T, env map[string]string) (string, error) {
+	t.Helper()
+	h := startBot(t, nil)
+	vars := map[string]string{
+		"BOT_BASE_URL": h.cfg.BaseURL.String(), "GOOGLE_EMULATOR_URL": h.emu.URL(),
+		"GOOGLE_OAUTH_CLIENT_ID": testClientID, "GOOGLE_OAUTH_CLIENT_SECRET": testClientSecret, "BOT_DATA_DIR": h.cfg.DataDir,
+	}
+	for k, v := range env {
+		if v == "" {
+			delete(vars, k)
+			continue
+		}
+		vars[k] = v
+	}
+	var out bytes.Buffer
+	err := Main(context.Background(), []string{"doctor"}, func(k string) string { return vars[k] }, &out, &out)
+	return out.String(), err
+}
+
+// TestDoctor: one line per check, a fix for each failure, non-zero exit on
+// any; then what to paste into the console.
+func TestDoctor(t *testing.T) {
+	out, err := runDoctor(t, nil)
+	// The harness serves plain http on loopback: the one thing it flags.
+	if !errors.Is(err, ErrDoctorFound) || strings.Count(out, "FAIL") != 1 || !strings.Contains(out, "FAIL  BOT_BASE_URL") {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"ok    settings", "ok    database", "ok    token keyset", "ok    OAuth client", "ok    Google's keys",
+		"HTTP endpoint URL   http://127.0.0.1", "id 1   /invite", "id 3   /logout", "leave \"Opens a dialog\" unticked",
+		"Authorized redirect URI: http://127.0.0.1", "/oauth2/callback", "openid, https://www.googleapis.com/auth/chat.memberships, https://www.googleapis.com/auth/chat.memberships.app",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDoctorNamesEachMisconfiguration: every failure it can name, with its fix.
+func TestDoctorNamesEachMisconfiguration(t *testing.T) {
+	pg := storagetest.PostgresURL(t)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"invalid settings", map[string]string{"CHAT_AUDIENCE": "not a url", "PORT": "x"},
+			[]string{"FAIL  settings: CHAT_AUDIENCE", "FAIL  settings: PORT", "fix: set it as `bot -h` describes"}},
+		{"unknown OAuth client", map[string]string{"GOOGLE_OAUTH_CLIENT_SECRET": "wrong"},
+			[]string{"FAIL  OAuth client: Google does not know this client id and secret (invalid_client)", "fix: copy GOOGLE_OAUTH_CLIENT_ID"}},
+		{"database down", map[string]string{"DATABASE_URL": "postgres://invite:hunter2@127.0.0.1:1/invite?sslmode=disable", "TOKEN_KEYSET_FILE": filepath.Join(t.TempDir(), "k.json")},
+			[]string{"FAIL  database: PostgreSQL does not answer", "fix: check DATABASE_URL"}},
+		{"keyset missing", map[string]string{"DATABASE_URL": pg, "TOKEN_KEYSET_FILE": filepath.Join(t.TempDir(), "nope.json")},
+			[]string{"ok    database", "FAIL  token keyset: the keyset cannot be opened", "fix: check TOKEN_KEYSET_FILE"}},
+		{"KMS key unknown", map[string]string{"TOKEN_KEYSET_FILE": filepath.Join(t.TempDir(), "k.json"),
+			"TOKEN_KEYSET_KMS_KEY": "gcp-kms://projects/p/locations/global/keyRings/r/cryptoKeys/nope"},
+			[]string{"FAIL  token keyset", "fix: check TOKEN_KEYSET_KMS_KEY"}},
+		{"Google unreachable", map[string]string{"GOOGLE_EMULATOR_URL": "http://127.0.0.1:1"},
+			[]string{"FAIL  OAuth client: Google's token endpoint cannot be reached", "FAIL  Google's keys", "fix: allow outbound https"}},
+		{"project-number mode fetches Chat's keys", map[string]string{"CHAT_AUDIENCE": "123456789012"},
+			[]string{"ok    Google's keys (http://127.0.0.1", "/service_accounts/v1/metadata/jwk/chat@system.gserviceaccount.com)", "Authentication audience: Project number  123456789012"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runDoctor(t, tc.env)
+			if err == nil {
+				t.Fatalf("exit 0:\n%s", out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "hunter2") {
+				t.Fatal("the database password is in the output")
+			}
+		})
+	}
+	_ = emulator.Consent{}
+}
