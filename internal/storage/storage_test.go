@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -215,5 +218,29 @@ func TestConcurrentMigrations(t *testing.T) {
 func TestRejectsOtherURLs(t *testing.T) {
 	if _, err := Open(context.Background(), "mysql://x", ""); err == nil {
 		t.Fatal("accepted a mysql URL")
+	}
+}
+
+// TestPostgresOverAUnixSocket: Cloud SQL reaches App Engine and Cloud Run
+// as a Unix socket (DATABASE_URL host=/cloudsql/PROJECT:REGION:INSTANCE);
+// the same form, against this machine's PostgreSQL socket.
+func TestPostgresOverAUnixSocket(t *testing.T) {
+	tcp := storagetest.PostgresURL(t)
+	const dir = "/var/run/postgresql"
+	if _, err := os.Stat(filepath.Join(dir, ".s.PGSQL.5432")); err != nil {
+		t.Skipf("no PostgreSQL socket in %s", dir)
+	}
+	u, err := url.Parse(tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	socket := "postgres://" + u.User.String() + "@" + u.Path + "?host=" + dir
+	db, err := Open(context.Background(), socket, "")
+	if err != nil {
+		t.Fatalf("open %s: %v", socket, err)
+	}
+	defer db.Close()
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
