@@ -100,3 +100,17 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("the built bot: %v\n%s", err, b)
 	}
 }
+
+// TestREADMEListsEverySetting: the README's settings table is the one the
+// bot reads.
+func TestREADMEListsEverySetting(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings {
+		if !strings.Contains(string(raw), "| `"+s.Name+"` |") {
+			t.Errorf("README.md's settings table lacks %s", s.Name)
+		}
+	}
+}
