@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
@@ -72,6 +75,11 @@ func doctor(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	}
 	for _, u := range keys {
 		report("Google's keys", u, checkKeys(ctx, u, client))
+	}
+	if detail, err := checkAppCredentials(ctx, cfg); errors.Is(err, errNoAppCredentials) {
+		fmt.Fprintln(stdout, "skip  app credentials: none (GOOGLE_APPLICATION_CREDENTIALS, or the runtime service account on Cloud Run and App Engine); the app cannot call the Chat API as itself")
+	} else {
+		report("app credentials", detail, err)
 	}
 	printConsole(stdout, cfg)
 	if failed {
@@ -193,6 +201,31 @@ func checkKeys(ctx context.Context, u string, client *http.Client) error {
 		return fail(fmt.Sprintf("answered %d without a usable key set", resp.StatusCode), "allow outbound https to www.googleapis.com")
 	}
 	return nil
+}
+
+// checkAppCredentials gets a chat.bot token with the app's own credentials.
+func checkAppCredentials(ctx context.Context, cfg *config.Config) (string, error) {
+	ts, source, err := appTokens(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, errNoAppCredentials) {
+			return "", err
+		}
+		return "", fail(err.Error(), "point GOOGLE_APPLICATION_CREDENTIALS at a service-account key file (JSON), or unset it on Cloud Run and App Engine")
+	}
+	if _, err := ts.Token(); err != nil {
+		return "", fail("no chat.bot token from "+source+": "+describeTokenError(err),
+			"check the service account exists and its key is active (IAM → Service accounts → Keys)")
+	}
+	return "a chat.bot token from " + source, nil
+}
+
+// describeTokenError keeps the OAuth error code and drops the rest.
+func describeTokenError(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.ErrorCode + " " + re.ErrorDescription
+	}
+	return err.Error()
 }
 
 // printConsole prints what to paste into the Google Cloud console.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("err %v\n%s", err, out)
 	}
 	for _, want := range []string{
+		"skip  app credentials: none",
 		"ok    settings", "ok    database", "ok    token keyset", "ok    OAuth client", "ok    Google's keys",
 		"HTTP endpoint URL   http://127.0.0.1", "id 1   /invite", "id 3   /logout", "leave \"Opens a dialog\" unticked",
 		"Authorized redirect URI: http://127.0.0.1", "/oauth2/callback", "openid, https://www.googleapis.com/auth/chat.memberships, https://www.googleapis.com/auth/chat.memberships.app",
@@ -91,5 +93,44 @@ func TestDoctorNamesEachMisconfiguration(t *testing.T) {
 			}
 		})
 	}
-	_ = emulator.Consent{}
+}
+
+// TestDoctorAppCredentials: with a service-account key file, doctor gets a
+// chat.bot token through the JWT-bearer grant (here from the emulator), and
+// names a key Google does not know.
+func TestDoctorAppCredentials(t *testing.T) {
+	h := startBot(t, nil)
+	key, err := h.emu.AddServiceAccount("invite-bot@invite-prod.iam.gserviceaccount.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(t.TempDir(), "key.json")
+	if err := os.WriteFile(good, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other, err := emulator.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	stranger, _ := other.AddServiceAccount("stranger@elsewhere.iam.gserviceaccount.com")
+	// The stranger's key file names this emulator's token endpoint, which
+	// does not know the account.
+	stranger = bytes.ReplaceAll(stranger, []byte(other.URL()), []byte(h.emu.URL()))
+	bad := filepath.Join(t.TempDir(), "stranger.json")
+	if err := os.WriteFile(bad, stranger, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"BOT_BASE_URL": h.cfg.BaseURL.String(), "GOOGLE_EMULATOR_URL": h.emu.URL(), "BOT_DATA_DIR": h.cfg.DataDir,
+		"GOOGLE_OAUTH_CLIENT_ID": testClientID, "GOOGLE_OAUTH_CLIENT_SECRET": testClientSecret,
+	}
+	for file, want := range map[string]string{good: "ok    app credentials (a chat.bot token from the key file", bad: "FAIL  app credentials: no chat.bot token"} {
+		vars["GOOGLE_APPLICATION_CREDENTIALS"] = file
+		var out bytes.Buffer
+		_ = Main(context.Background(), []string{"doctor"}, func(k string) string { return vars[k] }, &out, &out)
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s: output lacks %q:\n%s", file, want, out.String())
+		}
+	}
 }

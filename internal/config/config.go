@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ var Settings = []Setting{
 	{"CHAT_ADDON_SIGNER", "", "Email of the Workspace add-on service account whose ID tokens are also accepted (URL mode only)."},
 	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator on this machine (loopback); every Google endpoint then goes there, and its keys are trusted. Never set in production."},
 	{"GOOGLE_EMULATOR_ALLOW_REMOTE", "false", "true: accept a GOOGLE_EMULATOR_URL on another host (a shared test emulator)."},
+	{"GOOGLE_APPLICATION_CREDENTIALS", "", "Service-account key file the app calls the Chat API as itself with (scope chat.bot); unset on Cloud Run or App Engine: the runtime service account."},
 	{"GOOGLE_CLOUD_PROJECT", "", "Cloud project id for log trace ids (projects/PROJECT/traces/TRACE); unset on Cloud Run or App Engine: read from the metadata server."},
 	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
@@ -61,6 +63,8 @@ type Config struct {
 	EmulatorURL  string
 	// CloudProject is GOOGLE_CLOUD_PROJECT ("" when unset).
 	CloudProject string
+	// AppCredentialsFile is GOOGLE_APPLICATION_CREDENTIALS ("" when unset).
+	AppCredentialsFile string
 	// OnGoogleCloud is true on Cloud Run (K_SERVICE) or App Engine
 	// (GAE_SERVICE), which set those variables themselves.
 	OnGoogleCloud bool
@@ -125,6 +129,11 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 
 	errs = append(errs, c.loadEmulator(get)...)
 	c.CloudProject = get("GOOGLE_CLOUD_PROJECT")
+	if c.AppCredentialsFile = get("GOOGLE_APPLICATION_CREDENTIALS"); c.AppCredentialsFile != "" {
+		if _, err := os.Stat(c.AppCredentialsFile); err != nil {
+			errs = append(errs, fmt.Errorf("GOOGLE_APPLICATION_CREDENTIALS: %w", err))
+		}
+	}
 
 	c.CommandIDs, err = ParseCommandIDs(get("COMMAND_IDS"), commands)
 	if err != nil {

@@ -43,6 +43,7 @@ type refreshGrant struct {
 
 type accessGrant struct {
 	userID  string
+	app     string // a service account's email, for app tokens
 	scopes  []string
 	expires time.Time
 	refresh string
@@ -306,6 +307,10 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.state.tokenCalls++
+	if r.PostForm.Get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+		e.jwtBearer(w, r.PostForm.Get("assertion"))
+		return
+	}
 	c, known := e.state.clients[id]
 	if !known || c.secret != secret {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")

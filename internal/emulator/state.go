@@ -46,6 +46,8 @@ type state struct {
 
 	secrets map[string]string // Secret Manager: version name → value
 
+	serviceAccounts map[string]*serviceAccount // by email
+
 	autoSeq      int
 	configured   []string // config-complete tokens seen
 	onConfigured func(token string)
