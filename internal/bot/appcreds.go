@@ -25,7 +25,7 @@ var errNoAppCredentials = errors.New("no app credentials")
 // GOOGLE_APPLICATION_CREDENTIALS names (its token_uri may be an emulator's),
 // or on Cloud Run and App Engine the runtime service account.
 func appTokens(ctx context.Context, cfg *config.Config) (oauth2.TokenSource, string, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, endpoints.Client(20 * time.Second))
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, endpoints.Client(20*time.Second))
 	switch {
 	case cfg.AppCredentialsFile != "":
 		key, err := os.ReadFile(cfg.AppCredentialsFile)

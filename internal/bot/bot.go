@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 // EndpointURL is the app's endpoint as configured in Chat: the audience
 // when it is a URL, else $BOT_BASE_URL/chat/events.
 func EndpointURL(cfg *config.Config) string {
-	if events.IsProjectNumber(cfg.ChatAudience) {
+	if endpoints.IsProjectNumber(cfg.ChatAudience) {
 		return cfg.BaseURL.String() + "/chat/events"
 	}
 	return cfg.ChatAudience

@@ -19,7 +19,6 @@ import (
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
-	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/jwks"
 	"github.com/chatinvite/invitebot/internal/oauthflow"
 	"github.com/chatinvite/invitebot/internal/storage"
@@ -70,7 +69,7 @@ func doctor(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	report("token keyset", "", checkKeyset(ctx, cfg, google, client))
 	report("OAuth client", cfg.OAuthClientID, checkOAuthClient(ctx, cfg, google, client))
 	keys := []string{google.Certs}
-	if events.IsProjectNumber(cfg.ChatAudience) {
+	if endpoints.IsProjectNumber(cfg.ChatAudience) {
 		keys = append(keys, google.ChatJWK)
 	}
 	for _, u := range keys {
@@ -233,7 +232,7 @@ func printConsole(w io.Writer, cfg *config.Config) {
 	fmt.Fprintln(w, "\nIn the Google Cloud console:")
 	fmt.Fprintln(w, "  Google Chat API → Configuration")
 	fmt.Fprintf(w, "    Connection settings: HTTP endpoint URL   %s\n", EndpointURL(cfg))
-	if events.IsProjectNumber(cfg.ChatAudience) {
+	if endpoints.IsProjectNumber(cfg.ChatAudience) {
 		fmt.Fprintf(w, "    Authentication audience: Project number  %s\n", cfg.ChatAudience)
 	} else {
 		fmt.Fprintln(w, "    Authentication audience: HTTP endpoint URL")

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
@@ -112,7 +113,7 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	if c.ChatAudience == "" && base != nil {
 		c.ChatAudience = base.String() + "/chat/events"
 	}
-	projectMode := isDigits(c.ChatAudience)
+	projectMode := endpoints.IsProjectNumber(c.ChatAudience)
 	if c.ChatAudience != "" && !projectMode {
 		if _, err := ParseEndpointURL(c.ChatAudience); err != nil {
 			errs = append(errs, fmt.Errorf("CHAT_AUDIENCE: %w; or the Cloud project number (digits only) for project-number mode", err))
@@ -305,18 +306,6 @@ func ParseEndpointURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: want an https URL", raw)
 	}
 	return u, nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // ParseBaseURL checks a public origin: https, or http on a loopback host;

@@ -113,7 +113,7 @@ func (e *Emulator) ChatClaims(audience string) map[string]any {
 		"iat": now.Unix(),
 		"exp": now.Add(time.Hour).Unix(),
 	}
-	if isDigits(audience) {
+	if endpoints.IsProjectNumber(audience) {
 		claims["iss"] = endpoints.ChatSigner
 		claims["sub"] = endpoints.ChatSigner
 		return claims
@@ -129,20 +129,8 @@ func (e *Emulator) ChatClaims(audience string) map[string]any {
 // ChatToken mints the bearer token Chat would send to an app whose audience
 // setting is audience.
 func (e *Emulator) ChatToken(audience string) string {
-	if isDigits(audience) {
+	if endpoints.IsProjectNumber(audience) {
 		return e.ChatKeys.Sign(e.ChatClaims(audience))
 	}
 	return e.GoogleKeys.Sign(e.ChatClaims(audience))
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -81,3 +81,18 @@ func Client(timeout time.Duration) *http.Client {
 	t.MaxIdleConnsPerHost = 32
 	return &http.Client{Timeout: timeout, Transport: t}
 }
+
+// IsProjectNumber reports whether a Chat audience is a Cloud project number
+// (digits only), which selects project-number mode: Chat then signs its
+// tokens itself, with the keys at ChatJWK.
+func IsProjectNumber(audience string) bool {
+	if audience == "" {
+		return false
+	}
+	for _, r := range audience {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -84,7 +84,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	}
 	v := &Verifier{
 		audience:    cfg.Audience,
-		projectMode: IsProjectNumber(cfg.Audience),
+		projectMode: endpoints.IsProjectNumber(cfg.Audience),
 		addonSigner: cfg.AddonSigner,
 		googleKeys:  cfg.GoogleKeys,
 		chatKeys:    cfg.ChatKeys,
@@ -98,19 +98,6 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		return nil, errors.New("chat verifier: no key set for the audience mode")
 	}
 	return v, nil
-}
-
-// IsProjectNumber reports whether an audience is a Cloud project number.
-func IsProjectNumber(audience string) bool {
-	if audience == "" {
-		return false
-	}
-	for _, r := range audience {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer" header.
