@@ -4,6 +4,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/httpserver"
+	"github.com/chatinvite/invitebot/internal/jobs"
 	"github.com/chatinvite/invitebot/internal/jwks"
 	"github.com/chatinvite/invitebot/internal/oauthflow"
 	"github.com/chatinvite/invitebot/internal/storage"
@@ -47,6 +49,18 @@ type Deps struct {
 	// given up, so that every request is answered within the platform's
 	// 10 s; zero means 6 s.
 	HaltAfter time.Duration
+	// QuotaWindow is the window the QUOTA_* settings count in (a minute;
+	// tests shorten it with the emulator's).
+	QuotaWindow time.Duration
+	// ProgressEvery, SliceFor, JobPoll and JobRescueAfter tune large
+	// invitations (defaults 5 s, 40 s, 1 s, 90 s).
+	ProgressEvery  time.Duration
+	SliceFor       time.Duration
+	JobPoll        time.Duration
+	JobRescueAfter time.Duration
+	// SyncMax: invitations of more people × spaces run in the background
+	// (zero means 20).
+	SyncMax int
 }
 
 // Bot is the assembled app.
@@ -59,6 +73,7 @@ type Bot struct {
 	closers []func() error
 
 	haltAfter           time.Duration
+	jobs                *jobs.Queue
 	draining, halted    chan struct{}
 	drainOnce, haltOnce sync.Once
 
@@ -144,7 +159,10 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 			return nil, err
 		}
 	}
-	router, err := commands.NewRouter(commands.All(commands.Deps{
+	if deps.QuotaWindow == 0 {
+		deps.QuotaWindow = time.Minute
+	}
+	cd := commands.Deps{
 		Auth: auth, Members: members, Now: deps.Now,
 		Policy: commands.Policy{
 			MaxTargets: cfg.InviteMaxTargets, AllowedDomains: cfg.InviteAllowedDomains,
@@ -152,7 +170,15 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		},
 		Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
 		Draining: b.draining, Halted: b.halted,
-	}), cfg.CommandIDs)
+		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow),
+		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
+		ProjectQuotaPerMinute: cfg.QuotaMembershipWrites,
+	}
+	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {
+		b.Close()
+		return nil, err
+	}
+	router, err := commands.NewRouter(commands.All(cd), cfg.CommandIDs)
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -250,6 +276,17 @@ func (b *Bot) drain() {
 		b.log.Info("stopping: no new Chat API calls; calls in flight are given up in " + b.haltAfter.String())
 		close(b.draining)
 		time.AfterFunc(b.haltAfter, func() { b.haltOnce.Do(func() { close(b.halted) }) })
+		if b.jobs != nil {
+			// Background slices end at their next target; what they did
+			// is stored, and the rest resumes on the next start.
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), b.haltAfter)
+				defer cancel()
+				if err := b.jobs.Stop(ctx); err != nil {
+					b.log.Warn("stop background invitations", "error", err.Error())
+				}
+			}()
+		}
 	})
 }
 

@@ -571,7 +571,7 @@ func TestInviteAddOnShape(t *testing.T) {
 // TestResultCardLimits: 50 targets, every outcome group full, stays within
 // Chat's 32 KB and 100 widgets, and round-trips through chat/v1 types.
 func TestResultCardLimits(t *testing.T) {
-	h := startBot(t, nil)
+	h := startBotWith(t, nil, Deps{SyncMax: 100, BackoffBase: time.Millisecond})
 	h.grant(alice)
 	var args []string
 	for i := range 50 {

@@ -51,3 +51,52 @@ func (c *Client) GetMembership(ctx context.Context, accessToken, name string) (*
 	}
 	return out, nil
 }
+
+// ListMembers lists a space's joined members (people and apps), following
+// every page, as the owner of accessToken.
+func (c *Client) ListMembers(ctx context.Context, accessToken, space string) ([]*chat.Membership, error) {
+	var out []*chat.Membership
+	call := c.svc.Spaces.Members.List(space).PageSize(1000).Context(ctx)
+	bearer(call.Header(), accessToken)
+	err := call.Pages(ctx, func(page *chat.ListMembershipsResponse) error {
+		out = append(out, page.Memberships...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", space, err)
+	}
+	return out, nil
+}
+
+// App calls the Chat API as the app itself (scope chat.bot), for the
+// messages the app creates and updates.
+type App struct {
+	svc *chat.Service
+}
+
+// NewApp returns the app's client at endpoint; client carries the app's
+// credentials (an oauth2 client over its token source).
+func NewApp(ctx context.Context, endpoint string, client *http.Client) (*App, error) {
+	svc, err := chat.NewService(ctx, option.WithHTTPClient(client), option.WithEndpoint(endpoint))
+	if err != nil {
+		return nil, fmt.Errorf("chat api app client: %w", err)
+	}
+	return &App{svc: svc}, nil
+}
+
+// CreateMessage calls spaces.messages.create with a client-assigned id.
+func (a *App) CreateMessage(ctx context.Context, space, messageID string, m *chat.Message) (string, error) {
+	out, err := a.svc.Spaces.Messages.Create(space, m).MessageId(messageID).Context(ctx).Do()
+	if err != nil {
+		return "", fmt.Errorf("create message in %s: %w", space, err)
+	}
+	return out.Name, nil
+}
+
+// UpdateMessage calls spaces.messages.patch, replacing text and cards.
+func (a *App) UpdateMessage(ctx context.Context, name string, m *chat.Message) error {
+	if _, err := a.svc.Spaces.Messages.Patch(name, m).UpdateMask("text,cardsV2").Context(ctx).Do(); err != nil {
+		return fmt.Errorf("update message %s: %w", name, err)
+	}
+	return nil
+}

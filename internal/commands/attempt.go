@@ -118,14 +118,12 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
 		return
 	}
-	body := &chat.Membership{Member: &chat.User{Name: r.Target.Name, Type: "HUMAN"}}
-	switch r.Target.Kind {
-	case TargetApp:
-		body.Member.Type = "BOT"
-	case TargetGroup:
-		body = &chat.Membership{GroupMember: &chat.Group{Name: r.Target.Name}}
-	}
+	body := membershipBody(r.Target)
 	for {
+		if err := iv.Pacer.Wait(ctx, r.Space, true); err != nil {
+			r.Outcome, r.Detail = NotTried, "the time limit was reached first"
+			return
+		}
 		r.Attempts++
 		m, err := iv.Members.CreateMembership(ctx, token, r.Space, body)
 		if err == nil {
@@ -149,7 +147,7 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 				r.Outcome, r.Detail = NotTried, restartingNotTried
 				return
 			}
-			r.Outcome, r.Detail = Failed, "Chat is busy right now; try again in a minute"
+			r.Outcome, r.Detail = NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"
 			return
 		}
 		classifyError(r, err, ev, ctx.Err() != nil)

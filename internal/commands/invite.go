@@ -16,6 +16,8 @@ import (
 type Members interface {
 	CreateMembership(ctx context.Context, accessToken, space string, m *chat.Membership) (*chat.Membership, error)
 	GetMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error)
+	// ListMembers lists a space's joined members, every page.
+	ListMembers(ctx context.Context, accessToken, space string) ([]*chat.Membership, error)
 }
 
 // Policy is what an admin allows /invite to do.
@@ -56,6 +58,9 @@ func inviteSpec(d Deps) Spec {
 // anyway, every use arrives as REQUEST_DIALOG and opens the form, filled
 // in with what was typed.
 func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
+	if ev.Parameters["step"] == "stop" {
+		return iv.stop(ctx, ev)
+	}
 	switch ev.DialogEventType {
 	case events.DialogCancel:
 		return events.Reply{CloseDialog: true}
@@ -156,10 +161,16 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 		}
 		spaces = []string{ev.Space.Name}
 	}
+	if len(req.CopyFrom) > 0 {
+		return iv.copyMembers(ctx, ev, spaces, req)
+	}
 	if n := len(spaces) * len(req.Targets); n > iv.Policy.MaxTargets {
 		return events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
 			"That is %d invitations (people × spaces); this app allows at most %d in one command. Split the list and try again.",
 			n, iv.Policy.MaxTargets))}
+	}
+	if n := len(spaces) * len(req.Targets); n > iv.SyncMax && iv.SyncMax > 0 {
+		return iv.startBackground(ctx, ev, spaces, req.Targets)
 	}
 	scopes := neededScopes(req.Targets, spaces, ev.Space.Name)
 	// The deadline covers everything from here, a token refresh included:

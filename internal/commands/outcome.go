@@ -22,6 +22,16 @@ var outcomeNames = [...]string{"added", "invited", "already invited", "already a
 // String is the outcome's lower-case label, used in headers and logs.
 func (o Outcome) String() string { return outcomeNames[o] }
 
+// outcomeNamed is the outcome whose label is name.
+func outcomeNamed(name string) (Outcome, bool) {
+	for o, n := range outcomeNames {
+		if n == name {
+			return Outcome(o), true
+		}
+	}
+	return 0, false
+}
+
 // sectionTitle heads the card section listing targets with this outcome.
 func (o Outcome) sectionTitle() string {
 	return [...]string{

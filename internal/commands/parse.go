@@ -35,6 +35,9 @@ type InviteRequest struct {
 	Targets []Target
 	// Spaces are spaces/{id} names; empty means the current space.
 	Spaces []string
+	// CopyFrom are spaces whose members are invited too ("members of
+	// spaces/AAAA").
+	CopyFrom []string
 }
 
 // ParseError names the token that could not be read.
@@ -96,9 +99,25 @@ func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
 	seenTarget, seenSpace := map[string]bool{}, map[string]bool{}
 	inSpaces := false
 	args = namedAddress.ReplaceAllString(args, "$1 $2 ")
-	for _, tok := range strings.FieldsFunc(args, separator) {
+	toks := strings.FieldsFunc(args, separator)
+	for i := 0; i < len(toks); i++ {
+		tok := toks[i]
 		if !inSpaces && strings.EqualFold(tok, "to") {
 			inSpaces = true
+			continue
+		}
+		if !inSpaces && strings.EqualFold(tok, "members") && i+1 < len(toks) && strings.EqualFold(toks[i+1], "of") {
+			if i+2 >= len(toks) {
+				return InviteRequest{}, &ParseError{Token: "members of", Reason: "name the space whose members to invite: members of spaces/AAAA"}
+			}
+			space, err := parseSpace(toks[i+2])
+			if err != nil {
+				return InviteRequest{}, err
+			}
+			if !slices.Contains(req.CopyFrom, space) {
+				req.CopyFrom = append(req.CopyFrom, space)
+			}
+			i += 2
 			continue
 		}
 		if inSpaces {
@@ -122,7 +141,7 @@ func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
 			req.Targets = append(req.Targets, t)
 		}
 	}
-	if len(req.Targets) == 0 {
+	if len(req.Targets) == 0 && len(req.CopyFrom) == 0 {
 		return InviteRequest{}, &ParseError{Reason: "name at least one person, group or app to add"}
 	}
 	if inSpaces && len(req.Spaces) == 0 {

@@ -57,6 +57,24 @@ type Deps struct {
 	// Halted is closed when calls still in flight must be given up, so
 	// every request gets its answer before the process exits.
 	Halted <-chan struct{}
+
+	// Large invitations (more than SyncMax people × spaces, or a copy of a
+	// space's members) run in the background: stored in Invitations, worked
+	// by Jobs, paced by Pacer, reported in a message of the app's own
+	// (AppMessages, nil without app credentials: they are refused then).
+	Invitations InvitationStore
+	Jobs        Jobs
+	AppMessages AppMessages
+	Pacer       *Pacer
+	SyncMax     int
+	// Endpoint is the app's endpoint URL (add-on buttons name it).
+	Endpoint string
+	// ProgressEvery paces progress updates (default 5 s); SliceFor bounds
+	// one slice of background work (default 40 s).
+	ProgressEvery time.Duration
+	SliceFor      time.Duration
+	// ProjectQuotaPerMinute is shown to users (default 300).
+	ProjectQuotaPerMinute int
 }
 
 // Why targets were not tried, or not answered, while the app stops.

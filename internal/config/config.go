@@ -49,7 +49,9 @@ var Settings = []Setting{
 	{"TOKEN_KEYSET_FILE", "", "File of the Tink JSON keyset that encrypts grants; unset with SQLite: generated at $BOT_DATA_DIR/token-keyset.json. With PostgreSQL, this or TOKEN_KEYSET is required."},
 	{"TOKEN_KEYSET_KMS_KEY", "", "gcp-kms://projects/…/cryptoKeys/… when TOKEN_KEYSET_FILE is encrypted by Cloud KMS."},
 	{"INVITE_REPLY", "private", "private: /invite results are shown to the invoker only; public: posted for the space."},
-	{"INVITE_MAX_TARGETS", "50", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted."},
+	{"INVITE_MAX_TARGETS", "1000", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted. Past 20 they run in the background."},
+	{"QUOTA_SPACE_WRITES_PER_MINUTE", "60", "Chat API writes a minute this instance makes in one space (Google's quota: 60, shared by all apps in the space)."},
+	{"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE", "300", "Membership writes a minute this instance makes in the project (Google's quota: 300; divide among instances)."},
 	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
 	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
 	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
@@ -86,6 +88,9 @@ type Config struct {
 	InviteMaxTargets     int
 	InviteAllowedDomains []string
 	InviteRequireManager bool
+
+	QuotaSpaceWrites      int
+	QuotaMembershipWrites int
 
 	DebugAddr string
 }
@@ -188,8 +193,16 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 		errs = append(errs, fmt.Errorf("INVITE_REPLY=%q: want private or public", get("INVITE_REPLY")))
 	}
 	c.InviteMaxTargets, err = strconv.Atoi(get("INVITE_MAX_TARGETS"))
-	if err != nil || c.InviteMaxTargets < 1 || c.InviteMaxTargets > 50 {
-		errs = append(errs, fmt.Errorf("INVITE_MAX_TARGETS=%q: want a number from 1 to 50 (one result card holds 50)", get("INVITE_MAX_TARGETS")))
+	if err != nil || c.InviteMaxTargets < 1 || c.InviteMaxTargets > 10000 {
+		errs = append(errs, fmt.Errorf("INVITE_MAX_TARGETS=%q: want a number from 1 to 10000", get("INVITE_MAX_TARGETS")))
+	}
+	c.QuotaSpaceWrites, err = strconv.Atoi(get("QUOTA_SPACE_WRITES_PER_MINUTE"))
+	if err != nil || c.QuotaSpaceWrites < 1 || c.QuotaSpaceWrites > 600 {
+		errs = append(errs, fmt.Errorf("QUOTA_SPACE_WRITES_PER_MINUTE=%q: want a number from 1 to 600 (Google's quota is 60)", get("QUOTA_SPACE_WRITES_PER_MINUTE")))
+	}
+	c.QuotaMembershipWrites, err = strconv.Atoi(get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE"))
+	if err != nil || c.QuotaMembershipWrites < 1 || c.QuotaMembershipWrites > 3000 {
+		errs = append(errs, fmt.Errorf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%q: want a number from 1 to 3000 (Google's quota is 300)", get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE")))
 	}
 	for _, d := range strings.Split(get("INVITE_ALLOWED_DOMAINS"), ",") {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))

@@ -32,7 +32,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"DATABASE_URL":           "postgres://db/x",
 		"TOKEN_KEYSET_KMS_KEY":   "aws-kms://x",
 		"INVITE_REPLY":           "loud",
-		"INVITE_MAX_TARGETS":     "500",
+		"INVITE_MAX_TARGETS":     "50000",
 		"INVITE_ALLOWED_DOMAINS": "example.com, not a domain",
 		"INVITE_REQUIRE_MANAGER": "sometimes",
 		"DEBUG_ADDR":             "0.0.0.0:6060",

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -188,6 +189,9 @@ func (e *Emulator) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/spaces/{space}/members", e.handleCreateMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members/{member}", e.handleGetMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members", e.handleListMembers)
+	mux.HandleFunc("POST /v1/spaces/{space}/messages", e.handleCreateMessage)
+	mux.HandleFunc("PATCH /v1/spaces/{space}/messages/{message}", e.handleUpdateMessage)
+	mux.HandleFunc("PUT /v1/spaces/{space}/messages/{message}", e.handleUpdateMessage)
 }
 
 // caller authenticates the bearer token and checks it carries one of scopes.
@@ -300,6 +304,9 @@ func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.spend(w, r.PathValue("space"), true) {
+		return
+	}
 	e.state.chat.creates++
 	status, code, msg, m := e.create(caller, r.PathValue("space"), body, target)
 	if status != http.StatusOK {
@@ -447,13 +454,31 @@ func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
 	defer e.mu.Unlock()
 	showInvited := r.URL.Query().Get("showInvited") == "true"
 	showGroups := r.URL.Query().Get("showGroups") == "true"
+	// Pages as Google's: 100 memberships unless pageSize says (at most
+	// 1,000); nextPageToken while more remain.
+	size, _ := strconv.Atoi(r.URL.Query().Get("pageSize"))
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, 1000)
+	from, _ := strconv.Atoi(r.URL.Query().Get("pageToken"))
 	out := struct {
-		Memberships []wireMembership `json:"memberships"`
+		Memberships   []wireMembership `json:"memberships,omitempty"`
+		NextPageToken string           `json:"nextPageToken,omitempty"`
 	}{}
+	seen := 0
 	for _, k := range s.order {
 		m := s.members[k]
 		if (m.State == StateInvited && !showInvited) || (strings.HasPrefix(k, groupMemberPath) && !showGroups) {
 			continue
+		}
+		seen++
+		if seen <= from {
+			continue
+		}
+		if len(out.Memberships) == size {
+			out.NextPageToken = strconv.Itoa(from + size)
+			break
 		}
 		out.Memberships = append(out.Memberships, e.membershipJSON(s.ID, m))
 	}

@@ -47,6 +47,8 @@ type state struct {
 	secrets map[string]string // Secret Manager: version name → value
 
 	serviceAccounts map[string]*serviceAccount // by email
+	quota           *quotaState
+	messages        map[string]*appMessage // the app's messages, by name
 
 	autoSeq      int
 	configured   []string // config-complete tokens seen

@@ -41,9 +41,15 @@ const AppName = "Invite"
 // add-ons); classic apps get the command's name. openDialog makes the click
 // a REQUEST_DIALOG ("Open interactive dialogs": interaction OPEN_DIALOG).
 func (ev *Event) Action(params map[string]string, openDialog bool) *chat.GoogleAppsCardV1Action {
+	return ButtonAction(ev.Shape, ev.endpoint, params, openDialog)
+}
+
+// ButtonAction is Action for a card the app sends outside a reply (a
+// message it creates through the API), given the shape and endpoint.
+func ButtonAction(shape Shape, endpoint string, params map[string]string, openDialog bool) *chat.GoogleAppsCardV1Action {
 	a := &chat.GoogleAppsCardV1Action{Function: params["command"]}
-	if ev.Shape == AddOn {
-		a.Function = ev.endpoint
+	if shape == AddOn {
+		a.Function = endpoint
 	}
 	if openDialog {
 		a.Interaction = "OPEN_DIALOG"
@@ -156,3 +162,6 @@ func addOnReply(ev *Event, r Reply) any {
 		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: r.message(ev)}},
 	}}
 }
+
+// Endpoint is the app's endpoint URL the event reached.
+func (ev *Event) Endpoint() string { return ev.endpoint }

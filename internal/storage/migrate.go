@@ -58,6 +58,35 @@ var migrations = []string{
 		expires_at   BIGINT NOT NULL
 	);
 	CREATE INDEX remembered_replies_expires ON remembered_replies (expires_at);`,
+	// 4: invitations worked in the background, and their targets.
+	`CREATE TABLE invitations (
+		id               TEXT PRIMARY KEY,
+		message_name     TEXT NOT NULL,
+		user_name        TEXT NOT NULL,
+		space_name       TEXT NOT NULL,
+		space_display    TEXT NOT NULL,
+		private          INTEGER NOT NULL,
+		addon            INTEGER NOT NULL,
+		progress_message TEXT NOT NULL,
+		stopped          INTEGER NOT NULL DEFAULT 0,
+		finished_at      BIGINT NOT NULL DEFAULT 0,
+		created_at       BIGINT NOT NULL
+	);
+	CREATE INDEX invitations_unfinished ON invitations (finished_at);
+	CREATE TABLE invitation_targets (
+		invitation_id TEXT NOT NULL,
+		seq           INTEGER NOT NULL,
+		space         TEXT NOT NULL,
+		kind          INTEGER NOT NULL,
+		typed         TEXT NOT NULL,
+		name          TEXT NOT NULL,
+		email         TEXT NOT NULL,
+		state         INTEGER NOT NULL,
+		outcome       TEXT NOT NULL,
+		detail        TEXT NOT NULL,
+		api_status    INTEGER NOT NULL,
+		PRIMARY KEY (invitation_id, seq)
+	);`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises

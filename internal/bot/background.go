@@ -1,0 +1,73 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/chatinvite/invitebot/internal/chatapi"
+	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/config"
+	"github.com/chatinvite/invitebot/internal/endpoints"
+	"github.com/chatinvite/invitebot/internal/jobs"
+)
+
+// startJobs wires large invitations: the app's own Chat client (when it has
+// credentials: without them large invitations are refused), the job queue
+// in the bot's database, and the resumption of invitations left unfinished
+// by a stop or a crash.
+func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *commands.Deps) error {
+	ts, source, err := appTokens(ctx, cfg)
+	switch {
+	case errors.Is(err, errNoAppCredentials):
+		b.log.Info("no app credentials: invitations of more than 20 people are refused (set GOOGLE_APPLICATION_CREDENTIALS, or run on Cloud Run or App Engine)")
+		return nil
+	case err != nil:
+		return fmt.Errorf("app credentials: %w", err)
+	}
+	base := context.WithValue(context.Background(), oauth2.HTTPClient, endpoints.Client(20*time.Second))
+	app, err := chatapi.NewApp(ctx, b.google.ChatAPI, oauth2.NewClient(base, ts))
+	if err != nil {
+		return err
+	}
+	cd.AppMessages = app
+	pool, dialect := b.DB.JobPool()
+	work := commands.Background(*cd)
+	q, err := jobs.New(ctx, pool, dialect, func(ctx context.Context, id string) error {
+		err := work(ctx, id)
+		if errors.Is(err, commands.ErrMoreWork) {
+			return jobs.ErrMore
+		}
+		return err
+	}, jobs.Config{Poll: deps.JobPoll, RescueAfter: deps.JobRescueAfter, SliceTimeout: max(deps.SliceFor+20*time.Second, 60*time.Second), Logger: b.log})
+	if err != nil {
+		return err
+	}
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start background invitations: %w", err)
+	}
+	b.jobs = q
+	cd.Jobs = q
+	b.closers = append(b.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return q.Stop(ctx)
+	})
+	ids, err := b.DB.UnfinishedInvitations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := q.Enqueue(ctx, id); err != nil {
+			return err
+		}
+	}
+	if len(ids) > 0 {
+		b.log.Info("resuming unfinished invitations", "count", len(ids))
+	}
+	b.log.Info("large invitations run in the background", "app_credentials", source)
+	return nil
+}

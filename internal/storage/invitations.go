@@ -1,0 +1,148 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/chatinvite/invitebot/internal/commands"
+)
+
+// CreateInvitation stores an invitation and all its targets in one
+// transaction. It implements commands.InvitationStore.
+func (db *DB) CreateInvitation(ctx context.Context, inv *commands.Invitation) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create invitation: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt)); err != nil {
+		return fmt.Errorf("create invitation: %w", err)
+	}
+	for _, p := range inv.Targets {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO invitation_targets (invitation_id, seq, space, kind, typed, name, email, state, outcome, detail, api_status)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			inv.ID, p.Seq, p.Space, int(p.Target.Kind), p.Target.Typed, p.Target.Name, p.Target.Email, int(p.State), p.Outcome, p.Detail, p.APIStatus); err != nil {
+			return fmt.Errorf("create invitation target: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create invitation: %w", err)
+	}
+	return nil
+}
+
+// ErrNoInvitation means no invitation has that id.
+var ErrNoInvitation = errors.New("no such invitation")
+
+// GetInvitation implements commands.InvitationStore.
+func (db *DB) GetInvitation(ctx context.Context, id string) (*commands.Invitation, error) {
+	inv := &commands.Invitation{ID: id}
+	var private, addOn, stopped int
+	var finished, created int64
+	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at
+		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoInvitation
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get invitation: %w", err)
+	}
+	inv.Private, inv.AddOn, inv.Stopped, inv.Finished, inv.CreatedAt = private != 0, addOn != 0, stopped != 0, finished != 0, fromMillis(created)
+	rows, err := db.sql.QueryContext(ctx, `SELECT seq, space, kind, typed, name, email, state, outcome, detail, api_status
+		FROM invitation_targets WHERE invitation_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get invitation targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p commands.Planned
+		var kind, state int
+		if err := rows.Scan(&p.Seq, &p.Space, &kind, &p.Target.Typed, &p.Target.Name, &p.Target.Email, &state, &p.Outcome, &p.Detail, &p.APIStatus); err != nil {
+			return nil, fmt.Errorf("get invitation targets: %w", err)
+		}
+		p.Target.Kind, p.State = commands.TargetKind(kind), commands.PlanState(state)
+		inv.Targets = append(inv.Targets, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get invitation targets: %w", err)
+	}
+	return inv, nil
+}
+
+// MarkSent implements commands.InvitationStore.
+func (db *DB) MarkSent(ctx context.Context, id string, seq int) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE invitation_targets SET state = $1 WHERE invitation_id = $2 AND seq = $3 AND state = $4`,
+		int(commands.Sent), id, seq, int(commands.Pending)); err != nil {
+		return fmt.Errorf("mark sent: %w", err)
+	}
+	return nil
+}
+
+// RecordOutcome implements commands.InvitationStore.
+func (db *DB) RecordOutcome(ctx context.Context, id string, p commands.Planned) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE invitation_targets SET state = $1, outcome = $2, detail = $3, api_status = $4 WHERE invitation_id = $5 AND seq = $6`,
+		int(commands.Done), p.Outcome, p.Detail, p.APIStatus, id, p.Seq); err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	return nil
+}
+
+// SetProgressMessage implements commands.InvitationStore.
+func (db *DB) SetProgressMessage(ctx context.Context, id, message string) error {
+	return db.setInvitation(ctx, "progress_message", message, id)
+}
+
+// StopInvitation implements commands.InvitationStore.
+func (db *DB) StopInvitation(ctx context.Context, id string) error {
+	return db.setInvitation(ctx, "stopped", 1, id)
+}
+
+// FinishInvitation implements commands.InvitationStore.
+func (db *DB) FinishInvitation(ctx context.Context, id string) error {
+	return db.setInvitation(ctx, "finished_at", 1, id)
+}
+
+func (db *DB) setInvitation(ctx context.Context, column string, value any, id string) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE invitations SET `+column+` = $1 WHERE id = $2`, value, id); err != nil {
+		return fmt.Errorf("update invitation %s: %w", column, err)
+	}
+	return nil
+}
+
+// UnfinishedInvitations implements commands.InvitationStore.
+func (db *DB) UnfinishedInvitations(ctx context.Context) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM invitations WHERE finished_at = 0 ORDER BY created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished invitations: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("unfinished invitations: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// JobPool is the pool background jobs use (River's SQLite driver wants the
+// one-connection writer) and its engine.
+func (db *DB) JobPool() (*sql.DB, string) {
+	if db.dialect == SQLite {
+		return db.w, "sqlite"
+	}
+	return db.sql, "postgres"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
