@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -60,9 +62,21 @@ func seedChat(emu *emulator.Emulator) {
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
+	// realTime makes it the wall clock (for background work that waits).
+	realTime bool
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.realTime {
+		return time.Now()
+	}
+	return c.t
+}
+
+// Real switches the clock to the wall clock.
+func (c *fakeClock) Real() { c.mu.Lock(); defer c.mu.Unlock(); c.realTime = true }
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -108,6 +122,17 @@ func startBotWith(t testing.TB, env map[string]string, deps Deps) *harness {
 	var proxy *recordingProxy
 	for k, v := range env {
 		vars[k] = v
+	}
+	if env["GOOGLE_APPLICATION_CREDENTIALS"] == "emulator" {
+		key, err := emu.AddServiceAccount("invite-bot@invite-test.iam.gserviceaccount.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "app-key.json")
+		if err := os.WriteFile(path, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		vars["GOOGLE_APPLICATION_CREDENTIALS"] = path
 	}
 	if env["GOOGLE_EMULATOR_URL"] == "proxy" {
 		proxy = newRecordingProxy(t, emu.URL())

@@ -1,0 +1,234 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/storage"
+)
+
+// Quotas on a short window: 10 writes per space and 25 membership writes
+// per project every 2 s, Google's shape at a test's pace.
+var testQuota = emulator.Quota{Window: 2 * time.Second, SpaceWrites: 10, ProjectMembershipWrites: 25}
+
+func startLarge(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	vars := map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "10", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "25"}
+	for k, v := range env {
+		vars[k] = v
+	}
+	h := startBotWith(t, vars, Deps{BackoffBase: time.Millisecond, QuotaWindow: testQuota.Window,
+		ProgressEvery: 300 * time.Millisecond, JobPoll: 100 * time.Millisecond})
+	h.clock.Real()
+	h.emu.SetQuota(testQuota)
+	return h
+}
+
+// people adds n people who accept at once, returning their addresses.
+func addPeople(h *harness, prefix string, n int) []string {
+	var emails []string
+	for i := range n {
+		p := emulator.Person{ID: fmt.Sprintf("7%s%04d", prefix, i), Email: fmt.Sprintf("%s%d@example.com", prefix, i), DisplayName: fmt.Sprintf("%s %d", prefix, i), AutoAccept: true}
+		h.emu.AddPerson(p)
+		emails = append(emails, p.Email)
+	}
+	return emails
+}
+
+// progress returns the app's progress message in space, waiting for it.
+func (h *harness) progress(space string, until func(chat.Message) bool) chat.Message {
+	h.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		for _, m := range h.emu.AppMessages(space) {
+			if until(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the progress message never got there: %+v", h.emu.AppMessages(space))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cardID(m chat.Message) string {
+	if len(m.CardsV2) == 0 {
+		return ""
+	}
+	return m.CardsV2[0].CardId
+}
+
+// TestLargeInvitationFinishesInTheBackground: 60 people, more than Chat
+// waits for: the answer comes at once, progress shows in the app's own
+// message, every write stays within the quotas (the emulator enforces them
+// and answers 429 past them), and the same outcome card ends it.
+func TestLargeInvitationFinishesInTheBackground(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	emails := addPeople(h, "big", 60)
+	r := h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
+	if r.configURL() != "" || len(r.msg.CardsV2) != 0 || r.msg.Text != "" {
+		t.Fatalf("want an empty answer (the progress message answers): %s", r.raw)
+	}
+	first := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-progress" })
+	if !strings.HasPrefix(first.CardsV2[0].Card.Header.Title, "Inviting 60 people") || first.PrivateMessageViewer == nil {
+		t.Fatalf("progress card %+v", first.CardsV2[0].Card.Header)
+	}
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "60 added" {
+		t.Fatalf("final card: %q", got)
+	}
+	for _, e := range emails {
+		p, _ := h.emu.PersonByEmail(e)
+		if m, ok := member(h, "AAA", p.ID); !ok || m.State != emulator.StateJoined {
+			t.Fatalf("%s not added", e)
+		}
+	}
+	accepted, refused := h.emu.QuotaCounts()
+	if h.emu.MemberCreates() != 60 {
+		t.Fatalf("%d membership calls for 60 people", h.emu.MemberCreates())
+	}
+	if refused*50 > accepted { // at most 2% answered 429
+		t.Fatalf("%d writes refused by the quota, %d accepted", refused, accepted)
+	}
+}
+
+// TestLargeInvitationStop: only the person who started it can stop it;
+// what is done stays done, the rest is "not tried: stopped".
+func TestLargeInvitationStop(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	emails := addPeople(h, "stop", 80)
+	h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
+	running := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-progress" })
+	stop := findButtonIn(t, running, "Stop")
+	click := func(who emulator.Person) reply {
+		ev, err := h.app(false).ClickEvent(emulator.Click{User: who, Space: spaceOf("AAA"), Action: stop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.sendEvent([]byte(mustJSON(ev)))
+	}
+	if r := click(bob); !strings.Contains(r.msg.Text, "Only the person who started") {
+		t.Fatalf("bob stopped it: %s", r.raw)
+	}
+	if r := click(alice); !strings.Contains(r.msg.Text, "Stopping") {
+		t.Fatalf("alice could not stop it: %s", r.raw)
+	}
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	sub := final.CardsV2[0].Card.Header.Subtitle
+	if !strings.Contains(sub, "not tried") || strings.Contains(sub, "80 added") {
+		t.Fatalf("final after stop: %q", sub)
+	}
+	if !strings.Contains(mustJSON(final), "stopped") {
+		t.Fatal("the not-tried lines do not say it was stopped")
+	}
+}
+
+// TestLargeInvitationResumesAfterARestart: stopped by SIGTERM half way, the
+// invitation resumes on the next start from what was stored; a target
+// whose call may have gone out is checked first; nobody is added twice.
+func TestLargeInvitationResumesAfterARestart(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	emails := addPeople(h, "resume", 60)
+	h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
+	h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-progress" })
+	for h.emu.MemberCreates() < 15 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.bot.drain() // SIGTERM
+	h.bot.Close()
+	db, err := storage.Open(context.Background(), "", h.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.UnfinishedInvitations(context.Background())
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("unfinished after the stop: %v %v", ids, err)
+	}
+	// A call that may have gone out: marked sent, and made at Google.
+	inv, _ := db.GetInvitation(context.Background(), ids[0])
+	for _, p := range inv.Targets {
+		if p.State == commands.Pending {
+			if err := db.MarkSent(context.Background(), inv.ID, p.Seq); err != nil {
+				t.Fatal(err)
+			}
+			person, _ := h.emu.PersonByEmail(p.Target.Email)
+			h.emu.AddMember("AAA", person.ID, emulator.RoleMember)
+			break
+		}
+	}
+	db.Close()
+	before := h.emu.MemberCreates()
+	next := h.restart()
+	h.srv.Config.Handler = next.Handler()
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "60 added" {
+		t.Fatalf("after the restart: %q", got)
+	}
+	if made := h.emu.MemberCreates(); made != 60-1 || made-before < 1 {
+		t.Fatalf("%d membership calls in all (%d after the restart) for 60 people, one already there", made, made-before)
+	}
+}
+
+// TestCopyAnotherSpacesMembers: "members of spaces/X" invites everyone in X
+// who is not in this space; apps are left out.
+func TestCopyAnotherSpacesMembers(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	h.emu.AddSpace(emulator.Space{ID: "BIG", DisplayName: "Big", Domain: "example.com"})
+	h.emu.AddMember("BIG", alice.ID, emulator.RoleMember)
+	h.emu.AddMember("BIG", bob.ID, emulator.RoleMember) // already in AAA
+	h.emu.AddMember("BIG", "app", emulator.RoleMember)
+	for _, e := range addPeople(h, "copy", 30) {
+		p, _ := h.emu.PersonByEmail(e)
+		h.emu.AddMember("BIG", p.ID, emulator.RoleMember)
+	}
+	h.invite(alice, "AAA", " members of spaces/BIG")
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "30 added" {
+		t.Fatalf("copy: %q", got)
+	}
+}
+
+// TestLargeInvitationWithoutAppCredentials: refused with a clear card;
+// small ones work as before.
+func TestLargeInvitationWithoutAppCredentials(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	r := h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "nocred", 21), ", "))
+	if !strings.Contains(string(r.raw), "app&#39;s credentials") && !strings.Contains(string(r.raw), "app\\u0026#39;s credentials") && !strings.Contains(string(r.raw), "app's credentials") {
+		t.Fatalf("want a refusal naming the credentials: %s", r.raw)
+	}
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("something was attempted")
+	}
+}
+
+func findButtonIn(t *testing.T, m chat.Message, text string) *chat.GoogleAppsCardV1Action {
+	for _, c := range m.CardsV2 {
+		for _, s := range c.Card.Sections {
+			for _, w := range s.Widgets {
+				if w.ButtonList != nil {
+					for _, b := range w.ButtonList.Buttons {
+						if b.Text == text && b.OnClick != nil {
+							return b.OnClick.Action
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("no %q button", text)
+	return nil
+}
