@@ -28,7 +28,9 @@ func (fakeMembers) GetMembership(context.Context, string, string) (*chat.Members
 	return &chat.Membership{Role: "ROLE_MANAGER"}, nil
 }
 
-func (fakeMembers) ListMembers(context.Context, string, string) ([]*chat.Membership, error) { return nil, nil }
+func (fakeMembers) ListMembers(context.Context, string, string) ([]*chat.Membership, error) {
+	return nil, nil
+}
 
 // BenchmarkInviteEvent is one signed /invite of one new person through the
 // whole handler (verification with a reused token, decoding, parsing, the
