@@ -172,7 +172,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		Draining: b.draining, Halted: b.halted,
 		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow),
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
-		ProjectQuotaPerMinute: cfg.QuotaMembershipWrites,
+		QuotaPerMinute: min(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites),
 	}
 	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {
 		b.Close()

@@ -216,6 +216,8 @@ func classifyMembership(r *Result, m *chat.Membership) {
 		return
 	}
 	switch {
+	case m.Member != nil && m.Member.DisplayName == r.Target.Typed:
+		// The line already says the name.
 	case m.Member != nil && m.Member.DisplayName != "":
 		r.Detail = m.Member.DisplayName
 	case m.Member != nil && m.Member.Name != r.Target.Name:

@@ -140,7 +140,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 		subtitle = summary(finished)
 	}
 	widgets := []*chat.GoogleAppsCardV1Widget{
-		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows about %d additions a minute, so this takes a few minutes. This message updates as it goes.", iv.quotaPerMinute()))),
+		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows about %d additions a minute to a space, so this takes a few minutes. This message updates as it goes.", iv.quotaPerMinute()))),
 	}
 	if inv.Stopped {
 		widgets = append(widgets, paragraph("<i>Stopping…</i>"))
@@ -152,10 +152,10 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 }
 
 func (iv *Invite) quotaPerMinute() int {
-	if iv.ProjectQuotaPerMinute > 0 {
-		return iv.ProjectQuotaPerMinute
+	if iv.QuotaPerMinute > 0 {
+		return iv.QuotaPerMinute
 	}
-	return 300
+	return 60
 }
 
 // results are the invitation's outcomes so far (not tried yet for the

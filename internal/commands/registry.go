@@ -73,8 +73,9 @@ type Deps struct {
 	// one slice of background work (default 40 s).
 	ProgressEvery time.Duration
 	SliceFor      time.Duration
-	// ProjectQuotaPerMinute is shown to users (default 300).
-	ProjectQuotaPerMinute int
+	// QuotaPerMinute is the additions a minute to one space, shown to
+	// users (default 60).
+	QuotaPerMinute int
 }
 
 // Why targets were not tried, or not answered, while the app stops.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,7 +109,7 @@ func (c *chatSim) send(userID, spaceID, text string, mentions []mentionIn) sendR
 	}
 	now := time.Now()
 	c.mu.Lock()
-	msg := &message{ID: c.nextID(), Sender: user.ID, SenderName: user.DisplayName, Text: text, Time: now.Format(time.RFC3339)}
+	msg := &message{ID: c.nextID(), Sender: user.ID, SenderName: user.DisplayName, Text: text, Time: now.Format(time.RFC3339Nano)}
 	c.mu.Unlock()
 	var ms []emulator.Mention
 	for _, m := range mentions {
@@ -171,7 +172,7 @@ func (c *chatSim) deliver(spaceID string, user emulator.Person, body map[string]
 	case r.configURL != "":
 		// Chat shows the message to its author only, with a private
 		// "Configure" prompt, until the outside flow completes.
-		prompt := &message{Sender: "app", SenderName: "Invite", PrivateTo: user.ID, ConfigURL: r.configURL, Time: time.Now().Format(time.RFC3339)}
+		prompt := &message{Sender: "app", SenderName: "Invite", PrivateTo: user.ID, ConfigURL: r.configURL, Time: time.Now().Format(time.RFC3339Nano)}
 		c.mu.Lock()
 		prompt.ID = c.nextID()
 		c.pending[token] = &pending{body: body, space: spaceID, user: user, userMsg: userMsg, promptID: prompt.ID}
@@ -189,7 +190,7 @@ func (c *chatSim) deliver(spaceID string, user emulator.Person, body map[string]
 		c.add(spaceID, userMsg)
 	}
 	if m := r.message; m != nil && (m.Text != "" || len(m.CardsV2) > 0) {
-		out := &message{Sender: "app", SenderName: "Invite", Text: m.Text, Time: time.Now().Format(time.RFC3339)}
+		out := &message{Sender: "app", SenderName: "Invite", Text: m.Text, Time: time.Now().Format(time.RFC3339Nano)}
 		if len(m.CardsV2) > 0 {
 			out.Cards, _ = json.Marshal(m.CardsV2)
 		}
@@ -383,7 +384,7 @@ func (c *chatSim) systemLines(actor emulator.Person, before map[string]map[strin
 				text = actor.DisplayName + " added " + name
 			}
 			c.mu.Lock()
-			c.messages[s.ID] = append(c.messages[s.ID], &message{ID: c.nextID(), Sender: "system", Text: text, Time: time.Now().Format(time.RFC3339)})
+			c.messages[s.ID] = append(c.messages[s.ID], &message{ID: c.nextID(), Sender: "system", Text: text, Time: time.Now().Format(time.RFC3339Nano)})
 			c.mu.Unlock()
 		}
 	}
@@ -402,15 +403,34 @@ func (c *chatSim) memberName(key string) string {
 	return c.person(key).DisplayName
 }
 
-// visible returns the stream of a space as userID sees it.
+// visible returns the stream of a space as userID sees it: what was said
+// in it, and the messages the app created through the Chat API (the
+// progress of large invitations), in time order.
 func (c *chatSim) visible(spaceID, userID string) []*message {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []*message
 	for _, m := range c.messages[spaceID] {
 		if m.PrivateTo == "" || m.PrivateTo == userID {
 			out = append(out, m)
 		}
 	}
+	c.mu.Unlock()
+	for _, am := range c.emu.AppMessages(spaceID) {
+		m := &message{ID: am.Name, Sender: "app", SenderName: "Invite", Text: am.Text, Time: am.CreateTime}
+		if am.PrivateMessageViewer != nil {
+			m.PrivateTo = strings.TrimPrefix(am.PrivateMessageViewer.Name, "users/")
+		}
+		if m.PrivateTo != "" && m.PrivateTo != userID {
+			continue
+		}
+		m.Cards, _ = json.Marshal(am.CardsV2)
+		out = append(out, m)
+	}
+	slices.SortStableFunc(out, func(a, b *message) int { return parseTime(a.Time).Compare(parseTime(b.Time)) })
 	return out
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }

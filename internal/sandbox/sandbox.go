@@ -5,6 +5,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/chatinvite/invitebot/internal/bot"
 	"github.com/chatinvite/invitebot/internal/commands"
@@ -45,6 +48,10 @@ type Options struct {
 	// AddOn: the app is configured as a Google Workspace add-on, so Chat
 	// sends and expects the add-on shapes.
 	AddOn bool
+	// QuotaWindow is the window of Google's quotas (60 writes per space,
+	// 300 membership writes per project), shortened so a large invitation
+	// finishes while you watch: 10 s unless set.
+	QuotaWindow time.Duration
 }
 
 // Start starts a sandbox whose page and bot listen on addr (loopback only).
@@ -70,19 +77,31 @@ func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) 
 	seed(emu)
 	emu.RegisterClient(clientID, clientSecret, s.URL+"/oauth2/callback")
 	emu.SetAppName(clientID, "Invite")
+	window := cmp.Or(opts.QuotaWindow, 10*time.Second)
+	emu.SetQuota(emulator.Quota{Window: window, SpaceWrites: 60, ProjectMembershipWrites: 300})
+	// The app's own credentials, for the progress of large invitations.
+	key, err := emu.AddServiceAccount("invite-bot@sandbox.iam.gserviceaccount.com")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(s.dataDir, "app-key.json"), key, 0o600)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sandbox app credentials: %w", err)
+	}
 	env := map[string]string{
-		"BOT_BASE_URL":               s.URL,
-		"GOOGLE_EMULATOR_URL":        emu.URL(),
-		"GOOGLE_OAUTH_CLIENT_ID":     clientID,
-		"GOOGLE_OAUTH_CLIENT_SECRET": clientSecret,
-		"BOT_DATA_DIR":               s.dataDir,
+		"BOT_BASE_URL":                   s.URL,
+		"GOOGLE_EMULATOR_URL":            emu.URL(),
+		"GOOGLE_OAUTH_CLIENT_ID":         clientID,
+		"GOOGLE_OAUTH_CLIENT_SECRET":     clientSecret,
+		"BOT_DATA_DIR":                   s.dataDir,
+		"GOOGLE_APPLICATION_CREDENTIALS": filepath.Join(s.dataDir, "app-key.json"),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, bot.CommandNames())
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.Bot, err = bot.New(ctx, cfg, bot.Deps{Logger: logger}); err != nil {
+	if s.Bot, err = bot.New(ctx, cfg, bot.Deps{Logger: logger, QuotaWindow: window, ProgressEvery: time.Second, JobPoll: 200 * time.Millisecond}); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -317,3 +317,41 @@ func TestResentMessageKeepsItsPlace(t *testing.T) {
 		t.Fatalf("stream %q", got)
 	}
 }
+
+// TestSandboxLargeInvitationInBrowser: Ana copies the 150 people of Alumni
+// into Launch; the progress card moves in the page, on Google's quotas (a
+// short window), and ends as the outcome card.
+func TestSandboxLargeInvitationInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startSandbox(t, Options{QuotaWindow: 2 * time.Second})
+	ctx := browsertest.New(t, 120*time.Second)
+	wait := chromedp.WithPollingTimeout(60 * time.Second)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+		chromedp.SendKeys(chromedp.ID("text"), "/invite members of spaces/alumni"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("configure-link")),
+	); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	consentInNewTab(t, ctx, "1001")
+	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Inviting 150 people"))`, wait),
+	); err != nil {
+		t.Fatalf("progress card: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-large-progress.png", shot)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "150 added")`, wait),
+	); err != nil {
+		t.Fatalf("final card: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-large-final.png", shot)
+	}
+}

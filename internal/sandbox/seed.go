@@ -1,6 +1,10 @@
 package sandbox
 
-import "github.com/chatinvite/invitebot/internal/emulator"
+import (
+	"fmt"
+
+	"github.com/chatinvite/invitebot/internal/emulator"
+)
 
 // The sandbox's people: owners, managers and members, one who must accept
 // invitations, one with no spaces yet, and one from another organisation.
@@ -34,4 +38,17 @@ func seed(emu *emulator.Emulator) {
 	emu.AddMember("design", "1003", emulator.RoleOwner)
 	emu.AddMember("design", "1001", emulator.RoleMember)
 	emu.AddMember("design", "app", emulator.RoleMember)
+
+	// Alumni: 150 people to copy with "/invite members of spaces/alumni".
+	emu.AddSpace(emulator.Space{ID: "alumni", DisplayName: "Alumni", Domain: "example.com"})
+	emu.AddMember("alumni", "1001", emulator.RoleMember)
+	emu.AddMember("alumni", "app", emulator.RoleMember)
+	for i := range alumni {
+		p := emulator.Person{ID: fmt.Sprintf("3%03d", i), Email: fmt.Sprintf("alum%d@example.com", i), DisplayName: fmt.Sprintf("Alum %d", i), AutoAccept: true}
+		emu.AddPerson(p)
+		emu.AddMember("alumni", p.ID, emulator.RoleMember)
+	}
 }
+
+// alumni is how many people the Alumni space holds.
+const alumni = 150
