@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/storage"
+	"github.com/chatinvite/invitebot/internal/storage/storagetest"
+	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
 // Quotas on a short window: 10 writes per space and 25 membership writes
@@ -231,4 +234,37 @@ func findButtonIn(t *testing.T, m chat.Message, text string) *chat.GoogleAppsCar
 	}
 	t.Fatalf("no %q button", text)
 	return nil
+}
+
+// TestLargeInvitationAcrossInstancesOnPostgres: two instances share
+// PostgreSQL; one stops half way (SIGTERM), the other finishes the
+// invitation; nobody is added twice.
+func TestLargeInvitationAcrossInstancesOnPostgres(t *testing.T) {
+	dbURL := storagetest.PostgresURL(t)
+	keyset := filepath.Join(t.TempDir(), "keyset.json")
+	h0, err := tokencrypt.NewKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tokencrypt.WriteFile(keyset, h0, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := startLarge(t, map[string]string{"DATABASE_URL": dbURL, "TOKEN_KEYSET_FILE": keyset})
+	h.grant(alice)
+	other := h.restart() // the second instance, same store, emulator and clock
+	emails := addPeople(h, "pg", 60)
+	h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
+	for h.emu.MemberCreates() < 15 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.bot.drain() // the first instance gets SIGTERM
+	h.bot.Close()
+	h.srv.Config.Handler = other.Handler()
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "60 added" {
+		t.Fatalf("across instances: %q", got)
+	}
+	if made := h.emu.MemberCreates(); made != 60 {
+		t.Fatalf("%d membership calls for 60 people", made)
+	}
 }
