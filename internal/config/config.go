@@ -197,12 +197,12 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 		errs = append(errs, fmt.Errorf("INVITE_MAX_TARGETS=%q: want a number from 1 to 10000", get("INVITE_MAX_TARGETS")))
 	}
 	c.QuotaSpaceWrites, err = strconv.Atoi(get("QUOTA_SPACE_WRITES_PER_MINUTE"))
-	if err != nil || c.QuotaSpaceWrites < 1 || c.QuotaSpaceWrites > 600 {
-		errs = append(errs, fmt.Errorf("QUOTA_SPACE_WRITES_PER_MINUTE=%q: want a number from 1 to 600 (Google's quota is 60)", get("QUOTA_SPACE_WRITES_PER_MINUTE")))
+	if err != nil || c.QuotaSpaceWrites < 1 {
+		errs = append(errs, fmt.Errorf("QUOTA_SPACE_WRITES_PER_MINUTE=%q: want a positive number (Google's quota is 60)", get("QUOTA_SPACE_WRITES_PER_MINUTE")))
 	}
 	c.QuotaMembershipWrites, err = strconv.Atoi(get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE"))
-	if err != nil || c.QuotaMembershipWrites < 1 || c.QuotaMembershipWrites > 3000 {
-		errs = append(errs, fmt.Errorf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%q: want a number from 1 to 3000 (Google's quota is 300)", get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE")))
+	if err != nil || c.QuotaMembershipWrites < 1 {
+		errs = append(errs, fmt.Errorf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%q: want a positive number (Google's quota is 300)", get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE")))
 	}
 	for _, d := range strings.Split(get("INVITE_ALLOWED_DOMAINS"), ",") {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
