@@ -270,13 +270,14 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 	if p.State == Sent && iv.alreadyThere(ctx, token, &r) {
 		return iv.record(ctx, ev, inv, p, r)
 	}
-	if err := iv.Pacer.Wait(ctx, p.Space, true); err != nil {
-		return err
-	}
+	// Marked before the slot is awaited, so the call follows its slot at once.
 	if err := iv.Invitations.MarkSent(ctx, inv.ID, p.Seq); err != nil {
 		return err
 	}
 	p.State = Sent
+	if err := iv.Pacer.Wait(ctx, p.Space, true); err != nil {
+		return err
+	}
 	body := membershipBody(p.Target)
 	for {
 		r.Attempts++

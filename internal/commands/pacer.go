@@ -26,9 +26,10 @@ type Pacer struct {
 // NewPacer paces to spaceWrites per space and projectMembershipWrites per
 // project, per window (Google's: 60 and 300 a minute). A write reaches
 // Google a little after its slot, and Google's clock is not ours: the
-// window counted here is a twentieth longer.
+// window counted here is a twentieth longer (a quarter of a second at least).
 func NewPacer(spaceWrites, projectMembershipWrites int, window time.Duration) *Pacer {
-	return &Pacer{spaceQuota: spaceWrites, projectQuota: projectMembershipWrites, window: window + window/20, now: time.Now, spaces: map[string][]time.Time{}}
+	margin := max(window/20, 250*time.Millisecond)
+	return &Pacer{spaceQuota: spaceWrites, projectQuota: projectMembershipWrites, window: window + margin, now: time.Now, spaces: map[string][]time.Time{}}
 }
 
 // Wait takes a slot for one write in space (a membership write too when
