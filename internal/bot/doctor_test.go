@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -73,6 +74,8 @@ func TestDoctorNamesEachMisconfiguration(t *testing.T) {
 		{"KMS key unknown", map[string]string{"TOKEN_KEYSET_FILE": filepath.Join(t.TempDir(), "k.json"),
 			"TOKEN_KEYSET_KMS_KEY": "gcp-kms://projects/p/locations/global/keyRings/r/cryptoKeys/nope"},
 			[]string{"FAIL  token keyset", "fix: check TOKEN_KEYSET_KMS_KEY"}},
+		{"database newer than the binary", map[string]string{"BOT_DATA_DIR": newerStore(t)},
+			[]string{"FAIL  database: the database is at schema version 99", "fix: deploy the newer binary"}},
 		{"Google unreachable", map[string]string{"GOOGLE_EMULATOR_URL": "http://127.0.0.1:1"},
 			[]string{"FAIL  OAuth client: Google's token endpoint cannot be reached", "FAIL  Google's keys", "fix: allow outbound https"}},
 		{"project-number mode fetches Chat's keys", map[string]string{"CHAT_AUDIENCE": "123456789012"},
@@ -133,4 +136,18 @@ func TestDoctorAppCredentials(t *testing.T) {
 			t.Errorf("%s: output lacks %q:\n%s", file, want, out.String())
 		}
 	}
+}
+
+// newerStore is a SQLite store a newer version migrated (schema 99).
+func newerStore(t *testing.T) string {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "bot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY); INSERT INTO schema_migrations VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,7 +50,12 @@ func addPeople(h *harness, prefix string, n int) []string {
 // progress returns the app's progress message in space, waiting for it.
 func (h *harness) progress(space string, until func(chat.Message) bool) chat.Message {
 	h.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	return h.progressWithin(space, 60*time.Second, until)
+}
+
+func (h *harness) progressWithin(space string, limit time.Duration, until func(chat.Message) bool) chat.Message {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		for _, m := range h.emu.AppMessages(space) {
 			if until(m) {
@@ -268,5 +274,47 @@ func TestLargeInvitationAcrossInstancesOnPostgres(t *testing.T) {
 	}
 	if made := h.emu.MemberCreates(); made != 60 {
 		t.Fatalf("%d membership calls for 60 people", made)
+	}
+}
+
+// TestLargeInvitationRealQuotaWindow is the real-length run: 200 people
+// into one space, and then a copy of 150 members into another, under
+// Google's own quotas (60 writes a minute per space, 300 membership writes
+// a minute per project). It takes some six minutes, so it runs only with
+// INVITE_REAL_QUOTA_TEST=1.
+func TestLargeInvitationRealQuotaWindow(t *testing.T) {
+	if os.Getenv("INVITE_REAL_QUOTA_TEST") == "" {
+		t.Skip("a six-minute run: set INVITE_REAL_QUOTA_TEST=1")
+	}
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator"},
+		Deps{BackoffBase: time.Millisecond, JobPoll: 200 * time.Millisecond})
+	h.clock.Real()
+	h.emu.SetQuota(emulator.GoogleQuota)
+	h.grant(alice)
+	start := time.Now()
+	h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "real", 200), ", "))
+	final := h.progressWithin("AAA", 10*time.Minute, func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	took := time.Since(start)
+	accepted, refused := h.emu.QuotaCounts()
+	t.Logf("200 people in one space: %v (the quota allows no less than %v); writes accepted %d, refused %d",
+		took.Round(time.Second), 3*time.Minute+20*time.Second, accepted, refused)
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "200 added" || h.emu.MemberCreates() != 200 {
+		t.Fatalf("final %q, %d membership calls", got, h.emu.MemberCreates())
+	}
+	h.emu.AddSpace(emulator.Space{ID: "ALUMNI", DisplayName: "Alumni", Domain: "example.com"})
+	h.emu.AddMember("ALUMNI", alice.ID, emulator.RoleMember)
+	for _, e := range addPeople(h, "copyreal", 150) {
+		p, _ := h.emu.PersonByEmail(e)
+		h.emu.AddMember("ALUMNI", p.ID, emulator.RoleMember)
+	}
+	h.emu.AddSpace(emulator.Space{ID: "NEW", DisplayName: "New", Domain: "example.com"})
+	h.emu.AddMember("NEW", alice.ID, emulator.RoleOwner)
+	h.emu.AddMember("NEW", "app", emulator.RoleMember)
+	start = time.Now()
+	h.invite(alice, "NEW", " members of spaces/ALUMNI")
+	final = h.progressWithin("NEW", 10*time.Minute, func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	t.Logf("a copy of 150 members: %v", time.Since(start).Round(time.Second))
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "150 added" {
+		t.Fatalf("copy: %q", got)
 	}
 }
