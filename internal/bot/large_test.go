@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +13,6 @@ import (
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/storage"
-	"github.com/chatinvite/invitebot/internal/storage/storagetest"
-	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
 // Quotas on a short window: 10 writes per space and 25 membership writes
@@ -248,16 +245,7 @@ func findButtonIn(t *testing.T, m chat.Message, text string) *chat.GoogleAppsCar
 // PostgreSQL; one stops half way (SIGTERM), the other finishes the
 // invitation; nobody is added twice.
 func TestLargeInvitationAcrossInstancesOnPostgres(t *testing.T) {
-	dbURL := storagetest.PostgresURL(t)
-	keyset := filepath.Join(t.TempDir(), "keyset.json")
-	h0, err := tokencrypt.NewKeyset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tokencrypt.WriteFile(keyset, h0, nil); err != nil {
-		t.Fatal(err)
-	}
-	h := startLarge(t, map[string]string{"DATABASE_URL": dbURL, "TOKEN_KEYSET_FILE": keyset})
+	h := startLarge(t, postgresEnv(t))
 	h.grant(alice)
 	other := h.restart() // the second instance, same store, emulator and clock
 	emails := addPeople(h, "pg", 60)

@@ -50,9 +50,10 @@ func TestLogoutWhenGoogleFails(t *testing.T) {
 	}
 }
 
-// TestTwoInstancesOnPostgres: consent through one instance, the re-sent
-// /invite served by the other, sharing one PostgreSQL database and keyset.
-func TestTwoInstancesOnPostgres(t *testing.T) {
+// postgresEnv is the settings of a bot on a fresh PostgreSQL database with a
+// keyset file of its own, which every instance of the test shares.
+func postgresEnv(t *testing.T) map[string]string {
+	t.Helper()
 	dbURL := storagetest.PostgresURL(t)
 	keyset := filepath.Join(t.TempDir(), "keyset.json")
 	h0, err := tokencrypt.NewKeyset()
@@ -62,8 +63,13 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	if err := tokencrypt.WriteFile(keyset, h0, nil); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"DATABASE_URL": dbURL, "TOKEN_KEYSET_FILE": keyset}
-	one := startBot(t, env)
+	return map[string]string{"DATABASE_URL": dbURL, "TOKEN_KEYSET_FILE": keyset}
+}
+
+// TestTwoInstancesOnPostgres: consent through one instance, the re-sent
+// /invite served by the other, sharing one PostgreSQL database and keyset.
+func TestTwoInstancesOnPostgres(t *testing.T) {
+	one := startBot(t, postgresEnv(t))
 	// The second instance shares the emulator, clock, base URL and store.
 	two := one.restart()
 

@@ -35,7 +35,7 @@ var Settings = []Setting{
 	{"CHAT_ADDON_SIGNER", "", "Email of the Workspace add-on service account whose ID tokens are also accepted (URL mode only)."},
 	{"GOOGLE_EMULATOR_URL", "", "Base URL of a Google emulator on this machine (loopback); every Google endpoint then goes there, and its keys are trusted. Never set in production."},
 	{"GOOGLE_EMULATOR_ALLOW_REMOTE", "false", "true: accept a GOOGLE_EMULATOR_URL on another host (a shared test emulator)."},
-	{"GOOGLE_APPLICATION_CREDENTIALS", "", "Service-account key file the app calls the Chat API as itself with (scope chat.bot); unset on Cloud Run or App Engine: the runtime service account."},
+	{"GOOGLE_APPLICATION_CREDENTIALS", "", "Service-account key file the app calls the Chat API as itself with (scope chat.bot), for the progress of large invitations; unset on Cloud Run or App Engine: the runtime service account. Without either, invitations of more than 20 are refused; smaller ones work."},
 	{"GOOGLE_CLOUD_PROJECT", "", "Cloud project id for log trace ids (projects/PROJECT/traces/TRACE); unset on Cloud Run or App Engine: read from the metadata server."},
 	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
