@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,9 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 			return jobs.ErrMore
 		}
 		return err
-	}, jobs.Config{Poll: deps.JobPoll, RescueAfter: deps.JobRescueAfter, SliceTimeout: max(deps.SliceFor+20*time.Second, 60*time.Second), Logger: b.log})
+	}, jobs.Config{Poll: deps.JobPoll, RescueAfter: deps.JobRescueAfter,
+		// A slice may wait up to a quota window for its last slot.
+		SliceTimeout: cmp.Or(deps.SliceFor, 40*time.Second) + 2*deps.QuotaWindow + 20*time.Second, Logger: b.log})
 	if err != nil {
 		return err
 	}
