@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,8 +43,8 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 		}
 		return err
 	}, jobs.Config{Poll: deps.JobPoll, RescueAfter: deps.JobRescueAfter,
-		// A slice may wait up to a quota window for its last slot.
-		SliceTimeout: cmp.Or(deps.SliceFor, 40*time.Second) + 2*deps.QuotaWindow + 20*time.Second, Logger: b.log})
+		// A slice may wait up to two quota windows for its last slots.
+		SliceTimeout: deps.SliceFor + 2*deps.QuotaWindow + 5*time.Second, Logger: b.log})
 	if err != nil {
 		return err
 	}

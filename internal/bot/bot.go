@@ -160,7 +160,13 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		}
 	}
 	if deps.QuotaWindow == 0 {
-		deps.QuotaWindow = time.Minute
+		deps.QuotaWindow = cmp.Or(cfg.QuotaWindow, time.Minute)
+	}
+	if deps.SliceFor == 0 {
+		deps.SliceFor = min(40*time.Second, 5*deps.QuotaWindow)
+	}
+	if deps.JobRescueAfter == 0 {
+		deps.JobRescueAfter = cfg.RescueAfter
 	}
 	cd := commands.Deps{
 		Auth: auth, Members: members, Now: deps.Now,

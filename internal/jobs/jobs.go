@@ -31,8 +31,8 @@ var ErrMore = errors.New("more to do")
 // Config tunes the queue; zero values mean the defaults.
 type Config struct {
 	// SliceTimeout bounds one slice (default 60 s); RescueAfter is when a
-	// slice whose instance died is run again (default 90 s, at least
-	// SliceTimeout).
+	// slice whose instance died is run again (at least, and by default,
+	// just over SliceTimeout).
 	SliceTimeout time.Duration
 	RescueAfter  time.Duration
 	// Poll is how often an idle instance looks for jobs (default 1 s).
@@ -90,8 +90,8 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if cfg.SliceTimeout <= 0 {
 		cfg.SliceTimeout = time.Minute
 	}
-	if cfg.RescueAfter < cfg.SliceTimeout {
-		cfg.RescueAfter = max(90*time.Second, cfg.SliceTimeout+time.Second)
+	if cfg.RescueAfter <= cfg.SliceTimeout {
+		cfg.RescueAfter = cfg.SliceTimeout + time.Second
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
