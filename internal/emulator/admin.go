@@ -62,6 +62,53 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_emulator/consent", func(w http.ResponseWriter, r *http.Request) {
 		e.SetConsent(&Consent{Account: r.URL.Query().Get("account")})
 	})
+	// Google's quotas on a window: ?window=5s&space=N&project=N.
+	mux.HandleFunc("POST /_emulator/quota", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		window, err1 := time.ParseDuration(q.Get("window"))
+		space, err2 := strconv.Atoi(q.Get("space"))
+		project, err3 := strconv.Atoi(q.Get("project"))
+		if err1 != nil || err2 != nil || err3 != nil {
+			http.Error(w, "window, space, project", http.StatusBadRequest)
+			return
+		}
+		e.SetQuota(Quota{Window: window, SpaceWrites: space, ProjectMembershipWrites: project})
+	})
+	// A service account's key file (JSON).
+	mux.HandleFunc("GET /_emulator/service-account", func(w http.ResponseWriter, r *http.Request) {
+		key, err := e.AddServiceAccount(r.URL.Query().Get("email"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write(key)
+	})
+	// A space with the load inviter as owner and the app as member: ?id=…&owner=ID.
+	mux.HandleFunc("POST /_emulator/space", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		e.AddSpace(Space{ID: q.Get("id"), DisplayName: q.Get("id"), Domain: e.autoDomain})
+		e.AddMember(q.Get("id"), q.Get("owner"), RoleOwner)
+		e.AddMember(q.Get("id"), appMemberID, RoleMember)
+	})
+	// Counts: membership calls decided, quota writes accepted and refused,
+	// joined members of the spaces named (?spaces=A,B), finished cards.
+	mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
+		accepted, refused := e.QuotaCounts()
+		joined, finished := 0, 0
+		for _, id := range strings.Split(r.URL.Query().Get("spaces"), ",") {
+			for _, m := range e.Members(id) {
+				if m.State == StateJoined && m.Role == RoleMember && m.Key != appMemberID {
+					joined++
+				}
+			}
+			for _, m := range e.AppMessages(id) {
+				if len(m.CardsV2) > 0 && m.CardsV2[0].CardId == "invite-result" {
+					finished++
+				}
+			}
+		}
+		writeJSON(w, map[string]int{"creates": e.MemberCreates(), "accepted": accepted, "refused": refused, "joined": joined, "finished": finished})
+	})
 	mux.HandleFunc("POST /_emulator/client", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		e.RegisterClient(q.Get("id"), q.Get("secret"), q["redirect_uri"]...)

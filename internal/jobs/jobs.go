@@ -97,7 +97,8 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		cfg.Poll = time.Second
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		// Slices mostly wait for quota slots: many may run at once.
+		cfg.Workers = 32
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker{work: work})

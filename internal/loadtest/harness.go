@@ -34,6 +34,7 @@ type Options struct {
 	SlowLatency  time.Duration // emulated latency of the slow-Google phase (0: skip)
 	SlowInFlight int           // events in flight at once in that phase
 	ColdStarts   int           // starts per store for the cold-start median (0: skip)
+	Quota        QuotaOptions  // the quota phase (People 0: skip)
 	DatabaseURL  string        // PostgreSQL for the cold start (empty: skip)
 	BotLogLevel  string        // LOG_LEVEL of the bot under load
 	BotBinary    string        // prebuilt bot; empty: go build ./cmd/bot
@@ -64,6 +65,8 @@ type Report struct {
 	LogsFolder     string   `json:"logs_folder"`
 	ErrorsTotal    int      `json:"errors_total"`
 	ColdStartNotes []string `json:"cold_start_notes,omitempty"`
+	QuotaPhase     []quotaRun   `json:"quota_phase,omitempty"`
+	QuotaOptions   QuotaOptions `json:"quota_options"`
 }
 
 // ratio compares the bot with one baseline in the throughput phase.
@@ -219,6 +222,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		} else {
 			rep.ColdStartNotes = append(rep.ColdStartNotes, "PostgreSQL skipped: no -database-url (or TEST_DATABASE_URL)")
+		}
+	}
+	if o.Quota.People > 0 {
+		rep.QuotaOptions = o.Quota
+		if err := e.admin("latency", url.Values{"ms": {"0"}}); err != nil {
+			return nil, err
+		}
+		if rep.QuotaPhase, err = e.quotaPhase(ctx, o.Quota); err != nil {
+			return nil, err
+		}
+		for _, r := range rep.QuotaPhase {
+			rep.ErrorsTotal += r.Lost
 		}
 	}
 	for _, ph := range slices.Concat(rep.Throughput, rep.FixedRate, rep.Slow) {

@@ -37,6 +37,7 @@ func TestHarnessTinyRun(t *testing.T) {
 		Count: 60, Rounds: 2, Duration: time.Minute, Concurrency: 4, Rate: 200, RateEvents: 40,
 		SlowLatency: 50 * time.Millisecond, SlowInFlight: 40, ColdStarts: 2,
 		DatabaseURL: os.Getenv("TEST_DATABASE_URL"), BotLogLevel: "info", Self: self,
+		Quota: QuotaOptions{People: 50, Spaces: 2, SpaceWrites: 10, ProjectWrites: 20, Window: time.Second},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,14 @@ func TestHarnessTinyRun(t *testing.T) {
 	for _, p := range append(append(rep.Throughput, rep.FixedRate...), rep.Slow...) {
 		if p.Events == 0 || p.EventsPerSec <= 0 || p.P99ms <= 0 || p.PeakRSSMB <= 0 {
 			t.Fatalf("phase without figures: %+v", p)
+		}
+	}
+	if len(rep.QuotaPhase) == 0 {
+		t.Fatal("no quota phase")
+	}
+	for _, q := range rep.QuotaPhase {
+		if q.Lost != 0 || q.Calls < q.People || q.Seconds <= 0 {
+			t.Fatalf("quota phase %+v", q)
 		}
 	}
 	if rep.Slow[0].PeakGoroutines == 0 {

@@ -75,6 +75,22 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 	for _, n := range r.ColdStartNotes {
 		fmt.Fprintln(w, "  "+n)
 	}
+	if len(r.QuotaPhase) > 0 {
+		q := r.QuotaOptions
+		fmt.Fprintf(w, "\nQuota phase (%d people across %d spaces, each space's share in one /invite; the emulator allows %d writes per space and %d membership writes per %v)\n",
+			q.People, q.Spaces, q.SpaceWrites, q.ProjectWrites, q.Window)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "mode\ts\tleast s\tratio\tmembership calls\twrites\t429s\tlost\tcalls made again\t")
+		for _, x := range r.QuotaPhase {
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", x.Mode, x.Seconds, x.LeastS, x.Ratio, x.Calls, x.Writes, x.Refused429, x.Lost, x.Again)
+		}
+		tw.Flush()
+		for _, x := range r.QuotaPhase {
+			if x.Note != "" {
+				fmt.Fprintf(w, "  %s: %s\n", x.Mode, x.Note)
+			}
+		}
+	}
 	fmt.Fprintf(w, "\nerrors in all: %d · process logs: %s\n", r.ErrorsTotal, r.LogsFolder)
 	return nil
 }
