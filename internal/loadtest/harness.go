@@ -48,23 +48,23 @@ type Options struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Machine        string   `json:"machine"`
-	Rounds         int      `json:"throughput_rounds"`
-	Throughput     []phase  `json:"throughput"`
-	Ratios         []ratio  `json:"ratios"`
-	FixedRate      []phase  `json:"fixed_rate,omitempty"`
-	Slow           []phase  `json:"slow_google,omitempty"`
-	SlowLatencyMs  float64  `json:"slow_injected_latency_ms,omitempty"`
-	ColdStartMs    coldRuns `json:"cold_start_ms"`
-	BotLogLevel    string   `json:"bot_log_level"`
-	APILatencyMs   float64  `json:"api_latency_ms"`
-	Concurrency    int      `json:"concurrency"`
-	FixedRatePerS  float64  `json:"fixed_rate_per_s,omitempty"`
-	SlowInFlight   int      `json:"slow_in_flight,omitempty"`
-	GoVersion      string   `json:"go_version"`
-	LogsFolder     string   `json:"logs_folder"`
-	ErrorsTotal    int      `json:"errors_total"`
-	ColdStartNotes []string `json:"cold_start_notes,omitempty"`
+	Machine        string       `json:"machine"`
+	Rounds         int          `json:"throughput_rounds"`
+	Throughput     []phase      `json:"throughput"`
+	Ratios         []ratio      `json:"ratios"`
+	FixedRate      []phase      `json:"fixed_rate,omitempty"`
+	Slow           []phase      `json:"slow_google,omitempty"`
+	SlowLatencyMs  float64      `json:"slow_injected_latency_ms,omitempty"`
+	ColdStartMs    coldRuns     `json:"cold_start_ms"`
+	BotLogLevel    string       `json:"bot_log_level"`
+	APILatencyMs   float64      `json:"api_latency_ms"`
+	Concurrency    int          `json:"concurrency"`
+	FixedRatePerS  float64      `json:"fixed_rate_per_s,omitempty"`
+	SlowInFlight   int          `json:"slow_in_flight,omitempty"`
+	GoVersion      string       `json:"go_version"`
+	LogsFolder     string       `json:"logs_folder"`
+	ErrorsTotal    int          `json:"errors_total"`
+	ColdStartNotes []string     `json:"cold_start_notes,omitempty"`
 	QuotaPhase     []quotaRun   `json:"quota_phase,omitempty"`
 	QuotaOptions   QuotaOptions `json:"quota_options"`
 }

@@ -41,8 +41,8 @@ type quotaRun struct {
 	// Again counts membership calls made a second time (a call in flight
 	// at a kill, checked and made again: Chat answers 409, nobody is added
 	// twice).
-	Again int `json:"calls_made_again"`
-	Note       string  `json:"note,omitempty"`
+	Again int    `json:"calls_made_again"`
+	Note  string `json:"note,omitempty"`
 }
 
 // least is the shortest time the quotas allow for the membership writes:
