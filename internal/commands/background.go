@@ -238,7 +238,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 		if p.State == Done {
 			continue
 		}
-		if fresh, err := iv.Invitations.GetInvitation(ctx, id); err == nil && fresh.Stopped {
+		if stopped, err := iv.Invitations.InvitationStopped(ctx, id); err == nil && stopped {
 			inv.Stopped = true
 			return iv.finish(ctx, inv, "stopped")
 		}

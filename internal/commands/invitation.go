@@ -60,6 +60,8 @@ type InvitationStore interface {
 	SetProgressMessage(ctx context.Context, id, message string) error
 	// StopInvitation marks it stopped: what is done stays done.
 	StopInvitation(ctx context.Context, id string) error
+	// InvitationStopped reports whether it was stopped.
+	InvitationStopped(ctx context.Context, id string) (bool, error)
 	FinishInvitation(ctx context.Context, id string) error
 	// UnfinishedInvitations lists the ids of invitations still to work.
 	UnfinishedInvitations(ctx context.Context) ([]string, error)
