@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/chatinvite/invitebot/internal/commands"
@@ -77,5 +76,3 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	defer b.Close()
 	return b.ListenAndServe(ctx)
 }
-
-func discardLogger() *slog.Logger { return logging.Discard() }

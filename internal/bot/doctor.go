@@ -20,6 +20,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jwks"
+	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/oauthflow"
 	"github.com/chatinvite/invitebot/internal/storage"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
@@ -135,7 +136,7 @@ func checkKeyset(ctx context.Context, cfg *config.Config, google endpoints.Googl
 			return nil // generated at the first start
 		}
 	}
-	h, err := loadKeyset(ctx, cfg, google, client, discardLogger())
+	h, err := loadKeyset(ctx, cfg, google, client, logging.Discard())
 	if err != nil {
 		fix := "check TOKEN_KEYSET_FILE (or TOKEN_KEYSET) names the keyset the deployment has always used"
 		if cfg.KeysetKMSKey != "" {

@@ -162,6 +162,3 @@ func addOnReply(ev *Event, r Reply) any {
 		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: r.message(ev)}},
 	}}
 }
-
-// Endpoint is the app's endpoint URL the event reached.
-func (ev *Event) Endpoint() string { return ev.endpoint }

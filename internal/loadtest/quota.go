@@ -66,24 +66,16 @@ func (e *env) quotaPhase(ctx context.Context, q QuotaOptions) ([]quotaRun, error
 	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
 		return nil, err
 	}
-	modes := []struct {
+	type mode struct {
 		name      string
 		instances int
 		postgres  bool
 		kill      bool
-	}{{"1 instance, SQLite", 1, false, false}}
+	}
+	modes := []mode{{"1 instance, SQLite", 1, false, false}}
 	if e.o.DatabaseURL != "" {
-		modes = append(modes, struct {
-			name      string
-			instances int
-			postgres  bool
-			kill      bool
-		}{"2 instances, PostgreSQL", 2, true, false}, struct {
-			name      string
-			instances int
-			postgres  bool
-			kill      bool
-		}{"2 instances, PostgreSQL, one killed halfway", 2, true, true})
+		modes = append(modes, mode{"2 instances, PostgreSQL", 2, true, false},
+			mode{"2 instances, PostgreSQL, one killed halfway", 2, true, true})
 	}
 	var runs []quotaRun
 	for m, mode := range modes {
