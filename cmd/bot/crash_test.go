@@ -64,7 +64,7 @@ func TestLargeInvitationSurvivesKill9(t *testing.T) {
 	env := append(os.Environ(), "PORT="+itoa(port), "BOT_BASE_URL="+base, "BOT_DATA_DIR="+filepath.Join(dir, "data"),
 		"GOOGLE_EMULATOR_URL="+emu.URL(), "GOOGLE_OAUTH_CLIENT_ID=crash-client", "GOOGLE_OAUTH_CLIENT_SECRET=crash-secret",
 		"GOOGLE_APPLICATION_CREDENTIALS="+filepath.Join(dir, "key.json"), "DATABASE_URL=", "TOKEN_KEYSET_FILE=",
-		"QUOTA_WINDOW=2s", "QUOTA_SPACE_WRITES_PER_MINUTE=10", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=25", "LOG_LEVEL=warn")
+		"QUOTA_WINDOW=2s", "QUOTA_SPACE_WRITES_PER_MINUTE=10", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=25", "INVITE_RESCUE_AFTER=2s", "LOG_LEVEL=warn")
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin)
 		cmd.Env = env

@@ -176,9 +176,9 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		},
 		Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
 		Draining: b.draining, Halted: b.halted,
-		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow),
+		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow, db.Slots()),
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
-		QuotaPerMinute: min(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites),
+		QuotaPerMinute: cfg.QuotaMembershipWrites,
 	}
 	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {
 		b.Close()

@@ -140,7 +140,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 		subtitle = summary(finished)
 	}
 	widgets := []*chat.GoogleAppsCardV1Widget{
-		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows about %d additions a minute to a space, so this takes a few minutes. This message updates as it goes.", iv.quotaPerMinute()))),
+		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows this app about %d additions a minute in all, so a large invitation can take a few minutes. This message updates as it goes.", iv.quotaPerMinute()))),
 	}
 	if inv.Stopped {
 		widgets = append(widgets, paragraph("<i>Stopping…</i>"))
@@ -155,7 +155,7 @@ func (iv *Invite) quotaPerMinute() int {
 	if iv.QuotaPerMinute > 0 {
 		return iv.QuotaPerMinute
 	}
-	return 60
+	return 300
 }
 
 // results are the invitation's outcomes so far (not tried yet for the

@@ -6,77 +6,108 @@ import (
 	"time"
 )
 
-// Pacer keeps this instance's Chat API writes within Google's quotas
-// (https://developers.google.com/workspace/chat/limits): writes per space,
-// and membership writes per project, each counted over a trailing window
-// as Google counts them. Up to a quota goes at once; past it, each write
-// waits for the slot the oldest one in the window frees. Slots are handed
-// out in the order asked, so an invitation of three started while a large
-// one runs waits behind at most the slot already promised to it.
+// Pacer keeps the app's Chat API writes within Google's quotas, as
+// https://developers.google.com/workspace/chat/limits lists them: membership
+// writes (spaces.members.create) per project, the app's message writes
+// (spaces.messages.create and patch) per space, each counted over a
+// trailing window as Google counts them. Up to a quota goes at once; past
+// it, each write waits for the slot the oldest one in the window frees.
+// Slots are handed out in the order asked, so an invitation of three
+// started while a large one runs waits behind at most the slot already
+// promised to it.
 type Pacer struct {
 	spaceQuota, projectQuota int
 	window                   time.Duration
-	now                      func() time.Time
-
-	mu      sync.Mutex
-	spaces  map[string][]time.Time // write times (some in the future: promised), ascending
-	project []time.Time
+	slots                    Slots
 }
 
-// NewPacer paces to spaceWrites per space and projectMembershipWrites per
-// project, per window (Google's: 60 and 300 a minute). A write reaches
-// Google a little after its slot, and Google's clock is not ours: the
-// window counted here is a twentieth longer (a quarter of a second at least).
-func NewPacer(spaceWrites, projectMembershipWrites int, window time.Duration) *Pacer {
+// Slots is the ledger of write slots the Pacer hands out. One instance
+// keeps it in memory; instances sharing PostgreSQL keep it there, so that
+// together they stay within the quotas (the storage package implements it).
+type Slots interface {
+	// Reserve takes the earliest slot at which one more write keeps bucket
+	// within quota writes in any window.
+	Reserve(ctx context.Context, bucket string, quota int, window time.Duration) (Slot, error)
+}
+
+// Slot is one reserved write: when, on the ledger's clock, and how long
+// from now that is.
+type Slot struct {
+	At   time.Time
+	Wait time.Duration
+}
+
+// NewPacer paces to spaceWrites message writes per space and
+// projectMembershipWrites membership writes per project, per window
+// (Google's: 60 and 300 a minute), over slots (nil: this instance's
+// memory). A write reaches Google a little after its slot, and Google's
+// clock is not ours: the window counted here is a twentieth longer (a
+// quarter of a second at least).
+func NewPacer(spaceWrites, projectMembershipWrites int, window time.Duration, slots Slots) *Pacer {
+	if slots == nil {
+		slots = NewMemorySlots(time.Now)
+	}
 	margin := max(window/20, 250*time.Millisecond)
-	return &Pacer{spaceQuota: spaceWrites, projectQuota: projectMembershipWrites, window: window + margin, now: time.Now, spaces: map[string][]time.Time{}}
+	return &Pacer{spaceQuota: spaceWrites, projectQuota: projectMembershipWrites, window: window + margin, slots: slots}
 }
 
-// Wait takes a slot for one write in space (a membership write too when
-// membership) and waits for it, or returns ctx's error.
+// Wait takes a slot for one write, a membership write or a message write in
+// space, and waits for it, or returns ctx's error.
 func (p *Pacer) Wait(ctx context.Context, space string, membership bool) error {
 	if p == nil {
 		return nil
 	}
-	at := p.reserve(space, membership)
-	return waitUntil(ctx, at, p.now)
-}
-
-func (p *Pacer) reserve(space string, membership bool) time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	sp := p.trim(p.spaces[space], now)
-	at := p.next(sp, p.spaceQuota, now)
+	bucket, quota := "space:"+space, p.spaceQuota
 	if membership {
-		p.project = p.trim(p.project, now)
-		if t := p.next(p.project, p.projectQuota, now); t.After(at) {
-			at = t
-		}
-		p.project = insert(p.project, at)
+		bucket, quota = "project:memberships", p.projectQuota
 	}
-	p.spaces[space] = insert(sp, at)
-	return at
+	if quota <= 0 {
+		return ctx.Err()
+	}
+	slot, err := p.slots.Reserve(ctx, bucket, quota, p.window)
+	if err != nil {
+		return err
+	}
+	if slot.Wait <= 0 {
+		return ctx.Err()
+	}
+	if !sleep(ctx, slot.Wait) {
+		return ctx.Err()
+	}
+	return nil
 }
 
-// trim drops the writes that left the window.
-func (p *Pacer) trim(ts []time.Time, now time.Time) []time.Time {
+// MemorySlots is the Slots of a single instance.
+type MemorySlots struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	buckets map[string][]time.Time // write times (some in the future: promised), ascending
+}
+
+// NewMemorySlots keeps slots in memory, on the clock now.
+func NewMemorySlots(now func() time.Time) *MemorySlots {
+	return &MemorySlots{now: now, buckets: map[string][]time.Time{}}
+}
+
+// Reserve implements Slots.
+func (m *MemorySlots) Reserve(_ context.Context, bucket string, quota int, window time.Duration) (Slot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	ts := m.buckets[bucket]
 	i := 0
-	for i < len(ts) && !ts[i].After(now.Add(-p.window)) {
+	for i < len(ts) && !ts[i].After(now.Add(-window)) {
 		i++
 	}
-	return ts[i:]
-}
-
-// next is the earliest time one more write fits under quota.
-func (p *Pacer) next(ts []time.Time, quota int, now time.Time) time.Time {
-	if len(ts) < quota {
-		return now
+	ts = ts[i:]
+	at := now
+	if len(ts) >= quota {
+		if t := ts[len(ts)-quota].Add(window); t.After(now) {
+			at = t
+		}
 	}
-	if t := ts[len(ts)-quota].Add(p.window); t.After(now) {
-		return t
-	}
-	return now
+	m.buckets[bucket] = insert(ts, at)
+	return Slot{At: at, Wait: at.Sub(now)}, nil
 }
 
 func insert(ts []time.Time, t time.Time) []time.Time {
@@ -88,15 +119,4 @@ func insert(ts []time.Time, t time.Time) []time.Time {
 	copy(ts[i+1:], ts[i:])
 	ts[i] = t
 	return ts
-}
-
-func waitUntil(ctx context.Context, at time.Time, now func() time.Time) error {
-	d := at.Sub(now())
-	if d <= 0 {
-		return ctx.Err()
-	}
-	if !sleep(ctx, d) {
-		return ctx.Err()
-	}
-	return nil
 }

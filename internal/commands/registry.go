@@ -73,8 +73,8 @@ type Deps struct {
 	// one slice of background work (default 40 s).
 	ProgressEvery time.Duration
 	SliceFor      time.Duration
-	// QuotaPerMinute is the additions a minute to one space, shown to
-	// users (default 60).
+	// QuotaPerMinute is the additions a minute the project is allowed,
+	// shown to users (default 300).
 	QuotaPerMinute int
 }
 

@@ -51,10 +51,10 @@ var Settings = []Setting{
 	{"TOKEN_KEYSET_KMS_KEY", "", "gcp-kms://projects/…/cryptoKeys/… when TOKEN_KEYSET_FILE is encrypted by Cloud KMS."},
 	{"INVITE_REPLY", "private", "private: /invite results are shown to the invoker only; public: posted for the space."},
 	{"INVITE_MAX_TARGETS", "1000", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted. Past 20 they run in the background."},
-	{"QUOTA_SPACE_WRITES_PER_MINUTE", "60", "Chat API writes a minute this instance makes in one space (Google's quota: 60, shared by all apps in the space)."},
+	{"QUOTA_SPACE_WRITES_PER_MINUTE", "60", "Message writes a minute (the app's progress messages) in one space (Google's per-space quota: 60, shared by all apps in the space)."},
 	{"QUOTA_WINDOW", "1m", "The window the QUOTA_* counts are per: Google's is a minute; shorter only against an emulator that enforces the same."},
-	{"INVITE_RESCUE_AFTER", "", "How long a large invitation whose instance died (crash, kill -9) waits before another instance, or the restarted one, takes it over; at least a slice's time limit (about 3 minutes with Google's quotas), which is also the default."},
-	{"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE", "300", "Membership writes a minute this instance makes in the project (Google's quota: 300; divide among instances)."},
+	{"INVITE_RESCUE_AFTER", "15s", "How long a large invitation whose instance died (crash, kill -9) waits before another instance, or the restarted one, takes it over: a running instance renews its lease on the work four times in that time."},
+	{"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE", "300", "Membership writes a minute in the project (Google's quota: 300; instances sharing PostgreSQL share it, each set to the whole)."},
 	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
 	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
 	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
@@ -95,7 +95,8 @@ type Config struct {
 	QuotaSpaceWrites      int
 	QuotaMembershipWrites int
 	QuotaWindow           time.Duration
-	// RescueAfter is INVITE_RESCUE_AFTER (0: the default).
+	// RescueAfter is INVITE_RESCUE_AFTER: the lease on a running large
+	// invitation.
 	RescueAfter time.Duration
 
 	DebugAddr string
@@ -210,10 +211,9 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	if err != nil || c.QuotaWindow < time.Second {
 		errs = append(errs, fmt.Errorf("QUOTA_WINDOW=%q: want a duration of a second or more, such as 1m (Google's)", get("QUOTA_WINDOW")))
 	}
-	if v := get("INVITE_RESCUE_AFTER"); v != "" {
-		if c.RescueAfter, err = time.ParseDuration(v); err != nil || c.RescueAfter <= 0 {
-			errs = append(errs, fmt.Errorf("INVITE_RESCUE_AFTER=%q: want a duration such as 3m", v))
-		}
+	c.RescueAfter, err = time.ParseDuration(get("INVITE_RESCUE_AFTER"))
+	if err != nil || c.RescueAfter < 200*time.Millisecond {
+		errs = append(errs, fmt.Errorf("INVITE_RESCUE_AFTER=%q: want a duration such as 15s", get("INVITE_RESCUE_AFTER")))
 	}
 	c.QuotaMembershipWrites, err = strconv.Atoi(get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE"))
 	if err != nil || c.QuotaMembershipWrites < 1 {

@@ -5,19 +5,23 @@ import (
 	"time"
 )
 
-// Quota is Google Chat's write quotas as the emulator enforces them
-// (https://developers.google.com/workspace/chat/limits): at most SpaceWrites
-// writes per space and ProjectMembershipWrites membership writes per
-// project in any Window; past them the call answers 429 RESOURCE_EXHAUSTED.
-// Google's window is 60 s; tests and the sandbox shorten it.
+// Quota is Google Chat's write quotas as the emulator enforces them, as
+// https://developers.google.com/workspace/chat/limits lists them: the
+// per-space "Writes per minute" (spaces.messages.create, patch and delete
+// among them: the app's own messages) at most SpaceWrites per space, and the
+// per-project "Membership writes per minute" (spaces.members.create and
+// delete) at most ProjectMembershipWrites, in any Window; past them the call
+// answers 429 RESOURCE_EXHAUSTED. Google's per-space list does not name
+// spaces.members.create, so a membership write counts against the project
+// quota only. Google's window is 60 s; tests and the sandbox shorten it.
 type Quota struct {
 	Window                  time.Duration
 	SpaceWrites             int
 	ProjectMembershipWrites int
 }
 
-// GoogleQuota is Google's: 60 writes a minute per space, 300 membership
-// writes a minute per project.
+// GoogleQuota is Google's: 60 writes (messages) a minute per space, 300
+// membership writes a minute per project.
 var GoogleQuota = Quota{Window: time.Minute, SpaceWrites: 60, ProjectMembershipWrites: 300}
 
 type quotaState struct {
@@ -46,9 +50,9 @@ func (e *Emulator) QuotaCounts() (accepted, refused int) {
 	return e.state.quota.accepted, e.state.quota.refused
 }
 
-// spend counts one write in spaceID (a membership write too when
-// membership), answering 429 and reporting false past the quota; runs with
-// e.mu held.
+// spend counts one write: a membership write against the project's
+// membership quota, any other write against spaceID's; it answers 429 and
+// reports false past the quota; runs with e.mu held.
 func (e *Emulator) spend(w http.ResponseWriter, spaceID string, membership bool) bool {
 	qs := e.state.quota
 	if qs == nil || qs.q.Window <= 0 {
@@ -62,19 +66,26 @@ func (e *Emulator) spend(w http.ResponseWriter, spaceID string, membership bool)
 		}
 		return ts[i:]
 	}
+	if membership {
+		qs.project = recent(qs.project)
+		if qs.q.ProjectMembershipWrites > 0 && len(qs.project) >= qs.q.ProjectMembershipWrites {
+			qs.refused++
+			googleError(w, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED",
+				"Quota exceeded for quota metric 'Membership write requests' and limit 'Membership write requests per minute'.")
+			return false
+		}
+		qs.accepted++
+		qs.project = append(qs.project, now)
+		return true
+	}
 	qs.space[spaceID] = recent(qs.space[spaceID])
-	qs.project = recent(qs.project)
-	if (qs.q.SpaceWrites > 0 && len(qs.space[spaceID]) >= qs.q.SpaceWrites) ||
-		(membership && qs.q.ProjectMembershipWrites > 0 && len(qs.project) >= qs.q.ProjectMembershipWrites) {
+	if qs.q.SpaceWrites > 0 && len(qs.space[spaceID]) >= qs.q.SpaceWrites {
 		qs.refused++
 		googleError(w, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED",
-			"Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute'.")
+			"Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per space'.")
 		return false
 	}
 	qs.accepted++
 	qs.space[spaceID] = append(qs.space[spaceID], now)
-	if membership {
-		qs.project = append(qs.project, now)
-	}
 	return true
 }

@@ -3,11 +3,21 @@
 // database: SQLite through River's SQLite driver, PostgreSQL through its
 // database/sql driver, so a job survives restarts and, on PostgreSQL, any
 // instance picks it up. It knows nothing of what the work is.
+//
+// River takes a job over from a dead instance only once the job's time
+// limit has passed, checked every 30 s. So each running slice also holds a
+// lease in the database that it renews every LeaseFor/4; every instance
+// looks for expired leases as often, and queues a takeover of the job
+// (the same id): a crash or kill -9 costs about LeaseFor, not minutes. A
+// slice that finds the lease held by a live slice ends, so however many
+// copies of a job River holds, one works at a time.
 package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,13 +38,31 @@ type Work func(ctx context.Context, id string) error
 // that a stuck job is told from a long one).
 var ErrMore = errors.New("more to do")
 
+// Leases are the jobs' leases, kept in the database (the storage package
+// implements them). Times are the instances' clocks.
+type Leases interface {
+	// TakeLease gives id's lease to owner until until, unless another
+	// owner's lease is still valid at now; it reports whether owner has it.
+	TakeLease(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
+	// RenewLease extends owner's lease; false when it is no longer owner's.
+	RenewLease(ctx context.Context, id, owner string, until time.Time) (bool, error)
+	// ReleaseLease ends owner's lease: dropped when the job is done, or
+	// released for the job's next slice.
+	ReleaseLease(ctx context.Context, id, owner string, done bool) error
+	// ExpiredLeases lists the jobs whose holder stopped renewing before
+	// now, with when their lease expired.
+	ExpiredLeases(ctx context.Context, now time.Time) (map[string]time.Time, error)
+}
+
 // Config tunes the queue; zero values mean the defaults.
 type Config struct {
-	// SliceTimeout bounds one slice (default 60 s); RescueAfter is when a
-	// slice whose instance died is run again (at least, and by default,
-	// just over SliceTimeout).
+	// SliceTimeout bounds one slice (default 60 s); River runs a slice
+	// whose instance died again just after it, whatever the lease says.
 	SliceTimeout time.Duration
-	RescueAfter  time.Duration
+	// Leases and LeaseFor: a slice whose instance stopped renewing its
+	// lease for LeaseFor (default 15 s) is taken over by a live instance.
+	Leases   Leases
+	LeaseFor time.Duration
 	// Poll is how often an idle instance looks for jobs (default 1 s).
 	Poll    time.Duration
 	Workers int
@@ -43,19 +71,46 @@ type Config struct {
 
 type args struct {
 	ID string `json:"id"`
+	// Takeover, when set, is the expiry of the dead holder's lease: a job
+	// queued to take id over (unique per takeover).
+	Takeover int64 `json:"takeover,omitempty"`
 }
 
 func (args) Kind() string { return "invitation" }
 
 type worker struct {
 	river.WorkerDefaults[args]
-	work Work
+	work     Work
+	leases   Leases
+	owner    string
+	leaseFor time.Duration
+	now      func() time.Time
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
-	err := w.work(ctx, job.Args.ID)
-	switch {
-	case errors.Is(err, ErrMore), ctx.Err() != nil && err != nil:
+	id := job.Args.ID
+	now := w.now()
+	held, err := w.leases.TakeLease(ctx, id, w.owner, now, now.Add(w.leaseFor))
+	if err != nil {
+		return fmt.Errorf("take the lease of %s: %w", id, err)
+	}
+	if !held {
+		return nil // a live slice has it, and carries the job on
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		w.renew(ctx, cancel, id)
+	}()
+	err = w.work(ctx, id)
+	more := errors.Is(err, ErrMore) || (ctx.Err() != nil && err != nil)
+	cancel()
+	<-renewed
+	if rerr := w.leases.ReleaseLease(context.WithoutCancel(ctx), id, w.owner, err == nil); rerr != nil && err == nil {
+		err = fmt.Errorf("release the lease of %s: %w", id, rerr)
+	}
+	if more {
 		// Not a failure: the next slice (here or, after a stop, on any
 		// instance) goes on where this one ended.
 		return river.JobSnooze(0)
@@ -63,9 +118,38 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	return err
 }
 
+// renew keeps the lease while the slice runs; a lease lost (taken over
+// after this instance stalled) ends the slice.
+func (w *worker) renew(ctx context.Context, cancel func(), id string) {
+	t := time.NewTicker(w.leaseFor / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok, err := w.leases.RenewLease(ctx, id, w.owner, w.now().Add(w.leaseFor))
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && !ok {
+			cancel()
+			return
+		}
+		// An error is tried again at the next tick; the lease lasts
+		// four of them.
+	}
+}
+
 // Queue is a running job queue.
 type Queue struct {
-	client *river.Client[*sql.Tx]
+	client   *river.Client[*sql.Tx]
+	leases   Leases
+	leaseFor time.Duration
+	now      func() time.Time
+	stop     context.CancelFunc
+	swept    chan struct{}
 }
 
 // New migrates River's tables in db (sqlite or postgres; for SQLite, a pool
@@ -90,8 +174,11 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if cfg.SliceTimeout <= 0 {
 		cfg.SliceTimeout = time.Minute
 	}
-	if cfg.RescueAfter <= cfg.SliceTimeout {
-		cfg.RescueAfter = cfg.SliceTimeout + time.Second
+	if cfg.Leases == nil {
+		return nil, errors.New("jobs: no leases")
+	}
+	if cfg.LeaseFor <= 0 {
+		cfg.LeaseFor = 15 * time.Second
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
@@ -101,12 +188,14 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		cfg.Workers = 32
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker{work: work})
+	owner := make([]byte, 8)
+	_, _ = rand.Read(owner)
+	river.AddWorker(workers, &worker{work: work, leases: cfg.Leases, owner: hex.EncodeToString(owner), leaseFor: cfg.LeaseFor, now: time.Now})
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		JobTimeout:           cfg.SliceTimeout,
-		RescueStuckJobsAfter: cfg.RescueAfter,
+		RescueStuckJobsAfter: cfg.SliceTimeout + time.Second,
 		FetchPollInterval:    cfg.Poll,
 		FetchCooldown:        min(cfg.Poll, 100*time.Millisecond),
 		Logger:               cfg.Logger,
@@ -114,21 +203,66 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{client: client}, nil
+	return &Queue{client: client, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now}, nil
 }
 
-// Start runs jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start runs jobs, and the search for expired leases, until Stop.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return err
+	}
+	ctx, q.stop = context.WithCancel(ctx)
+	q.swept = make(chan struct{})
+	go func() {
+		defer close(q.swept)
+		t := time.NewTicker(q.leaseFor / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			_ = q.TakeOverExpired(ctx) // logged by River on insert errors; tried again at the next tick
+		}
+	}()
+	return nil
+}
+
+// TakeOverExpired queues a takeover of every job whose holder stopped
+// renewing its lease (its instance died, or stalls).
+func (q *Queue) TakeOverExpired(ctx context.Context) error {
+	expired, err := q.leases.ExpiredLeases(ctx, q.now())
+	if err != nil {
+		return fmt.Errorf("expired leases: %w", err)
+	}
+	for id, at := range expired {
+		if err := q.insert(ctx, args{ID: id, Takeover: at.UnixMilli()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Stop stops fetching jobs, cancels the slices running (they are run again
 // later) and waits for them to return, or for ctx.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.StopAndCancel(ctx) }
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.stop != nil {
+		q.stop()
+		<-q.swept
+	}
+	return q.client.StopAndCancel(ctx)
+}
 
 // Enqueue adds the job for id, unless one is already waiting or running.
 func (q *Queue) Enqueue(ctx context.Context, id string) error {
-	_, err := q.client.Insert(ctx, args{ID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return q.insert(ctx, args{ID: id})
+}
+
+func (q *Queue) insert(ctx context.Context, a args) error {
+	_, err := q.client.Insert(ctx, a, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", id, err)
+		return fmt.Errorf("enqueue %s: %w", a.ID, err)
 	}
 	return nil
 }

@@ -19,8 +19,9 @@ import (
 )
 
 // QuotaOptions shape the quota phase: People invited across Spaces, with
-// the emulator enforcing SpaceWrites per space and ProjectWrites
-// membership writes per project in each Window, as Google does per minute.
+// the emulator enforcing SpaceWrites message writes per space and
+// ProjectWrites membership writes per project in each Window, as Google
+// does per minute.
 type QuotaOptions struct {
 	People, Spaces             int
 	SpaceWrites, ProjectWrites int
@@ -46,11 +47,11 @@ type quotaRun struct {
 }
 
 // least is the shortest time the quotas allow for the membership writes:
-// a quota goes at once, then one quota a window.
+// the project's quota goes at once, then one quota a window. (Membership
+// writes do not count against a space's quota: Google lists only message,
+// reaction, space and media writes there.)
 func (q QuotaOptions) least() time.Duration {
-	perSpace := (q.People + q.Spaces - 1) / q.Spaces
-	windows := max((perSpace-1)/q.SpaceWrites, (q.People-1)/q.ProjectWrites)
-	return time.Duration(windows) * q.Window
+	return time.Duration((q.People-1)/q.ProjectWrites) * q.Window
 }
 
 // quotaPhase invites People across Spaces through the bot(s), each space's
@@ -94,8 +95,12 @@ func (e *env) quotaRun(ctx context.Context, q QuotaOptions, keyFile, tag string,
 	if err := e.admin("quota", url.Values{"window": {q.Window.String()}, "space": {fmt.Sprint(q.SpaceWrites)}, "project": {fmt.Sprint(q.ProjectWrites)}}); err != nil {
 		return nil, err
 	}
+	// Instances on PostgreSQL share one ledger of write slots, so each is
+	// given the whole quota; the lease on a running invitation is a
+	// quarter of the window, as the default 15 s is of Google's minute.
 	extra := []string{"GOOGLE_APPLICATION_CREDENTIALS=" + keyFile, "QUOTA_WINDOW=" + q.Window.String(),
-		fmt.Sprintf("QUOTA_SPACE_WRITES_PER_MINUTE=%d", q.SpaceWrites), fmt.Sprintf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%d", q.ProjectWrites/instances)}
+		fmt.Sprintf("QUOTA_SPACE_WRITES_PER_MINUTE=%d", q.SpaceWrites), fmt.Sprintf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%d", q.ProjectWrites),
+		"INVITE_RESCUE_AFTER=" + max(q.Window/4, 500*time.Millisecond).String()}
 	if postgres {
 		dbURL, drop, err := freshDatabase(e.o.DatabaseURL, tag)
 		if err != nil {
@@ -196,7 +201,7 @@ func (e *env) quotaRun(ctx context.Context, q QuotaOptions, keyFile, tag string,
 		run.Ratio = run.Seconds / run.LeastS
 	}
 	if kill {
-		run.Note = "the killed instance's slice is taken over after its time limit (INVITE_RESCUE_AFTER)"
+		run.Note = "the killed instance's invitations are taken over once their lease expires (INVITE_RESCUE_AFTER)"
 	}
 	return run, nil
 }

@@ -87,6 +87,19 @@ var migrations = []string{
 		api_status    INTEGER NOT NULL,
 		PRIMARY KEY (invitation_id, seq)
 	);`,
+	// 5: write slots shared by instances pacing to Google's quotas (times in
+	// microseconds on the database's clock), and leases on background jobs
+	// (a live slice renews its lease; an expired one is taken over).
+	`CREATE TABLE quota_slots (
+		bucket TEXT NOT NULL,
+		at     BIGINT NOT NULL
+	);
+	CREATE INDEX quota_slots_bucket ON quota_slots (bucket, at);
+	CREATE TABLE job_leases (
+		id         TEXT PRIMARY KEY,
+		owner      TEXT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises

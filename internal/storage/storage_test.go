@@ -40,6 +40,7 @@ func TestStore(t *testing.T) {
 			t.Run("links", func(t *testing.T) { testLinks(t, open(t)) })
 			t.Run("replies", func(t *testing.T) { testReplies(t, open(t)) })
 			t.Run("concurrent use is single", func(t *testing.T) { testSingleUse(t, open(t)) })
+			t.Run("leases", func(t *testing.T) { testLeases(t, open(t)) })
 		})
 	}
 }

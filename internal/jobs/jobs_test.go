@@ -1,0 +1,160 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chatinvite/invitebot/internal/jobs"
+	"github.com/chatinvite/invitebot/internal/storage"
+	"github.com/chatinvite/invitebot/internal/storage/storagetest"
+)
+
+// stalling is an instance's leases that stop being renewed while stalled,
+// as when its process is killed or frozen.
+type stalling struct {
+	*storage.DB
+	stalled atomic.Bool
+}
+
+func (s *stalling) RenewLease(ctx context.Context, id, owner string, until time.Time) (bool, error) {
+	if s.stalled.Load() {
+		return false, errors.New("stalled")
+	}
+	return s.DB.RenewLease(ctx, id, owner, until)
+}
+
+func open(t *testing.T, url string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func wait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s never happened", what)
+	}
+}
+
+// TestAStalledSliceIsTakenOver: two instances share PostgreSQL; the first
+// starts a job, then stops renewing its lease (killed, frozen). The second
+// takes the job over within the lease, long before River's own rescue
+// (after the one-minute slice limit, checked every 30 s) could; when the
+// first comes back, it finds its lease gone and its slice is cancelled.
+func TestAStalledSliceIsTakenOver(t *testing.T) {
+	url := storagetest.PostgresURL(t)
+	ctx := context.Background()
+	dbA, dbB := open(t, url), open(t, url)
+	leasesA := &stalling{DB: dbA}
+	startedA, cancelledA, doneB := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var callsA atomic.Int32
+	workA := func(ctx context.Context, id string) error {
+		if callsA.Add(1) > 1 {
+			return nil // the job is done by then
+		}
+		leasesA.stalled.Store(true)
+		close(startedA)
+		<-ctx.Done()
+		close(cancelledA)
+		return jobs.ErrMore
+	}
+	var callsB atomic.Int32
+	workB := func(ctx context.Context, id string) error {
+		if callsB.Add(1) == 1 {
+			close(doneB)
+		}
+		return nil
+	}
+	cfg := func(l jobs.Leases) jobs.Config {
+		return jobs.Config{Leases: l, LeaseFor: 400 * time.Millisecond, Poll: 50 * time.Millisecond, SliceTimeout: time.Minute}
+	}
+	poolA, dialect := dbA.JobPool()
+	qa, err := jobs.New(ctx, poolA, dialect, workA, cfg(leasesA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := qa.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = qa.Stop(context.Background()) })
+	if err := qa.Enqueue(ctx, "inv-1"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, startedA, "the first instance's slice")
+
+	poolB, _ := dbB.JobPool()
+	qb, err := jobs.New(ctx, poolB, dialect, workB, cfg(dbB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := qb.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = qb.Stop(context.Background()) })
+	wait(t, doneB, "the takeover by the second instance")
+	select {
+	case <-cancelledA:
+		t.Fatal("the stalled slice was cancelled before it came back")
+	default:
+	}
+	leasesA.stalled.Store(false)
+	wait(t, cancelledA, "the cancellation of the stalled slice once its lease was lost")
+	if n := callsB.Load(); n != 1 {
+		t.Fatalf("the second instance worked the job %d times", n)
+	}
+}
+
+// TestOneSliceAtATime: a copy of a job queued while a slice of it runs
+// (a takeover queued twice, a resume at start) ends without working.
+func TestOneSliceAtATime(t *testing.T) {
+	db, err := storage.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	now := time.Now()
+	if ok, err := db.TakeLease(ctx, "inv-2", "another-instance", now, now.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("take: %v %v", ok, err)
+	}
+	var calls atomic.Int32
+	pool, dialect := db.JobPool()
+	q, err := jobs.New(ctx, pool, dialect, func(context.Context, string) error {
+		calls.Add(1)
+		return nil
+	}, jobs.Config{Leases: db, Poll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Stop(context.Background()) })
+	if err := q.Enqueue(ctx, "inv-2"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(done)
+		for {
+			var n int
+			if err := pool.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&n); err == nil && n >= 1 {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	wait(t, done, "the copy's end")
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the copy worked %d times while another slice held the lease", n)
+	}
+}

@@ -1,0 +1,63 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chatinvite/invitebot/internal/commands"
+)
+
+// Slots is the ledger the pacer takes its write slots from: on PostgreSQL a
+// table every instance shares, so that together they stay within Google's
+// quotas; nil on SQLite, whose single instance keeps it in memory.
+func (db *DB) Slots() commands.Slots {
+	if db.dialect != Postgres {
+		return nil
+	}
+	return pgSlots{db.sql}
+}
+
+type pgSlots struct{ sql *sql.DB }
+
+// Reserve implements commands.Slots: under a transaction lock on the
+// bucket, on the database's clock, the same rule as the in-memory ledger
+// (the earliest time at which the quota-th latest write has left the
+// window).
+func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration) (commands.Slot, error) {
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "quota_slots:"+bucket); err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: lock: %w", err)
+	}
+	var now int64
+	if err := tx.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`).Scan(&now); err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: clock: %w", err)
+	}
+	w := window.Microseconds()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM quota_slots WHERE bucket = $1 AND at <= $2`, bucket, now-w); err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+	}
+	at := now
+	var kth int64
+	err = tx.QueryRowContext(ctx, `SELECT at FROM quota_slots WHERE bucket = $1 ORDER BY at DESC OFFSET $2 LIMIT 1`, bucket, quota-1).Scan(&kth)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+	case kth+w > now:
+		at = kth + w
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at) VALUES ($1, $2)`, bucket, at); err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+	}
+	return commands.Slot{At: time.UnixMicro(at), Wait: time.Duration(at-now) * time.Microsecond}, nil
+}
