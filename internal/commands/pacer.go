@@ -11,10 +11,10 @@ import (
 // writes (spaces.members.create) per project, the app's message writes
 // (spaces.messages.create and patch) per space, each counted over a
 // trailing window as Google counts them. Up to a quota goes at once; past
-// it, each write waits for the slot the oldest one in the window frees.
-// Slots are handed out in the order asked, so an invitation of three
-// started while a large one runs waits behind at most the slot already
-// promised to it.
+// it, a write waits until the oldest one in the window leaves it, and asks
+// again. No slot is promised ahead: an instance that dies while waiting
+// holds none, and a large invitation, which asks for one slot at a time,
+// is never ahead of an invitation of three by more than that one.
 type Pacer struct {
 	spaceQuota, projectQuota int
 	window                   time.Duration
@@ -25,16 +25,18 @@ type Pacer struct {
 // keeps it in memory; instances sharing PostgreSQL keep it there, so that
 // together they stay within the quotas (the storage package implements it).
 type Slots interface {
-	// Reserve takes the earliest slot at which one more write keeps bucket
-	// within quota writes in any window.
+	// Reserve takes a slot for one write now if bucket has fewer than
+	// quota writes in the window that ends now; otherwise it takes none
+	// and says when one frees.
 	Reserve(ctx context.Context, bucket string, quota int, window time.Duration) (Slot, error)
 }
 
-// Slot is one reserved write: when, on the ledger's clock, and how long
-// from now that is.
+// Slot is the answer of Reserve: Taken, at At (the ledger's clock); or
+// not, and one frees at At, Wait from now.
 type Slot struct {
-	At   time.Time
-	Wait time.Duration
+	Taken bool
+	At    time.Time
+	Wait  time.Duration
 }
 
 // NewPacer paces to spaceWrites message writes per space and
@@ -64,17 +66,18 @@ func (p *Pacer) Wait(ctx context.Context, space string, membership bool) error {
 	if quota <= 0 {
 		return ctx.Err()
 	}
-	slot, err := p.slots.Reserve(ctx, bucket, quota, p.window)
-	if err != nil {
-		return err
+	for {
+		slot, err := p.slots.Reserve(ctx, bucket, quota, p.window)
+		if err != nil {
+			return err
+		}
+		if slot.Taken {
+			return ctx.Err()
+		}
+		if !sleep(ctx, max(slot.Wait, time.Millisecond)) {
+			return ctx.Err()
+		}
 	}
-	if slot.Wait <= 0 {
-		return ctx.Err()
-	}
-	if !sleep(ctx, slot.Wait) {
-		return ctx.Err()
-	}
-	return nil
 }
 
 // MemorySlots is the Slots of a single instance.
@@ -100,23 +103,11 @@ func (m *MemorySlots) Reserve(_ context.Context, bucket string, quota int, windo
 		i++
 	}
 	ts = ts[i:]
-	at := now
 	if len(ts) >= quota {
-		if t := ts[len(ts)-quota].Add(window); t.After(now) {
-			at = t
-		}
+		m.buckets[bucket] = ts
+		at := ts[len(ts)-quota].Add(window)
+		return Slot{At: at, Wait: at.Sub(now)}, nil
 	}
-	m.buckets[bucket] = insert(ts, at)
-	return Slot{At: at, Wait: at.Sub(now)}, nil
-}
-
-func insert(ts []time.Time, t time.Time) []time.Time {
-	i := len(ts)
-	for i > 0 && ts[i-1].After(t) {
-		i--
-	}
-	ts = append(ts, time.Time{})
-	copy(ts[i+1:], ts[i:])
-	ts[i] = t
-	return ts
+	m.buckets[bucket] = append(ts, now)
+	return Slot{Taken: true, At: now}, nil
 }

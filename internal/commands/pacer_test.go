@@ -13,34 +13,40 @@ func TestMemorySlotsNeverOverQuota(t *testing.T) {
 	slotstest.NeverOverQuota(t, commands.NewMemorySlots(time.Now))
 }
 
-// TestSlotsInTheOrderAsked: a large invitation takes one slot at a time and
-// waits for it; a small one arriving meanwhile waits behind at most the
-// slot already promised to the large one, never behind the rest of it.
-func TestSlotsInTheOrderAsked(t *testing.T) {
+// TestSlotsAsTheWindowMoves: a full window frees a slot as its oldest
+// write leaves it; asking without taking promises nothing, so whoever asks
+// when it frees gets it (a large invitation asks for one at a time).
+func TestSlotsAsTheWindowMoves(t *testing.T) {
 	start := time.Unix(1_800_000_000, 0)
 	now := start
 	m := commands.NewMemorySlots(func() time.Time { return now })
-	reserve := func() time.Time {
-		s, err := m.Reserve(context.Background(), "project:memberships", 10, time.Minute)
+	ask := func() commands.Slot {
+		s, err := m.Reserve(context.Background(), "project:memberships", 3, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.At
+		return s
 	}
-	var big []time.Time
-	for range 12 {
-		at := reserve()
-		big = append(big, at)
-		now = at // the large one waits for its slot, then asks again
+	for i := range 3 {
+		if s := ask(); !s.Taken {
+			t.Fatalf("write %d of the quota waits %v", i, s.Wait)
+		}
+		now = now.Add(10 * time.Second)
 	}
-	for i := range 10 {
-		if !big[i].Equal(start) {
-			t.Fatalf("write %d of the first quota waits until %v", i, big[i])
+	for range 2 {
+		if s := ask(); s.Taken || !s.At.Equal(start.Add(time.Minute)) || s.Wait != 30*time.Second {
+			t.Fatalf("over the quota: %+v, want a slot at the first write's minute", s)
 		}
 	}
-	small := reserve()
-	next := reserve()
-	if small.After(next) {
-		t.Fatalf("the small invitation's slot %v comes after the large one's next %v", small, next)
+	now = start.Add(time.Minute - time.Millisecond)
+	if s := ask(); s.Taken {
+		t.Fatal("a write taken while the first is still inside the window")
+	}
+	now = start.Add(time.Minute)
+	if s := ask(); !s.Taken {
+		t.Fatalf("the first write left the window, yet %+v", s)
+	}
+	if s := ask(); s.Taken || !s.At.Equal(start.Add(70*time.Second)) {
+		t.Fatalf("the next frees when the second write leaves: %+v", s)
 	}
 }

@@ -48,10 +48,12 @@ type Options struct {
 	// AddOn: the app is configured as a Google Workspace add-on, so Chat
 	// sends and expects the add-on shapes.
 	AddOn bool
-	// QuotaWindow is the window of Google's quotas (60 writes per space,
-	// 300 membership writes per project), shortened so a large invitation
-	// finishes while you watch: 10 s unless set.
-	QuotaWindow time.Duration
+	// QuotaWindow is the window of Google's quotas, shortened so a large
+	// invitation finishes while you watch: 10 s unless set; in it, 60
+	// message writes per space and MembershipWrites membership writes per
+	// project (unless set, Google's rate of 300 a minute: 50 in 10 s).
+	QuotaWindow      time.Duration
+	MembershipWrites int
 }
 
 // Start starts a sandbox whose page and bot listen on addr (loopback only).
@@ -78,7 +80,8 @@ func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) 
 	emu.RegisterClient(clientID, clientSecret, s.URL+"/oauth2/callback")
 	emu.SetAppName(clientID, "Invite")
 	window := cmp.Or(opts.QuotaWindow, 10*time.Second)
-	emu.SetQuota(emulator.Quota{Window: window, SpaceWrites: 60, ProjectMembershipWrites: 300})
+	memberships := cmp.Or(opts.MembershipWrites, max(1, int(300*window/time.Minute)))
+	emu.SetQuota(emulator.Quota{Window: window, SpaceWrites: 60, ProjectMembershipWrites: memberships})
 	// The app's own credentials, for the progress of large invitations.
 	key, err := emu.AddServiceAccount("invite-bot@sandbox.iam.gserviceaccount.com")
 	if err == nil {
@@ -95,6 +98,9 @@ func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) 
 		"GOOGLE_OAUTH_CLIENT_SECRET":     clientSecret,
 		"BOT_DATA_DIR":                   s.dataDir,
 		"GOOGLE_APPLICATION_CREDENTIALS": filepath.Join(s.dataDir, "app-key.json"),
+		// The counts are per QuotaWindow below.
+		"QUOTA_SPACE_WRITES_PER_MINUTE":      "60",
+		"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": fmt.Sprint(memberships),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, bot.CommandNames())
 	if err != nil {

@@ -325,7 +325,8 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
-	s := startSandbox(t, Options{QuotaWindow: 2 * time.Second})
+	// 150 people at 50 a window: three windows, so the progress card shows.
+	s := startSandbox(t, Options{QuotaWindow: 2 * time.Second, MembershipWrites: 50})
 	ctx := browsertest.New(t, 120*time.Second)
 	wait := chromedp.WithPollingTimeout(60 * time.Second)
 	if err := chromedp.Do(ctx,

@@ -23,9 +23,7 @@ func (db *DB) Slots() commands.Slots {
 type pgSlots struct{ sql *sql.DB }
 
 // Reserve implements commands.Slots: under a transaction lock on the
-// bucket, on the database's clock, the same rule as the in-memory ledger
-// (the earliest time at which the quota-th latest write has left the
-// window).
+// bucket, on the database's clock, the same rule as the in-memory ledger.
 func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration) (commands.Slot, error) {
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
@@ -43,21 +41,20 @@ func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window t
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quota_slots WHERE bucket = $1 AND at <= $2`, bucket, now-w); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
-	at := now
 	var kth int64
 	err = tx.QueryRowContext(ctx, `SELECT at FROM quota_slots WHERE bucket = $1 ORDER BY at DESC OFFSET $2 LIMIT 1`, bucket, quota-1).Scan(&kth)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
+	case err == nil: // the window is full: the quota-th latest write frees the next slot
+		at := kth + w
+		return commands.Slot{At: time.UnixMicro(at), Wait: time.Duration(at-now) * time.Microsecond}, nil
+	case !errors.Is(err, sql.ErrNoRows):
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
-	case kth+w > now:
-		at = kth + w
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at) VALUES ($1, $2)`, bucket, at); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at) VALUES ($1, $2)`, bucket, now); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
-	return commands.Slot{At: time.UnixMicro(at), Wait: time.Duration(at-now) * time.Microsecond}, nil
+	return commands.Slot{Taken: true, At: time.UnixMicro(now)}, nil
 }
