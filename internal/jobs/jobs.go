@@ -148,6 +148,7 @@ type Queue struct {
 	leases   Leases
 	leaseFor time.Duration
 	now      func() time.Time
+	log      *slog.Logger
 	stop     context.CancelFunc
 	swept    chan struct{}
 }
@@ -203,7 +204,11 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{client: client, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now}, nil
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Queue{client: client, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log}, nil
 }
 
 // Start runs jobs, and the search for expired leases, until Stop.
@@ -237,8 +242,12 @@ func (q *Queue) TakeOverExpired(ctx context.Context) error {
 		return fmt.Errorf("expired leases: %w", err)
 	}
 	for id, at := range expired {
-		if err := q.insert(ctx, args{ID: id, Takeover: at.UnixMilli()}); err != nil {
-			return err
+		res, err := q.client.Insert(ctx, args{ID: id, Takeover: at.UnixMilli()}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		if err != nil {
+			return fmt.Errorf("take over %s: %w", id, err)
+		}
+		if !res.UniqueSkippedAsDuplicate {
+			q.log.Warn("taking over a job whose instance stopped renewing its lease", "job", id, "lease_expired_at", at)
 		}
 	}
 	return nil

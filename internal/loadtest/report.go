@@ -77,7 +77,7 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 	}
 	if len(r.QuotaPhase) > 0 {
 		q := r.QuotaOptions
-		fmt.Fprintf(w, "\nQuota phase (%d people across %d spaces, each space's share in one /invite; the emulator allows %d writes per space and %d membership writes per %v)\n",
+		fmt.Fprintf(w, "\nQuota phase (%d people across %d spaces, each space's share in one /invite; the emulator allows %d message writes per space and %d membership writes per project per %v)\n",
 			q.People, q.Spaces, q.SpaceWrites, q.ProjectWrites, q.Window)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "mode\ts\tleast s\tratio\tmembership calls\twrites\t429s\tlost\tcalls made again\t")
