@@ -53,8 +53,10 @@ processes' logs and stores) is removed at the end unless -keep is given. See BEN
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "save the bot's CPU profile (3 s of the throughput phase) to this file")
 	flag.IntVar(&o.Quota.People, "quota-people", 300, "people of the quota phase (0 skips it)")
 	flag.IntVar(&o.Quota.Spaces, "quota-spaces", 5, "spaces the quota phase's people are invited across")
-	flag.IntVar(&o.Quota.SpaceWrites, "quota-space", 20, "message writes per space per window the emulator allows in the quota phase")
-	flag.IntVar(&o.Quota.ProjectWrites, "quota-project", 100, "membership writes per window the emulator allows in the quota phase")
+	// Google's rates (60 message writes a minute per space, 300 membership
+	// writes a minute per project) counted over a 5 s window.
+	flag.IntVar(&o.Quota.SpaceWrites, "quota-space", 5, "message writes per space per window the emulator allows in the quota phase")
+	flag.IntVar(&o.Quota.ProjectWrites, "quota-project", 25, "membership writes per window the emulator allows in the quota phase")
 	flag.DurationVar(&o.Quota.Window, "quota-window", 5*time.Second, "the quota phase's window (Google's is a minute)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (process logs, stores) and print where it is")
 	flag.Parse()

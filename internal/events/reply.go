@@ -24,7 +24,9 @@ type Reply struct {
 	// them, else CloseStatus is shown to the user.
 	CloseDialog bool   `json:"closeDialog,omitempty"`
 	CloseStatus string `json:"closeStatus,omitempty"`
-	// Empty answers with no message at all.
+	// Empty answers with no message at all (`{}`): an app "can optionally
+	// respond with a message" to an interaction event
+	// (https://developers.google.com/workspace/chat/receive-respond-interactions).
 	Empty bool `json:"empty,omitempty"`
 	// Transient marks a reply that must not be remembered for re-deliveries
 	// (a failure on the bot's side: running the command again may succeed).
