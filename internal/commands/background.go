@@ -267,15 +267,21 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 // workOne adds one target and stores its outcome.
 func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation, token string, p *Planned) error {
 	r := Result{Target: p.Target, Space: p.Space}
-	if p.State == Sent && iv.alreadyThere(ctx, token, &r) {
-		return iv.record(ctx, ev, inv, p, r)
+	tag := fmt.Sprintf("%s/%d", inv.ID, p.Seq)
+	if p.State == Sent {
+		if iv.alreadyThere(ctx, token, &r) {
+			return iv.record(ctx, ev, inv, p, r)
+		}
+		// Its call never completed (a crash, a kill, a stop while it was
+		// under way): the quota slot it took, if any, is given back.
+		iv.refund(ctx, inv, tag)
 	}
 	// Marked before the slot is awaited, so the call follows its slot at once.
 	if err := iv.Invitations.MarkSent(ctx, inv.ID, p.Seq); err != nil {
 		return err
 	}
 	p.State = Sent
-	if err := iv.Pacer.Wait(ctx, p.Space, true); err != nil {
+	if err := iv.Pacer.WaitMembership(ctx, tag); err != nil {
 		return err
 	}
 	body := membershipBody(p.Target)
@@ -289,9 +295,14 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 		}
 		r.APIStatus = apiStatus(err)
 		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable {
-			// Over a quota, or busy: wait and try again; never a failure.
+			// Over a quota, or busy: wait and try again, in a slot of its
+			// own (Google did not count the refused call); never a failure.
+			iv.refund(ctx, inv, tag)
 			if !sleep(ctx, backoff(max(iv.BackoffBase, 100*time.Millisecond), min(r.Attempts, 6))) {
 				return ctx.Err()
+			}
+			if err := iv.Pacer.WaitMembership(ctx, tag); err != nil {
+				return err
 			}
 			continue
 		}
@@ -306,6 +317,13 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 		break
 	}
 	return iv.record(ctx, ev, inv, p, r)
+}
+
+// refund gives back the quota slot of the write tagged tag.
+func (iv *Invite) refund(ctx context.Context, inv *Invitation, tag string) {
+	if err := iv.Pacer.Refund(ctx, tag); err != nil {
+		logFrom(ctx).Warn("give back a quota slot", "invitation", inv.ID, "error", err.Error())
+	}
 }
 
 // alreadyThere checks a target whose call may have gone out: a membership

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -27,8 +28,11 @@ type Pacer struct {
 type Slots interface {
 	// Reserve takes a slot for one write now if bucket has fewer than
 	// quota writes in the window that ends now; otherwise it takes none
-	// and says when one frees.
-	Reserve(ctx context.Context, bucket string, quota int, window time.Duration) (Slot, error)
+	// and says when one frees. A tag ("" for none) names the write.
+	Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (Slot, error)
+	// Refund gives back the slot of the write tagged tag, if one was
+	// taken and is still in the window: its call never reached Google.
+	Refund(ctx context.Context, bucket, tag string) error
 }
 
 // Slot is the answer of Reserve: Taken, at At (the ledger's clock); or
@@ -56,18 +60,40 @@ func NewPacer(spaceWrites, projectMembershipWrites int, window time.Duration, sl
 // Wait takes a slot for one write, a membership write or a message write in
 // space, and waits for it, or returns ctx's error.
 func (p *Pacer) Wait(ctx context.Context, space string, membership bool) error {
+	return p.wait(ctx, space, membership, "")
+}
+
+// WaitMembership is Wait for a membership write named by tag, whose slot
+// Refund can give back.
+func (p *Pacer) WaitMembership(ctx context.Context, tag string) error {
+	return p.wait(ctx, "", true, tag)
+}
+
+// Refund gives back the slot of the membership write tagged tag, when its
+// call is known not to have completed (its process died, or it was
+// cancelled, before Google answered), so the quota it held is not lost.
+func (p *Pacer) Refund(ctx context.Context, tag string) error {
+	if p == nil {
+		return nil
+	}
+	return p.slots.Refund(ctx, membershipBucket, tag)
+}
+
+const membershipBucket = "project:memberships"
+
+func (p *Pacer) wait(ctx context.Context, space string, membership bool, tag string) error {
 	if p == nil {
 		return nil
 	}
 	bucket, quota := "space:"+space, p.spaceQuota
 	if membership {
-		bucket, quota = "project:memberships", p.projectQuota
+		bucket, quota = membershipBucket, p.projectQuota
 	}
 	if quota <= 0 {
 		return ctx.Err()
 	}
 	for {
-		slot, err := p.slots.Reserve(ctx, bucket, quota, p.window)
+		slot, err := p.slots.Reserve(ctx, bucket, quota, p.window, tag)
 		if err != nil {
 			return err
 		}
@@ -84,30 +110,43 @@ func (p *Pacer) Wait(ctx context.Context, space string, membership bool) error {
 type MemorySlots struct {
 	now     func() time.Time
 	mu      sync.Mutex
-	buckets map[string][]time.Time // write times (some in the future: promised), ascending
+	buckets map[string][]taken // in the order taken
+}
+
+type taken struct {
+	at  time.Time
+	tag string
 }
 
 // NewMemorySlots keeps slots in memory, on the clock now.
 func NewMemorySlots(now func() time.Time) *MemorySlots {
-	return &MemorySlots{now: now, buckets: map[string][]time.Time{}}
+	return &MemorySlots{now: now, buckets: map[string][]taken{}}
 }
 
 // Reserve implements Slots.
-func (m *MemorySlots) Reserve(_ context.Context, bucket string, quota int, window time.Duration) (Slot, error) {
+func (m *MemorySlots) Reserve(_ context.Context, bucket string, quota int, window time.Duration, tag string) (Slot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	ts := m.buckets[bucket]
 	i := 0
-	for i < len(ts) && !ts[i].After(now.Add(-window)) {
+	for i < len(ts) && !ts[i].at.After(now.Add(-window)) {
 		i++
 	}
 	ts = ts[i:]
 	if len(ts) >= quota {
 		m.buckets[bucket] = ts
-		at := ts[len(ts)-quota].Add(window)
+		at := ts[len(ts)-quota].at.Add(window)
 		return Slot{At: at, Wait: at.Sub(now)}, nil
 	}
-	m.buckets[bucket] = append(ts, now)
+	m.buckets[bucket] = append(ts, taken{now, tag})
 	return Slot{Taken: true, At: now}, nil
+}
+
+// Refund implements Slots.
+func (m *MemorySlots) Refund(_ context.Context, bucket, tag string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buckets[bucket] = slices.DeleteFunc(m.buckets[bucket], func(t taken) bool { return tag != "" && t.tag == tag })
+	return nil
 }

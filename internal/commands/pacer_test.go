@@ -21,7 +21,7 @@ func TestSlotsAsTheWindowMoves(t *testing.T) {
 	now := start
 	m := commands.NewMemorySlots(func() time.Time { return now })
 	ask := func() commands.Slot {
-		s, err := m.Reserve(context.Background(), "project:memberships", 3, time.Minute)
+		s, err := m.Reserve(context.Background(), "project:memberships", 3, time.Minute, "")
 		if err != nil {
 			t.Fatal(err)
 		}

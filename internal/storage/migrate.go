@@ -92,9 +92,11 @@ var migrations = []string{
 	// (a live slice renews its lease; an expired one is taken over).
 	`CREATE TABLE quota_slots (
 		bucket TEXT NOT NULL,
-		at     BIGINT NOT NULL
+		at     BIGINT NOT NULL,
+		tag    TEXT NOT NULL
 	);
 	CREATE INDEX quota_slots_bucket ON quota_slots (bucket, at);
+	CREATE INDEX quota_slots_tag ON quota_slots (tag) WHERE tag <> '';
 	CREATE TABLE job_leases (
 		id         TEXT PRIMARY KEY,
 		owner      TEXT NOT NULL,

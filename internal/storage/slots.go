@@ -24,7 +24,7 @@ type pgSlots struct{ sql *sql.DB }
 
 // Reserve implements commands.Slots: under a transaction lock on the
 // bucket, on the database's clock, the same rule as the in-memory ledger.
-func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration) (commands.Slot, error) {
+func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
@@ -50,11 +50,22 @@ func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window t
 	case !errors.Is(err, sql.ErrNoRows):
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at) VALUES ($1, $2)`, bucket, now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at, tag) VALUES ($1, $2, $3)`, bucket, now, tag); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	return commands.Slot{Taken: true, At: time.UnixMicro(now)}, nil
+}
+
+// Refund implements commands.Slots.
+func (s pgSlots) Refund(ctx context.Context, bucket, tag string) error {
+	if tag == "" {
+		return nil
+	}
+	if _, err := s.sql.ExecContext(ctx, `DELETE FROM quota_slots WHERE bucket = $1 AND tag = $2`, bucket, tag); err != nil {
+		return fmt.Errorf("refund a write slot: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ package slotstest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -16,7 +17,8 @@ import (
 // at once (instances sharing a store each have their own), plus one in
 // another bucket, and checks: exactly quota are taken, the others are told
 // a time a window after the first taken, and the other bucket is not held
-// up. Nothing waits, so the check takes no time.
+// up; then that a refunded slot can be taken again, once. Nothing waits,
+// so the check takes no time.
 func NeverOverQuota(t *testing.T, ledgers ...commands.Slots) {
 	t.Helper()
 	const quota = 5
@@ -24,19 +26,24 @@ func NeverOverQuota(t *testing.T, ledgers ...commands.Slots) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var got []commands.Slot
+	var tags []string
 	var wg sync.WaitGroup
 	errs := make(chan error, 3*quota)
 	for i := range 3 * quota {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := ledgers[i%len(ledgers)].Reserve(ctx, "bucket:a", quota, window)
+			tag := fmt.Sprintf("write-%d", i)
+			s, err := ledgers[i%len(ledgers)].Reserve(ctx, "bucket:a", quota, window, tag)
 			if err != nil {
 				errs <- err
 				return
 			}
 			mu.Lock()
 			got = append(got, s)
+			if s.Taken {
+				tags = append(tags, tag)
+			}
 			mu.Unlock()
 		}()
 	}
@@ -60,11 +67,29 @@ func NeverOverQuota(t *testing.T, ledgers ...commands.Slots) {
 			t.Fatalf("refused, yet told a slot frees at %v (wait %v): the first write left the window at %v", s.At, s.Wait, first.Add(window))
 		}
 	}
-	other, err := ledgers[len(ledgers)-1].Reserve(ctx, "bucket:b", quota, window)
+	last := ledgers[len(ledgers)-1]
+	other, err := last.Reserve(ctx, "bucket:b", quota, window, "")
 	if err != nil {
 		t.Fatalf("reserve: %v", err)
 	}
 	if !other.Taken {
 		t.Fatalf("another bucket waits %v behind a full one", other.Wait)
+	}
+	for _, tag := range []string{"never-taken", ""} {
+		if err := last.Refund(ctx, "bucket:a", tag); err != nil {
+			t.Fatalf("refund: %v", err)
+		}
+	}
+	if s, err := last.Reserve(ctx, "bucket:a", quota, window, "after"); err != nil || s.Taken {
+		t.Fatalf("a slot taken after refunds of nothing: %+v %v", s, err)
+	}
+	if err := ledgers[0].Refund(ctx, "bucket:a", tags[0]); err != nil {
+		t.Fatalf("refund: %v", err)
+	}
+	if s, err := last.Reserve(ctx, "bucket:a", quota, window, "again"); err != nil || !s.Taken {
+		t.Fatalf("the refunded slot was not free again: %+v %v", s, err)
+	}
+	if s, err := last.Reserve(ctx, "bucket:a", quota, window, "once-more"); err != nil || s.Taken {
+		t.Fatalf("one refund freed two slots: %+v %v", s, err)
 	}
 }

@@ -1,0 +1,81 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/storage"
+)
+
+type tokens struct{ commands.Authority }
+
+func (tokens) AccessToken(context.Context, string, []string) (string, error) { return "token", nil }
+
+// chatNoOne is a Chat where nobody is a member yet and every addition
+// succeeds.
+type chatNoOne struct{ creates atomic.Int32 }
+
+func (c *chatNoOne) CreateMembership(_ context.Context, _, _ string, m *chat.Membership) (*chat.Membership, error) {
+	c.creates.Add(1)
+	return &chat.Membership{Member: m.Member, State: "JOINED"}, nil
+}
+
+func (c *chatNoOne) GetMembership(context.Context, string, string) (*chat.Membership, error) {
+	return nil, errors.New("not found")
+}
+
+func (c *chatNoOne) ListMembers(context.Context, string, string) ([]*chat.Membership, error) {
+	return nil, nil
+}
+
+type messages struct{}
+
+func (messages) CreateMessage(context.Context, string, string, *chat.Message) (string, error) {
+	return "", nil
+}
+func (messages) UpdateMessage(context.Context, string, *chat.Message) error { return nil }
+
+// TestResumedTargetGivesBackItsSlot: a target whose call never completed
+// (its instance died between taking a quota slot and Google counting the
+// call) is not a member when the invitation resumes; the slot it took is
+// given back, so the quota is not short by one for a whole window. Here
+// the quota is one write an hour: without the refund, the target would
+// wait an hour.
+func TestResumedTargetGivesBackItsSlot(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := storage.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	inv := &commands.Invitation{ID: "inv1", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv1",
+		CreatedAt: time.Now(), Targets: []commands.Planned{{Seq: 0, Space: "spaces/AAA", Target: commands.Target{Kind: commands.TargetUser, Name: "users/42", Typed: "users/42"}}}}
+	if err := db.CreateInvitation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	pacer := commands.NewPacer(60, 1, time.Hour, nil)
+	// The instance that died: it marked the target sent and took the slot.
+	if err := db.MarkSent(ctx, inv.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := pacer.WaitMembership(ctx, "inv1/0"); err != nil {
+		t.Fatal(err)
+	}
+	members := &chatNoOne{}
+	work := commands.Background(commands.Deps{Auth: tokens{}, Members: members, Now: time.Now, Invitations: db,
+		AppMessages: messages{}, Jobs: nil, Pacer: pacer, Policy: commands.Policy{MaxTargets: 10}})
+	if err := work(ctx, inv.ID); err != nil {
+		t.Fatalf("resume: %v (the slot was not given back)", err)
+	}
+	got, err := db.GetInvitation(ctx, inv.ID)
+	if err != nil || !got.Finished || got.Targets[0].Outcome != commands.Added.String() || members.creates.Load() != 1 {
+		t.Fatalf("after the resume: %+v, %v, %d calls", got, err, members.creates.Load())
+	}
+}
