@@ -111,6 +111,7 @@ type MemorySlots struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	buckets map[string][]taken // in the order taken
+	asks    int
 }
 
 type taken struct {
@@ -128,6 +129,14 @@ func (m *MemorySlots) Reserve(_ context.Context, bucket string, quota int, windo
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
+	if m.asks++; m.asks%256 == 0 {
+		// Spaces written once stay in the map until swept.
+		for b, ts := range m.buckets {
+			if len(ts) == 0 || !ts[len(ts)-1].at.After(now.Add(-window)) {
+				delete(m.buckets, b)
+			}
+		}
+	}
 	ts := m.buckets[bucket]
 	i := 0
 	for i < len(ts) && !ts[i].at.After(now.Add(-window)) {

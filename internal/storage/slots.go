@@ -38,7 +38,9 @@ func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window t
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: clock: %w", err)
 	}
 	w := window.Microseconds()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM quota_slots WHERE bucket = $1 AND at <= $2`, bucket, now-w); err != nil {
+	// Every bucket is counted over the same window: what left it is
+	// dropped, whichever bucket it was in.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM quota_slots WHERE at <= $1`, now-w); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	var kth int64
