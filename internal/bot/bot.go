@@ -178,7 +178,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		Draining: b.draining, Halted: b.halted,
 		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow, db.Slots()),
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
-		QuotaPerMinute: cfg.QuotaMembershipWrites,
+		QuotaPerMinute: int(int64(cfg.QuotaMembershipWrites) * int64(time.Minute) / int64(deps.QuotaWindow)),
 	}
 	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {
 		b.Close()

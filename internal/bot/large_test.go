@@ -89,6 +89,10 @@ func TestLargeInvitationFinishesInTheBackground(t *testing.T) {
 	if !strings.HasPrefix(first.CardsV2[0].Card.Header.Title, "Inviting 60 people") || first.PrivateMessageViewer == nil {
 		t.Fatalf("progress card %+v", first.CardsV2[0].Card.Header)
 	}
+	// 25 membership writes per 2 s window is 750 a minute.
+	if text := mustJSON(first); !strings.Contains(text, "about 750 additions a minute") {
+		t.Fatalf("the progress card misstates the rate: %s", text)
+	}
 	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	if got := final.CardsV2[0].Card.Header.Subtitle; got != "60 added" {
 		t.Fatalf("final card: %q", got)
