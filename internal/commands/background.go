@@ -233,33 +233,66 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	}
 	start, lastUpdate := iv.Now(), iv.Now()
 	ev := &events.Event{User: events.User{Name: inv.User}, Space: events.Space{Name: inv.Space, DisplayName: inv.SpaceName}}
-	for i := range inv.Targets {
-		p := &inv.Targets[i]
-		if p.State == Done {
-			continue
-		}
-		if stopped, err := iv.Invitations.InvitationStopped(ctx, id); err == nil && stopped {
-			inv.Stopped = true
-			return iv.finish(ctx, inv, "stopped")
-		}
-		if ctx.Err() != nil || closed(iv.Draining) {
-			iv.updateProgress(ctx, inv)
-			return ErrMoreWork
-		}
-		if iv.Now().Sub(start) > iv.sliceFor() {
-			iv.updateProgress(ctx, inv)
-			return ErrMoreWork
-		}
-		if err := iv.workOne(ctx, ev, inv, token, p); err != nil {
-			if ctx.Err() != nil || closed(iv.Draining) {
-				return ErrMoreWork
+	// Up to Concurrency targets are under way at once (Chat answers each
+	// call in a fraction of a second: one at a time would stay well below
+	// the quota); each works on its own copy, and this loop alone writes
+	// inv, so the progress message reads it safely.
+	type worked struct {
+		i   int
+		p   Planned
+		err error
+	}
+	results := make(chan worked)
+	inFlight, next := 0, 0
+	var stop string // why no more targets start: "stopped", "pause" or an error
+	var failed error
+	for {
+		for stop == "" && inFlight < max(iv.Concurrency, 1) && next < len(inv.Targets) {
+			i := next
+			if inv.Targets[i].State == Done {
+				next++
+				continue
 			}
-			return err
+			if stopped, err := iv.Invitations.InvitationStopped(ctx, id); err == nil && stopped {
+				stop = "stopped"
+				break
+			}
+			if ctx.Err() != nil || closed(iv.Draining) || iv.Now().Sub(start) > iv.sliceFor() {
+				stop = "pause"
+				break
+			}
+			next++
+			inFlight++
+			go func(p Planned) {
+				err := iv.workOne(ctx, ev, inv, token, &p)
+				results <- worked{i, p, err}
+			}(inv.Targets[i])
+		}
+		if inFlight == 0 {
+			break
+		}
+		w := <-results
+		inFlight--
+		inv.Targets[w.i] = w.p
+		if w.err != nil && failed == nil {
+			failed, stop = w.err, "error"
 		}
 		if iv.Now().Sub(lastUpdate) >= iv.progressEvery() {
 			iv.updateProgress(ctx, inv)
 			lastUpdate = iv.Now()
 		}
+	}
+	switch {
+	case failed != nil && (ctx.Err() != nil || closed(iv.Draining)):
+		return ErrMoreWork
+	case failed != nil:
+		return failed
+	case stop == "stopped":
+		inv.Stopped = true
+		return iv.finish(ctx, inv, "stopped")
+	case stop == "pause":
+		iv.updateProgress(ctx, inv)
+		return ErrMoreWork
 	}
 	return iv.finish(ctx, inv, "")
 }

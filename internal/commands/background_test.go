@@ -3,6 +3,8 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,5 +79,75 @@ func TestResumedTargetGivesBackItsSlot(t *testing.T) {
 	got, err := db.GetInvitation(ctx, inv.ID)
 	if err != nil || !got.Finished || got.Targets[0].Outcome != commands.Added.String() || members.creates.Load() != 1 {
 		t.Fatalf("after the resume: %+v, %v, %d calls", got, err, members.creates.Load())
+	}
+}
+
+// chatBarrier lets calls through only once `want` are in flight together,
+// and records the most in flight at once.
+type chatBarrier struct {
+	chatNoOne
+	want     int32
+	inFlight atomic.Int32
+	most     atomic.Int32
+	reached  chan struct{}
+	once     sync.Once
+}
+
+func (c *chatBarrier) CreateMembership(ctx context.Context, token, space string, m *chat.Membership) (*chat.Membership, error) {
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for {
+		most := c.most.Load()
+		if n <= most || c.most.CompareAndSwap(most, n) {
+			break
+		}
+	}
+	if n >= c.want {
+		c.once.Do(func() { close(c.reached) })
+	}
+	select {
+	case <-c.reached:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return c.chatNoOne.CreateMembership(ctx, token, space, m)
+}
+
+// TestLargeInvitationCallsConcurrently: Chat takes a fraction of a second
+// per call, so one call at a time would stay far below the quota: up to
+// Concurrency calls are under way at once, never more.
+func TestLargeInvitationCallsConcurrently(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := storage.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	inv := &commands.Invitation{ID: "inv2", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv2", CreatedAt: time.Now()}
+	for i := range 24 {
+		inv.Targets = append(inv.Targets, commands.Planned{Seq: i, Space: "spaces/AAA",
+			Target: commands.Target{Kind: commands.TargetUser, Name: fmt.Sprintf("users/%d", 100+i), Typed: "x"}})
+	}
+	if err := db.CreateInvitation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	members := &chatBarrier{want: 4, reached: make(chan struct{})}
+	work := commands.Background(commands.Deps{Auth: tokens{}, Members: members, Now: time.Now, Invitations: db, Concurrency: 4,
+		AppMessages: messages{}, Pacer: commands.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
+	if err := work(ctx, inv.ID); err != nil {
+		t.Fatalf("work: %v (calls made one at a time never reach 4 at once)", err)
+	}
+	got, err := db.GetInvitation(ctx, inv.ID)
+	if err != nil || !got.Finished || members.creates.Load() != 24 {
+		t.Fatalf("after the work: finished %v, %v, %d calls", got != nil && got.Finished, err, members.creates.Load())
+	}
+	for _, p := range got.Targets {
+		if p.Outcome != commands.Added.String() {
+			t.Fatalf("target %d: %s", p.Seq, p.Outcome)
+		}
+	}
+	if most := members.most.Load(); most > 4 {
+		t.Fatalf("%d calls at once, more than Concurrency (4)", most)
 	}
 }

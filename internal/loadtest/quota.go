@@ -26,6 +26,8 @@ type QuotaOptions struct {
 	People, Spaces             int
 	SpaceWrites, ProjectWrites int
 	Window                     time.Duration
+	// Latency is the emulated Chat API's, for every call of the phase.
+	Latency time.Duration
 }
 
 // quotaRun is one mode of the quota phase.
@@ -93,6 +95,9 @@ func (e *env) quotaPhase(ctx context.Context, q QuotaOptions) ([]quotaRun, error
 
 func (e *env) quotaRun(ctx context.Context, q QuotaOptions, keyFile, tag string, instances int, postgres, kill bool) (*quotaRun, error) {
 	if err := e.admin("quota", url.Values{"window": {q.Window.String()}, "space": {fmt.Sprint(q.SpaceWrites)}, "project": {fmt.Sprint(q.ProjectWrites)}}); err != nil {
+		return nil, err
+	}
+	if err := e.admin("latency", url.Values{"ms": {fmt.Sprint(q.Latency.Milliseconds())}}); err != nil {
 		return nil, err
 	}
 	// Instances on PostgreSQL share one ledger of write slots, so each is

@@ -77,12 +77,16 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 	}
 	if len(r.QuotaPhase) > 0 {
 		q := r.QuotaOptions
-		fmt.Fprintf(w, "\nQuota phase (%d people across %d spaces, each space's share in one /invite; the emulator allows %d message writes per space and %d membership writes per project per %v)\n",
-			q.People, q.Spaces, q.SpaceWrites, q.ProjectWrites, q.Window)
+		fmt.Fprintf(w, "\nQuota phase (%d people across %d spaces, each space's share in one /invite; the emulator allows %d message writes per space and %d membership writes per project per %v, and answers in %v)\n",
+			q.People, q.Spaces, q.SpaceWrites, q.ProjectWrites, q.Window, q.Latency)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "mode\ts\tleast s\tratio\tmembership calls\twrites\t429s\tlost\tcalls made again\t")
 		for _, x := range r.QuotaPhase {
-			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", x.Mode, x.Seconds, x.LeastS, x.Ratio, x.Calls, x.Writes, x.Refused429, x.Lost, x.Again)
+			ratio := "–" // the quotas allow it all at once
+			if x.LeastS > 0 {
+				ratio = fmt.Sprintf("%.2f", x.Ratio)
+			}
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%s\t%d\t%d\t%d\t%d\t%d\t\n", x.Mode, x.Seconds, x.LeastS, ratio, x.Calls, x.Writes, x.Refused429, x.Lost, x.Again)
 		}
 		tw.Flush()
 		for _, x := range r.QuotaPhase {
