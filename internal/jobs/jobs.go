@@ -118,27 +118,37 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	return err
 }
 
-// renew keeps the lease while the slice runs; a lease lost (taken over
-// after this instance stalled) ends the slice.
+// renew keeps the lease while the slice runs. A lease lost (taken over
+// after this instance stalled) ends the slice; so does a lease it could not
+// renew for three quarters of LeaseFor (the database slow or out of
+// reach), before another instance may take it over: two slices never work
+// one job at once.
 func (w *worker) renew(ctx context.Context, cancel func(), id string) {
 	t := time.NewTicker(w.leaseFor / 4)
 	defer t.Stop()
+	renewed := w.now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		ok, err := w.leases.RenewLease(ctx, id, w.owner, w.now().Add(w.leaseFor))
-		if ctx.Err() != nil {
+		at := w.now()
+		rctx, rcancel := context.WithTimeout(ctx, w.leaseFor/4)
+		ok, err := w.leases.RenewLease(rctx, id, w.owner, at.Add(w.leaseFor))
+		rcancel()
+		switch {
+		case ctx.Err() != nil:
 			return
-		}
-		if err == nil && !ok {
+		case err == nil && !ok:
+			cancel()
+			return
+		case err == nil:
+			renewed = at
+		case w.now().Sub(renewed) >= w.leaseFor*3/4:
 			cancel()
 			return
 		}
-		// An error is tried again at the next tick; the lease lasts
-		// four of them.
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/commands"
@@ -17,14 +18,22 @@ func (db *DB) Slots() commands.Slots {
 	if db.dialect != Postgres {
 		return nil
 	}
-	return pgSlots{db.sql}
+	return &pgSlots{sql: db.sql}
 }
 
-type pgSlots struct{ sql *sql.DB }
+type pgSlots struct {
+	sql *sql.DB
+	// mu lets one of this instance's reservations at a time wait for the
+	// database's lock, so that waiting writers do not hold every pooled
+	// connection (a lease renewal must find one).
+	mu sync.Mutex
+}
 
 // Reserve implements commands.Slots: under a transaction lock on the
 // bucket, on the database's clock, the same rule as the in-memory ledger.
-func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
+func (s *pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
@@ -62,7 +71,7 @@ func (s pgSlots) Reserve(ctx context.Context, bucket string, quota int, window t
 }
 
 // Refund implements commands.Slots.
-func (s pgSlots) Refund(ctx context.Context, bucket, tag string) error {
+func (s *pgSlots) Refund(ctx context.Context, bucket, tag string) error {
 	if tag == "" {
 		return nil
 	}
