@@ -9,8 +9,9 @@
 // lease in the database that it renews every LeaseFor/4; every instance
 // looks for expired leases as often, and queues a takeover of the job
 // (the same id): a crash or kill -9 costs about LeaseFor, not minutes. A
-// slice that finds the lease held by a live slice ends, so however many
-// copies of a job River holds, one works at a time.
+// slice that finds the lease held by a live slice (of any instance, this
+// one included) ends, so however many copies of a job River holds (a
+// takeover, then River's own rescue of the original), one works at a time.
 package jobs
 
 import (
@@ -82,15 +83,19 @@ type worker struct {
 	river.WorkerDefaults[args]
 	work     Work
 	leases   Leases
-	owner    string
 	leaseFor time.Duration
 	now      func() time.Time
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	id := job.Args.ID
+	// Each slice holds the lease as itself: another copy of the job, even
+	// in this process (River's own rescue of a job taken over), ends.
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	owner := hex.EncodeToString(b)
 	now := w.now()
-	held, err := w.leases.TakeLease(ctx, id, w.owner, now, now.Add(w.leaseFor))
+	held, err := w.leases.TakeLease(ctx, id, owner, now, now.Add(w.leaseFor))
 	if err != nil {
 		return fmt.Errorf("take the lease of %s: %w", id, err)
 	}
@@ -101,13 +106,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		w.renew(ctx, cancel, id)
+		w.renew(ctx, cancel, id, owner)
 	}()
 	err = w.work(ctx, id)
 	more := errors.Is(err, ErrMore) || (ctx.Err() != nil && err != nil)
 	cancel()
 	<-renewed
-	if rerr := w.leases.ReleaseLease(context.WithoutCancel(ctx), id, w.owner, err == nil); rerr != nil && err == nil {
+	if rerr := w.leases.ReleaseLease(context.WithoutCancel(ctx), id, owner, err == nil); rerr != nil && err == nil {
 		err = fmt.Errorf("release the lease of %s: %w", id, rerr)
 	}
 	if more {
@@ -123,7 +128,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 // renew for three quarters of LeaseFor (the database slow or out of
 // reach), before another instance may take it over: two slices never work
 // one job at once.
-func (w *worker) renew(ctx context.Context, cancel func(), id string) {
+func (w *worker) renew(ctx context.Context, cancel func(), id, owner string) {
 	t := time.NewTicker(w.leaseFor / 4)
 	defer t.Stop()
 	renewed := w.now()
@@ -135,7 +140,7 @@ func (w *worker) renew(ctx context.Context, cancel func(), id string) {
 		}
 		at := w.now()
 		rctx, rcancel := context.WithTimeout(ctx, w.leaseFor/4)
-		ok, err := w.leases.RenewLease(rctx, id, w.owner, at.Add(w.leaseFor))
+		ok, err := w.leases.RenewLease(rctx, id, owner, at.Add(w.leaseFor))
 		rcancel()
 		switch {
 		case ctx.Err() != nil:
@@ -199,9 +204,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		cfg.Workers = 32
 	}
 	workers := river.NewWorkers()
-	owner := make([]byte, 8)
-	_, _ = rand.Read(owner)
-	river.AddWorker(workers, &worker{work: work, leases: cfg.Leases, owner: hex.EncodeToString(owner), leaseFor: cfg.LeaseFor, now: time.Now})
+	river.AddWorker(workers, &worker{work: work, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now})
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,

@@ -195,3 +195,59 @@ func TestOneSliceAtATime(t *testing.T) {
 		t.Fatalf("the copy worked %d times while another slice held the lease", n)
 	}
 }
+
+// TestCopiesInOneProcessOneAtATime: a copy of a running job in the same
+// process (River's own rescue of a job that was taken over) ends without
+// working while the first slice holds the lease.
+func TestCopiesInOneProcessOneAtATime(t *testing.T) {
+	db, err := storage.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	started, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	pool, dialect := db.JobPool()
+	q, err := New(ctx, pool, dialect, func(ctx context.Context, id string) error {
+		if calls.Add(1) == 1 {
+			close(started)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return nil
+	}, Config{Leases: db, Poll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Stop(context.Background()) })
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	if err := q.Enqueue(ctx, "inv-4"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, started, "the first slice")
+	if err := q.insert(ctx, args{ID: "inv-4", Takeover: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			var n int
+			if err := pool.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&n); err == nil && n >= 1 {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	wait(t, ended, "the copy's end")
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the copy worked while the first slice held the lease (%d calls)", n)
+	}
+}
