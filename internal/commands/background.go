@@ -202,7 +202,8 @@ func (iv *Invite) stop(ctx context.Context, ev *events.Event) events.Reply {
 	return events.Reply{Private: true, Text: "Stopping. Everyone already added stays added; the rest will not be tried."}
 }
 
-// Work runs one slice of an invitation: targets in order, each paced within
+// Work runs one slice of an invitation: targets in order, up to Concurrency
+// at once, each paced within
 // Google's quotas, a 429 delaying it rather than failing it, every outcome
 // stored as it comes, the progress message updated every ProgressEvery and
 // at the end replaced by the final card. A target whose call may have gone
@@ -244,7 +245,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	}
 	results := make(chan worked)
 	inFlight, next := 0, 0
-	var stop string // why no more targets start: "stopped", "pause" or an error
+	var stop string // why no more targets start: "stopped", "pause" or "error"
 	var failed error
 	for {
 		for stop == "" && inFlight < max(iv.Concurrency, 1) && next < len(inv.Targets) {
