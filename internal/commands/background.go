@@ -203,10 +203,9 @@ func (iv *Invite) stop(ctx context.Context, ev *events.Event) events.Reply {
 }
 
 // Work runs one slice of an invitation: targets in order, up to Concurrency
-// at once, each paced within
-// Google's quotas, a 429 delaying it rather than failing it, every outcome
-// stored as it comes, the progress message updated every ProgressEvery and
-// at the end replaced by the final card. A target whose call may have gone
+// at once, each paced within Google's quotas, a 429 delaying it rather than
+// failing it, every outcome stored as it comes, the progress message
+// updated every ProgressEvery and at the end replaced by the final card. A target whose call may have gone
 // out before a stop or crash is checked with spaces.members.get first, so
 // nobody is added twice or reported wrongly.
 func (iv *Invite) Work(ctx context.Context, id string) error {
