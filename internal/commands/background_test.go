@@ -36,6 +36,16 @@ func (c *chatNoOne) ListMembers(context.Context, string, string) ([]*chat.Member
 	return nil, nil
 }
 
+func newStore(t *testing.T) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 type messages struct{}
 
 func (messages) CreateMessage(context.Context, string, string, *chat.Message) (string, error) {
@@ -52,11 +62,7 @@ func (messages) UpdateMessage(context.Context, string, *chat.Message) error { re
 func TestResumedTargetGivesBackItsSlot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newStore(t)
 	inv := &commands.Invitation{ID: "inv1", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv1",
 		CreatedAt: time.Now(), Targets: []commands.Planned{{Seq: 0, Space: "spaces/AAA", Target: commands.Target{Kind: commands.TargetUser, Name: "users/42", Typed: "users/42"}}}}
 	if err := db.CreateInvitation(ctx, inv); err != nil {
@@ -119,11 +125,7 @@ func (c *chatBarrier) CreateMembership(ctx context.Context, token, space string,
 func TestLargeInvitationCallsConcurrently(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newStore(t)
 	inv := &commands.Invitation{ID: "inv2", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv2", CreatedAt: time.Now()}
 	for i := range 24 {
 		inv.Targets = append(inv.Targets, commands.Planned{Seq: i, Space: "spaces/AAA",

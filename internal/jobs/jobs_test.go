@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -26,14 +27,36 @@ func (s *stalling) RenewLease(ctx context.Context, id, owner string, until time.
 	return s.DB.RenewLease(ctx, id, owner, until)
 }
 
+// open opens the store at url, or a new SQLite store when url is "".
 func open(t *testing.T, url string) *storage.DB {
 	t.Helper()
-	db, err := storage.Open(context.Background(), url, "")
+	dir := ""
+	if url == "" {
+		dir = t.TempDir()
+	}
+	db, err := storage.Open(context.Background(), url, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// waitCompleted waits for River to mark a job completed.
+func waitCompleted(t *testing.T, pool *sql.DB, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var n int
+			if err := pool.QueryRow(`SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&n); err == nil && n >= 1 {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	wait(t, done, what)
 }
 
 func wait(t *testing.T, ch <-chan struct{}, what string) {
@@ -113,11 +136,7 @@ func TestAStalledSliceIsTakenOver(t *testing.T) {
 // TestALostLeaseEndsTheSlice: a slice whose lease another instance took
 // (after it stalled) is cancelled at its next renewal.
 func TestALostLeaseEndsTheSlice(t *testing.T) {
-	db, err := storage.Open(context.Background(), "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := open(t, "")
 	ctx := context.Background()
 	started, cancelled := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
@@ -153,11 +172,7 @@ func TestALostLeaseEndsTheSlice(t *testing.T) {
 // TestOneSliceAtATime: a copy of a job queued while a slice of it runs
 // (a takeover queued twice, a resume at start) ends without working.
 func TestOneSliceAtATime(t *testing.T) {
-	db, err := storage.Open(context.Background(), "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := open(t, "")
 	ctx := context.Background()
 	now := time.Now()
 	if ok, err := db.TakeLease(ctx, "inv-2", "another-instance", now, now.Add(time.Hour)); err != nil || !ok {
@@ -172,7 +187,6 @@ func TestOneSliceAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -180,17 +194,7 @@ func TestOneSliceAtATime(t *testing.T) {
 	if err := q.Enqueue(ctx, "inv-2"); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		defer close(done)
-		for {
-			var n int
-			if err := pool.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&n); err == nil && n >= 1 {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	wait(t, done, "the copy's end")
+	waitCompleted(t, pool, "the copy's end")
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("the copy worked %d times while another slice held the lease", n)
 	}
@@ -200,11 +204,7 @@ func TestOneSliceAtATime(t *testing.T) {
 // process (River's own rescue of a job that was taken over) ends without
 // working while the first slice holds the lease.
 func TestCopiesInOneProcessOneAtATime(t *testing.T) {
-	db, err := storage.Open(context.Background(), "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := open(t, "")
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
@@ -235,18 +235,7 @@ func TestCopiesInOneProcessOneAtATime(t *testing.T) {
 	if err := q.insert(ctx, args{ID: "inv-4", Takeover: 1}); err != nil {
 		t.Fatal(err)
 	}
-	ended := make(chan struct{})
-	go func() {
-		defer close(ended)
-		for {
-			var n int
-			if err := pool.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&n); err == nil && n >= 1 {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	wait(t, ended, "the copy's end")
+	waitCompleted(t, pool, "the copy's end")
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("the copy worked while the first slice held the lease (%d calls)", n)
 	}

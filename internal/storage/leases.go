@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -15,27 +16,13 @@ func (db *DB) TakeLease(ctx context.Context, id, owner string, now, until time.T
 	res, err := db.w.ExecContext(ctx, `INSERT INTO job_leases (id, owner, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 		WHERE job_leases.owner = excluded.owner OR job_leases.expires_at < $4`, id, owner, millis(until), millis(now))
-	if err != nil {
-		return false, fmt.Errorf("take lease: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("take lease: %w", err)
-	}
-	return n == 1, nil
+	return oneRow(res, err, "take lease")
 }
 
 // RenewLease extends owner's lease, if it is still owner's.
 func (db *DB) RenewLease(ctx context.Context, id, owner string, until time.Time) (bool, error) {
 	res, err := db.w.ExecContext(ctx, `UPDATE job_leases SET expires_at = $1 WHERE id = $2 AND owner = $3 AND expires_at > 0`, millis(until), id, owner)
-	if err != nil {
-		return false, fmt.Errorf("renew lease: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("renew lease: %w", err)
-	}
-	return n == 1, nil
+	return oneRow(res, err, "renew lease")
 }
 
 // ReleaseLease drops owner's lease when the job is done, or releases it for
@@ -71,4 +58,16 @@ func (db *DB) ExpiredLeases(ctx context.Context, now time.Time) (map[string]time
 		return nil, fmt.Errorf("expired leases: %w", err)
 	}
 	return out, nil
+}
+
+// oneRow reports whether a statement changed one row.
+func oneRow(res sql.Result, err error, what string) (bool, error) {
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	return n == 1, nil
 }
