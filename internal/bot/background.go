@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -13,6 +15,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jobs"
+	"github.com/chatinvite/invitebot/internal/logging"
 )
 
 // startJobs wires large invitations: the app's own Chat client (when it has
@@ -58,17 +61,24 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 		defer cancel()
 		return q.Stop(ctx)
 	})
-	ids, err := b.DB.UnfinishedInvitations(ctx)
+	resumes, err := b.DB.ResumeInvitations(ctx)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
+	giveUp := commands.GiveUp(*cd)
+	for _, id := range slices.Sorted(maps.Keys(resumes)) {
+		if resumes[id] > commands.MaxResumes {
+			if err := giveUp(logging.With(ctx, b.log), id); err != nil {
+				b.log.Error("give up an invitation", "invitation", id, "error", err.Error())
+			}
+			continue
+		}
 		if err := q.Enqueue(ctx, id); err != nil {
 			return err
 		}
 	}
-	if len(ids) > 0 {
-		b.log.Info("resuming unfinished invitations", "count", len(ids))
+	if len(resumes) > 0 {
+		b.log.Info("resuming unfinished invitations", "count", len(resumes))
 	}
 	b.log.Info("large invitations run in the background", "app_credentials", source)
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/logging"
 )
 
@@ -28,8 +29,8 @@ func (fakeMembers) GetMembership(context.Context, string, string) (*chat.Members
 	return &chat.Membership{Role: "ROLE_MANAGER"}, nil
 }
 
-func (fakeMembers) ListMembers(context.Context, string, string) ([]*chat.Membership, error) {
-	return nil, nil
+func (fakeMembers) ListMembers(context.Context, string, string, chatapi.ListOptions, func(*chat.Membership) error) error {
+	return nil
 }
 
 // BenchmarkInviteEvent is one signed /invite of one new person through the

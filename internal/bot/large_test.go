@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,10 +166,11 @@ func TestLargeInvitationResumesAfterARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := db.UnfinishedInvitations(context.Background())
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("unfinished after the stop: %v %v", ids, err)
+	resumes, err := db.ResumeInvitations(context.Background())
+	if err != nil || len(resumes) != 1 {
+		t.Fatalf("unfinished after the stop: %v %v", resumes, err)
 	}
+	ids := slices.Collect(maps.Keys(resumes))
 	// A call that may have gone out: marked sent, and made at Google.
 	inv, _ := db.GetInvitation(context.Background(), ids[0])
 	for _, p := range inv.Targets {

@@ -4,6 +4,7 @@ package chatapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -52,20 +53,39 @@ func (c *Client) GetMembership(ctx context.Context, accessToken, name string) (*
 	return out, nil
 }
 
-// ListMembers lists a space's joined members (people and apps), following
-// every page, as the owner of accessToken.
-func (c *Client) ListMembers(ctx context.Context, accessToken, space string) ([]*chat.Membership, error) {
-	var out []*chat.Membership
-	call := c.svc.Spaces.Members.List(space).PageSize(1000).Context(ctx)
+// ListOptions choose what spaces.members.list returns beyond joined
+// people and apps: groups only with showGroups, invited people only with
+// showInvited (the method's documented parameters).
+type ListOptions struct {
+	ShowGroups  bool
+	ShowInvited bool
+}
+
+// ErrStopListing, returned by ListMembers' callback, ends the listing
+// without reading further pages; ListMembers then returns nil.
+var ErrStopListing = errors.New("stop listing")
+
+// ListMembers calls spaces.members.list as the owner of accessToken, a page
+// of up to 1,000 at a time (Google's most), handing each membership to each
+// as it comes: a large space is never held in memory whole.
+func (c *Client) ListMembers(ctx context.Context, accessToken, space string, opt ListOptions, each func(*chat.Membership) error) error {
+	call := c.svc.Spaces.Members.List(space).PageSize(1000).ShowGroups(opt.ShowGroups).ShowInvited(opt.ShowInvited).Context(ctx)
 	bearer(call.Header(), accessToken)
 	err := call.Pages(ctx, func(page *chat.ListMembershipsResponse) error {
-		out = append(out, page.Memberships...)
+		for _, m := range page.Memberships {
+			if err := each(m); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list members of %s: %w", space, err)
+	if errors.Is(err, ErrStopListing) {
+		return nil
 	}
-	return out, nil
+	if err != nil {
+		return fmt.Errorf("list members of %s: %w", space, err)
+	}
+	return nil
 }
 
 // App calls the Chat API as the app itself (scope chat.bot), for the

@@ -394,14 +394,87 @@ func (iv *Invite) finish(ctx context.Context, inv *Invitation, notTried string) 
 			return err
 		}
 	}
-	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
+	if err := iv.showFinal(ctx, inv); err != nil {
 		return err
-	}
-	if err := iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, iv.progressMessage(inv, true)); err != nil {
-		return fmt.Errorf("show the final card: %w", err)
 	}
 	logFrom(ctx).Info("large invitation finished", "invitation", inv.ID)
 	return iv.Invitations.FinishInvitation(ctx, inv.ID)
+}
+
+// showFinal replaces the progress message with the final card. A message
+// that is gone (deleted: 404, or no longer the app's to change: 403) gets
+// the card in a new message; a space the app can no longer post in (it was
+// removed, or the space deleted) ends the invitation all the same, its
+// outcomes stored and logged: gone is an outcome, not a reason to retry.
+// Other failures (Chat unavailable) are returned, to be tried again.
+func (iv *Invite) showFinal(ctx context.Context, inv *Invitation) error {
+	final := iv.progressMessage(inv, true)
+	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
+		return err
+	}
+	err := iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, final)
+	if err == nil {
+		return nil
+	}
+	if !gone(err) {
+		return fmt.Errorf("show the final card: %w", err)
+	}
+	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
+		return err
+	}
+	_, err = iv.AppMessages.CreateMessage(ctx, inv.Space, "client-fin-"+inv.ID, final)
+	switch {
+	case err == nil || apiStatus(err) == http.StatusConflict: // posted, maybe by an earlier try
+		logFrom(ctx).Warn("the progress message is gone: the final card was posted anew", "invitation", inv.ID)
+		return nil
+	case gone(err):
+		results, _, _ := inv.results()
+		logFrom(ctx).Warn("the invitation's space is no longer reachable: its outcomes are kept, not shown",
+			"invitation", inv.ID, "inviter", inv.User, "space", inv.Space, "outcomes", summary(results), "error", err.Error())
+		return nil
+	}
+	return fmt.Errorf("post the final card: %w", err)
+}
+
+// gone reports a Chat answer saying the message or space is no longer
+// there for the app (404 NOT_FOUND, 403 PERMISSION_DENIED).
+func gone(err error) bool {
+	s := apiStatus(err)
+	return s == http.StatusNotFound || s == http.StatusForbidden
+}
+
+// MaxResumes is how many starts may find an invitation unfinished before it
+// is given up (a crash loop, or a final card Chat keeps refusing).
+const MaxResumes = 10
+
+// GiveUp ends an invitation that could not be finished: what was not tried
+// is marked so, the final card is shown if Chat takes it, and it is closed
+// whatever Chat answers.
+func GiveUp(d Deps) func(ctx context.Context, id string) error {
+	iv := &Invite{Deps: d}
+	return func(ctx context.Context, id string) error {
+		inv, err := iv.Invitations.GetInvitation(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load invitation %s: %w", id, err)
+		}
+		for i := range inv.Targets {
+			p := &inv.Targets[i]
+			if p.State == Done {
+				continue
+			}
+			p.State, p.Outcome, p.Detail = Done, NotTried.String(), "the app could not finish this invitation: run /invite again"
+			if err := iv.Invitations.RecordOutcome(ctx, inv.ID, *p); err != nil {
+				return err
+			}
+		}
+		if iv.AppMessages != nil {
+			if err := iv.showFinal(ctx, inv); err != nil {
+				logFrom(ctx).Warn("give up an invitation: its final card could not be shown", "invitation", id, "error", err.Error())
+			}
+		}
+		logFrom(ctx).Error("gave up an invitation that could not be finished", "invitation", id, "inviter", inv.User)
+		return iv.Invitations.FinishInvitation(ctx, inv.ID)
+	}
 }
 
 func (iv *Invite) updateProgress(ctx context.Context, inv *Invitation) {
@@ -436,69 +509,4 @@ func membershipBody(t Target) *chat.Membership {
 		body = &chat.Membership{GroupMember: &chat.Group{Name: t.Name}}
 	}
 	return body
-}
-
-// copyMembers invites everyone in the CopyFrom spaces who is not already in
-// the target space (apps are left out unless named), as a large invitation.
-// Listing members takes the user's own chat.memberships scope.
-func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []string, req InviteRequest) events.Reply {
-	if iv.AppMessages == nil || iv.Jobs == nil || iv.Invitations == nil {
-		return iv.startPlanned(ctx, ev, nil) // the refusal, said once
-	}
-	scopes := append(neededScopes(req.Targets, spaces, ev.Space.Name), ScopeMemberships)
-	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, slices.Compact(slices.Sorted(slices.Values(scopes))))
-	if consentRequired(err) {
-		return consentPrompt(ctx, iv.Auth, ev, []string{ScopeMemberships})
-	}
-	if err != nil {
-		return failure(ctx, "get access token", err)
-	}
-	var found []Target
-	seen := map[string]bool{}
-	for _, src := range req.CopyFrom {
-		ms, err := iv.Members.ListMembers(ctx, token, src)
-		if err != nil {
-			why := "I could not list its members"
-			if s := apiStatus(err); s == http.StatusNotFound || s == http.StatusForbidden {
-				why = "it was not found, or you are not a member of it"
-			}
-			return events.Reply{Private: true, Cards: refusalCards("Nothing was done", src+": "+why+".")}
-		}
-		for _, m := range ms {
-			if m.Member == nil || m.Member.Type == "BOT" || seen[m.Member.Name] {
-				continue
-			}
-			seen[m.Member.Name] = true
-			typed := m.Member.DisplayName
-			if typed == "" {
-				typed = m.Member.Name
-			}
-			found = append(found, Target{Kind: TargetUser, Typed: typed, Name: m.Member.Name})
-		}
-	}
-	var plans []Planned
-	for _, s := range spaces {
-		present := map[string]bool{}
-		if ms, err := iv.Members.ListMembers(ctx, token, s); err == nil {
-			for _, m := range ms {
-				if m.Member != nil {
-					present[m.Member.Name] = true
-				}
-			}
-		}
-		for _, t := range append(append([]Target(nil), req.Targets...), found...) {
-			if t.Kind == TargetUser && t.Email == "" && present[t.Name] {
-				continue
-			}
-			plans = append(plans, Planned{Space: s, Target: t})
-		}
-	}
-	if len(plans) == 0 {
-		return events.Reply{Private: true, Cards: refusalCards("Nobody to invite", "Everyone in "+strings.Join(req.CopyFrom, ", ")+" is already here.")}
-	}
-	if n := len(plans); n > iv.Policy.MaxTargets {
-		return events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
-			"That is %d invitations; this app allows at most %d in one command.", n, iv.Policy.MaxTargets))}
-	}
-	return iv.startPlanned(ctx, ev, plans)
 }

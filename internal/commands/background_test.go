@@ -11,6 +11,7 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
@@ -32,8 +33,8 @@ func (c *chatNoOne) GetMembership(context.Context, string, string) (*chat.Member
 	return nil, errors.New("not found")
 }
 
-func (c *chatNoOne) ListMembers(context.Context, string, string) ([]*chat.Membership, error) {
-	return nil, nil
+func (c *chatNoOne) ListMembers(context.Context, string, string, chatapi.ListOptions, func(*chat.Membership) error) error {
+	return nil
 }
 
 func newStore(t *testing.T) *storage.DB {

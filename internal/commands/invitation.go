@@ -63,6 +63,7 @@ type InvitationStore interface {
 	// InvitationStopped reports whether it was stopped.
 	InvitationStopped(ctx context.Context, id string) (bool, error)
 	FinishInvitation(ctx context.Context, id string) error
-	// UnfinishedInvitations lists the ids of invitations still to work.
-	UnfinishedInvitations(ctx context.Context) ([]string, error)
+	// ResumeInvitations counts one more start for each invitation still to
+	// work and gives their ids with the starts each has seen.
+	ResumeInvitations(ctx context.Context) (map[string]int, error)
 }

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
 )
 
@@ -16,8 +18,10 @@ import (
 type Members interface {
 	CreateMembership(ctx context.Context, accessToken, space string, m *chat.Membership) (*chat.Membership, error)
 	GetMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error)
-	// ListMembers lists a space's joined members, every page.
-	ListMembers(ctx context.Context, accessToken, space string) ([]*chat.Membership, error)
+	// ListMembers hands each of a space's members to each, page by page
+	// (joined people and apps; groups and invited people as opt asks); each
+	// returning chatapi.ErrStopListing ends it early.
+	ListMembers(ctx context.Context, accessToken, space string, opt chatapi.ListOptions, each func(*chat.Membership) error) error
 }
 
 // Policy is what an admin allows /invite to do.
@@ -58,8 +62,11 @@ func inviteSpec(d Deps) Spec {
 // anyway, every use arrives as REQUEST_DIALOG and opens the form, filled
 // in with what was typed.
 func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
-	if ev.Parameters["step"] == "stop" {
+	switch ev.Parameters["step"] {
+	case "stop":
 		return iv.stop(ctx, ev)
+	case "close": // the Done button of a result shown in the dialog
+		return events.Reply{CloseDialog: true}
 	}
 	switch ev.DialogEventType {
 	case events.DialogCancel:
@@ -129,7 +136,13 @@ func cutWord(s, w string) (before, after string, found bool) {
 	return s, "", false
 }
 
-// submit handles the form's Invite button.
+// submit handles the form's Invite button. Google answers a dialog
+// submission only by closing the dialog or with another dialog ("Open
+// interactive dialogs"; an answer of {} or a message leaves it open, and a
+// second click would invite twice). So: a mistake shows the form again; a
+// large invitation closes it, its progress message carrying on; a small
+// one closes it with the counts and posts its card as the app's own
+// message, or, without the app's credentials, shows the card in the dialog.
 func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 	people, spaces := ev.FormValue("people"), ev.FormValue("spaces")
 	args := people
@@ -141,15 +154,46 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 		return events.Reply{Dialog: inviteDialog(ev, people, spaces, err.Error())}
 	}
 	reply := iv.execute(ctx, ev, req)
-	if reply.ConfigURL != "" {
+	switch {
+	case reply.ConfigURL != "":
 		// Consent was withdrawn since the form opened.
 		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
+	case reply.Dialog != nil:
+		return reply
+	case reply.Empty:
+		return events.Reply{CloseDialog: true, CloseStatus: "Started: the app's message in this space shows the progress."}
 	}
-	reply.CloseDialog = true
-	if reply.CloseStatus == "" {
-		reply.CloseStatus = reply.Text
+	status := reply.CloseStatus
+	if status == "" {
+		status = reply.Text
 	}
-	return reply
+	if iv.postResult(ctx, ev, reply) {
+		return events.Reply{CloseDialog: true, CloseStatus: status}
+	}
+	return events.Reply{Dialog: resultDialog(ev, reply)}
+}
+
+// postResult posts a submission's answer as a message of the app's own
+// (private to the user unless replies are public), within a few seconds of
+// the per-space message quota; false when it cannot.
+func (iv *Invite) postResult(ctx context.Context, ev *events.Event, reply events.Reply) bool {
+	if iv.AppMessages == nil || ev.Space.Name == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := iv.Pacer.Wait(ctx, ev.Space.Name, false); err != nil {
+		return false
+	}
+	m := &chat.Message{Text: reply.Text, CardsV2: reply.Cards}
+	if reply.Private {
+		m.PrivateMessageViewer = &chat.User{Name: ev.User.Name}
+	}
+	if _, err := iv.AppMessages.CreateMessage(ctx, ev.Space.Name, "client-res-"+newID(), m); err != nil {
+		logFrom(ctx).Warn("post the form's result; it is shown in the dialog instead", "error", err.Error())
+		return false
+	}
+	return true
 }
 
 // execute runs a parsed /invite.

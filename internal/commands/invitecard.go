@@ -192,3 +192,19 @@ func consentDialog(link string) *chat.GoogleAppsCardV1Card {
 		}}},
 	}
 }
+
+// resultDialog shows a form's result in the dialog itself (Google answers a
+// dialog submission only with a dialog or by closing it), with a button
+// that closes it.
+func resultDialog(ev *events.Event, reply events.Reply) *chat.GoogleAppsCardV1Card {
+	body := &chat.GoogleAppsCardV1Card{}
+	if len(reply.Cards) > 0 && reply.Cards[0].Card != nil {
+		c := *reply.Cards[0].Card
+		body = &c
+	}
+	if reply.Text != "" {
+		body.Sections = append([]*chat.GoogleAppsCardV1Section{section("", paragraph(html.EscapeString(reply.Text)))}, body.Sections...)
+	}
+	body.Sections = append(body.Sections, section("", button("Done", ev.Action(map[string]string{"command": "invite", "step": "close"}, false))))
+	return body
+}

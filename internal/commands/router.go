@@ -62,7 +62,10 @@ func (r *Router) Dispatch(ctx context.Context, ev *events.Event) events.Reply {
 		// A slash command that adds the app arrives as one ADDED_TO_SPACE
 		// event carrying the command ("Receive and respond to interaction
 		// events"): it runs, and a welcome line leads its answer.
+		// An empty answer (a large invitation reports in its own message)
+		// becomes the welcome line alone.
 		reply.Text = strings.TrimSpace(welcomeLine + "\n" + reply.Text)
+		reply.Empty = false
 	}
 	return reply
 }

@@ -267,7 +267,11 @@ func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, target string) b
 type wireUser struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName,omitempty"`
-	Type        string `json:"type,omitempty"`
+	// Email is given for people who are members of the space (the User
+	// resource: "populated … within Membership resources, provided the
+	// user is a member of the space").
+	Email string `json:"email,omitempty"`
+	Type  string `json:"type,omitempty"`
 }
 
 type wireMembership struct {
@@ -398,7 +402,7 @@ func (e *Emulator) membershipJSON(spaceID string, m *Membership) wireMembership 
 	default:
 		u := &wireUser{Name: "users/" + m.Key, Type: "HUMAN"}
 		if p := e.state.people[m.Key]; p != nil {
-			u.DisplayName = p.DisplayName
+			u.DisplayName, u.Email = p.DisplayName, p.Email
 		}
 		out.Member = u
 	}
@@ -457,7 +461,11 @@ func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
 	// Pages as Google's: 100 memberships unless pageSize says (at most
 	// 1,000); nextPageToken while more remain.
 	size, _ := strconv.Atoi(r.URL.Query().Get("pageSize"))
-	if size <= 0 {
+	if size < 0 {
+		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "pageSize must not be negative.")
+		return
+	}
+	if size == 0 {
 		size = 100
 	}
 	size = min(size, 1000)

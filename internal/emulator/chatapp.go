@@ -263,7 +263,7 @@ func (a ChatApp) CheckReply(event map[string]any, reply []byte) error {
 	}
 	isDialog, dialogType := dialogOf(event)
 	isMessage := eventIsMessage(event)
-	opensDialog, asksConsent := false, false
+	opensDialog, asksConsent, closesDialog := false, false, false
 	if a.AddOn {
 		if _, ok := r["actionResponse"]; ok {
 			return fmt.Errorf("%w: an add-on answers with hostAppDataAction, action or basicAuthorizationPrompt, not actionResponse", ErrRefused)
@@ -274,6 +274,8 @@ func (a ChatApp) CheckReply(event map[string]any, reply []byte) error {
 			for _, n := range navs {
 				if nm, _ := n.(map[string]any); nm != nil && nm["pushCard"] != nil {
 					opensDialog = true
+				} else if nm != nil && nm["endNavigation"] != nil {
+					closesDialog = true
 				}
 			}
 		}
@@ -285,6 +287,8 @@ func (a ChatApp) CheckReply(event map[string]any, reply []byte) error {
 			case "DIALOG":
 				if da, _ := ar["dialogAction"].(map[string]any); da != nil && da["dialog"] != nil {
 					opensDialog = true
+				} else if da != nil && da["actionStatus"] != nil {
+					closesDialog = true
 				}
 			}
 		}
@@ -292,6 +296,11 @@ func (a ChatApp) CheckReply(event map[string]any, reply []byte) error {
 	switch {
 	case opensDialog && !(isDialog && (dialogType == "REQUEST_DIALOG" || dialogType == "SUBMIT_DIALOG")):
 		return fmt.Errorf("%w: a dialog opens only in answer to a dialog request (a command configured to open one, or a button with interaction OPEN_DIALOG)", ErrRefused)
+	case isDialog && dialogType == "SUBMIT_DIALOG" && !opensDialog && !closesDialog:
+		// developers.google.com/workspace/chat/dialogs (and …/add-ons/chat/
+		// dialogs): a submission is processed "by either closing the dialog
+		// or returning another dialog"; {} or a message leaves it open.
+		return fmt.Errorf("%w: a dialog submission is answered by closing the dialog (classic: actionResponse DIALOG with actionStatus; add-on: endNavigation CLOSE_DIALOG) or with another dialog, not with %.200s", ErrRefused, strings.TrimSpace(string(reply)))
 	case asksConsent && !isMessage:
 		return fmt.Errorf("%w: the configure prompt is documented only as the answer to a message", ErrRefused)
 	}

@@ -120,7 +120,11 @@ func (e *Emulator) handleUpdateMessage(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	m := e.state.messages[name]
+	s := e.state.chat.spaces[r.PathValue("space")]
 	switch {
+	case s == nil || s.members[appMemberID] == nil:
+		googleError(w, http.StatusNotFound, "NOT_FOUND", "Space not found, or the app is not a member of it.")
+		return
 	case m == nil:
 		googleError(w, http.StatusNotFound, "NOT_FOUND", "Message not found.")
 		return
@@ -145,6 +149,14 @@ func (e *Emulator) handleUpdateMessage(w http.ResponseWriter, r *http.Request) {
 	m.Updates++
 	m.Message.LastUpdateTime = e.now().UTC().Format("2006-01-02T15:04:05.000000Z")
 	writeJSON(w, m.Message)
+}
+
+// DeleteMessage deletes a message as a person in the space would (a test
+// deletes the app's progress message so).
+func (e *Emulator) DeleteMessage(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.state.messages, name)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

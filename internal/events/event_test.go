@@ -149,6 +149,14 @@ func TestEncodeShapes(t *testing.T) {
 		{"classic close dialog", classic, Reply{CloseDialog: true, CloseStatus: "Done"},
 			`{"actionResponse":{"dialogAction":{"actionStatus":{"statusCode":"OK","userFacingMessage":"Done"}},"type":"DIALOG"}}`},
 		{"classic empty", classic, Reply{Empty: true}, `{}`},
+		// A dialog is closed, never answered {} or with a message (Google:
+		// "closing the dialog or returning another dialog").
+		{"classic close wins over empty", classic, Reply{Empty: true, CloseDialog: true, CloseStatus: "Started"},
+			`{"actionResponse":{"dialogAction":{"actionStatus":{"statusCode":"OK","userFacingMessage":"Started"}},"type":"DIALOG"}}`},
+		{"classic close with a message closes", classic, Reply{CloseDialog: true, CloseStatus: "1 added", Cards: cards},
+			`{"actionResponse":{"dialogAction":{"actionStatus":{"statusCode":"OK","userFacingMessage":"1 added"}},"type":"DIALOG"}}`},
+		{"add-on close wins over empty", addOn, Reply{Empty: true, CloseDialog: true, CloseStatus: "Started"},
+			`{"action":{"navigations":[{"endNavigation":{"action":"CLOSE_DIALOG"}}],"notification":{"text":"Started"}}}`},
 		{"add-on message", addOn, Reply{Text: "hi", Private: true},
 			`{"hostAppDataAction":{"chatDataAction":{"createMessageAction":{"message":{"privateMessageViewer":{"name":"users/1"},"text":"hi"}}}}}`},
 		{"add-on config", addOn, Reply{ConfigURL: "https://x/y"},

@@ -9,8 +9,8 @@ import (
 )
 
 // Reply is what the bot answers to one event, independent of the shape.
-// At most one of ConfigURL, Dialog and CloseDialog applies, in that order;
-// otherwise Text and Cards form a message.
+// At most one of ConfigURL, Dialog, CloseDialog and Empty applies, in that
+// order; otherwise Text and Cards form a message.
 type Reply struct {
 	Text  string             `json:"text,omitempty"`
 	Cards []*chat.CardWithId `json:"cards,omitempty"`
@@ -20,8 +20,9 @@ type Reply struct {
 	ConfigURL string `json:"configUrl,omitempty"`
 	// Dialog opens a dialog with this card.
 	Dialog *chat.GoogleAppsCardV1Card `json:"dialog,omitempty"`
-	// CloseDialog closes the open dialog; with Text or Cards it also posts
-	// them, else CloseStatus is shown to the user.
+	// CloseDialog closes the open dialog and shows CloseStatus to the user
+	// (Text and Cards are not sent: Google answers a dialog submission only
+	// by closing it or with another dialog; "Open interactive dialogs").
 	CloseDialog bool   `json:"closeDialog,omitempty"`
 	CloseStatus string `json:"closeStatus,omitempty"`
 	// Empty answers with no message at all (`{}`): an app "can optionally
@@ -78,12 +79,8 @@ func (r Reply) message(ev *Event) *chat.Message {
 	return m
 }
 
-func (r Reply) hasMessage() bool { return r.Text != "" || len(r.Cards) > 0 }
-
 func classicReply(ev *Event, r Reply) any {
 	switch {
-	case r.Empty:
-		return struct{}{}
 	case r.ConfigURL != "":
 		return &chat.Message{ActionResponse: &chat.ActionResponse{Type: "REQUEST_CONFIG", Url: r.ConfigURL}}
 	case r.Dialog != nil:
@@ -91,13 +88,17 @@ func classicReply(ev *Event, r Reply) any {
 			Type:         "DIALOG",
 			DialogAction: &chat.DialogAction{Dialog: &chat.Dialog{Body: r.Dialog}},
 		}}
-	case r.CloseDialog && !r.hasMessage():
+	case r.CloseDialog:
+		// developers.google.com/workspace/chat/dialogs, "Close the dialog":
+		// actionResponse DIALOG with an actionStatus.
 		return &chat.Message{ActionResponse: &chat.ActionResponse{
 			Type: "DIALOG",
 			DialogAction: &chat.DialogAction{ActionStatus: &chat.ActionStatus{
 				StatusCode: "OK", UserFacingMessage: r.CloseStatus,
 			}},
 		}}
+	case r.Empty:
+		return struct{}{}
 	}
 	m := r.message(ev)
 	m.ActionResponse = &chat.ActionResponse{Type: "NEW_MESSAGE"}
@@ -147,18 +148,20 @@ type addOnResponse struct {
 
 func addOnReply(ev *Event, r Reply) any {
 	switch {
-	case r.Empty:
-		return struct{}{}
 	case r.ConfigURL != "":
 		return addOnResponse{BasicAuthorizationPrompt: &addOnAuthorizationPrompt{r.ConfigURL, AppName}}
 	case r.Dialog != nil:
 		return addOnResponse{Action: &addOnAction{Navigations: []addOnNavigation{{PushCard: r.Dialog}}}}
-	case r.CloseDialog && !r.hasMessage():
+	case r.CloseDialog:
+		// developers.google.com/workspace/add-ons/chat/dialogs: endNavigation
+		// CLOSE_DIALOG, with a notification.
 		action := &addOnAction{Navigations: []addOnNavigation{{EndNavigation: &addOnEndNavigation{"CLOSE_DIALOG"}}}}
 		if r.CloseStatus != "" {
 			action.Notification = &addOnNotification{r.CloseStatus}
 		}
 		return addOnResponse{Action: action}
+	case r.Empty:
+		return struct{}{}
 	}
 	return addOnResponse{HostAppDataAction: &addOnHostAppDataAction{
 		ChatDataAction: addOnChatDataAction{CreateMessageAction: addOnCreateMessage{Message: r.message(ev)}},

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -318,9 +319,10 @@ func TestResentMessageKeepsItsPlace(t *testing.T) {
 	}
 }
 
-// TestSandboxLargeInvitationInBrowser: Ana copies the 150 people of Alumni
-// into Launch; the progress card moves in the page, on Google's quotas (a
-// short window), and ends as the outcome card.
+// TestSandboxLargeInvitationInBrowser: Ana copies Alumni (150 people of
+// the organization, two of others, a group) into Launch; the progress card
+// moves in the page, on Google's quotas (a short window), and ends as the
+// outcome card (Launch does not let people of other organizations in).
 func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
@@ -340,7 +342,7 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 	}
 	consentInNewTab(t, ctx, "1001")
 	if err := chromedp.Do(ctx,
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Inviting 150 people"))`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Inviting 153 people"))`, wait),
 	); err != nil {
 		t.Fatalf("progress card: %v", err)
 	}
@@ -348,11 +350,65 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 		browsertest.SaveScreenshot(t, "sandbox-large-progress.png", shot)
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "150 added")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "151 added · 2 not allowed")`, wait),
 	); err != nil {
 		t.Fatalf("final card: %v", err)
 	}
 	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		browsertest.SaveScreenshot(t, "sandbox-large-final.png", shot)
+	}
+}
+
+// TestSandboxLargeFormInBrowser: Max submits the form with 25 people, more
+// than finish while Chat waits: the dialog closes (Google answers a
+// submission by closing the dialog or with another one) and the progress
+// message moves to the final card.
+func TestSandboxLargeFormInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	for _, addOn := range []bool{false, true} {
+		name := map[bool]string{false: "classic", true: "addon"}[addOn]
+		t.Run(name, func(t *testing.T) {
+			// 25 people at 5 a second: the progress message shows counts on the way.
+			s := startSandbox(t, Options{AddOn: addOn, QuotaWindow: time.Second, MembershipWrites: 5})
+			ctx := browsertest.New(t, 120*time.Second)
+			wait := chromedp.WithPollingTimeout(60 * time.Second)
+			var people []string
+			for i := range 25 {
+				people = append(people, fmt.Sprintf("alum%d@example.com", i))
+			}
+			if err := chromedp.Do(ctx,
+				chromedp.Navigate(s.URL),
+				chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+				chromedp.SetValue(chromedp.ID("user"), "1002"), // Max, a manager
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("user").dispatchEvent(new Event("change"))`),
+				chromedp.SendKeys(chromedp.ID("text"), "/invite"),
+				chromedp.Click(chromedp.ID("send")),
+				chromedp.WaitVisible(chromedp.ID("configure-link")),
+			); err != nil {
+				t.Fatalf("first /invite: %v", err)
+			}
+			consentInNewTab(t, ctx, "1002")
+			if err := chromedp.Do(ctx,
+				chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].some(b => b.textContent === "Open the form")`, wait),
+				chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].find(b => b.textContent === "Open the form").click()`),
+				chromedp.WaitVisible(chromedp.ID("in-people")),
+				chromedp.SetValue(chromedp.ID("in-people"), strings.Join(people, "\n")),
+				chromedp.Click(chromedp.ID("dialog-submit")),
+				chromedp.Poll[chromedp.Void](`!document.getElementById("dialog").open`, wait),
+				chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => /^Inviting 25 people · ([1-9]|1[0-9]|2[0-4]) done/.test(e.textContent))`, wait),
+			); err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+				browsertest.SaveScreenshot(t, "sandbox-large-form-"+name+".png", shot)
+			}
+			if err := chromedp.Do(ctx,
+				chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "25 added")`, wait),
+			); err != nil {
+				t.Fatalf("final card: %v", err)
+			}
+		})
 	}
 }

@@ -16,6 +16,8 @@ var people = []emulator.Person{
 	{ID: "1005", Email: "dan@example.com", DisplayName: "Dan Newcomer", AutoAccept: true},
 	{ID: "1006", Email: "lea@example.com", DisplayName: "Lea Lurker", AutoAccept: false},
 	{ID: "2001", Email: "eve@partner.example", DisplayName: "Eve External", AutoAccept: true},
+	{ID: "2002", Email: "olu@partner.example", DisplayName: "Olu Outside", AutoAccept: true},
+	{ID: "2003", Email: "sam@elsewhere.example", DisplayName: "Sam Elsewhere", AutoAccept: true},
 }
 
 func seed(emu *emulator.Emulator) {
@@ -39,10 +41,15 @@ func seed(emu *emulator.Emulator) {
 	emu.AddMember("design", "1001", emulator.RoleMember)
 	emu.AddMember("design", "app", emulator.RoleMember)
 
-	// Alumni: 150 people to copy with "/invite members of spaces/alumni".
-	emu.AddSpace(emulator.Space{ID: "alumni", DisplayName: "Alumni", Domain: "example.com"})
+	// Alumni: 150 people of the organisation, two of others and the
+	// Engineering group, to copy with "/invite members of spaces/alumni"
+	// (into Partners, which lets people of other organisations in).
+	emu.AddSpace(emulator.Space{ID: "alumni", DisplayName: "Alumni", Domain: "example.com", ExternalAllowed: true})
 	emu.AddMember("alumni", "1001", emulator.RoleMember)
 	emu.AddMember("alumni", "app", emulator.RoleMember)
+	emu.AddMember("alumni", "2002", emulator.RoleMember)
+	emu.AddMember("alumni", "2003", emulator.RoleMember)
+	emu.AddMember("alumni", "groups/eng", "")
 	for i := range alumni {
 		p := emulator.Person{ID: fmt.Sprintf("3%03d", i), Email: fmt.Sprintf("alum%d@example.com", i), DisplayName: fmt.Sprintf("Alum %d", i), AutoAccept: true}
 		emu.AddPerson(p)

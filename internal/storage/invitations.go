@@ -122,22 +122,27 @@ func (db *DB) setInvitation(ctx context.Context, column string, value any, id st
 	return nil
 }
 
-// UnfinishedInvitations implements commands.InvitationStore.
-func (db *DB) UnfinishedInvitations(ctx context.Context) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM invitations WHERE finished_at = 0 ORDER BY created_at`)
+// ResumeInvitations implements commands.InvitationStore: one more start
+// is counted for each unfinished invitation.
+func (db *DB) ResumeInvitations(ctx context.Context) (map[string]int, error) {
+	if _, err := db.w.ExecContext(ctx, `UPDATE invitations SET resumes = resumes + 1 WHERE finished_at = 0`); err != nil {
+		return nil, fmt.Errorf("count a start of unfinished invitations: %w", err)
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, resumes FROM invitations WHERE finished_at = 0 ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("unfinished invitations: %w", err)
 	}
 	defer rows.Close()
-	var ids []string
+	out := map[string]int{}
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
 			return nil, fmt.Errorf("unfinished invitations: %w", err)
 		}
-		ids = append(ids, id)
+		out[id] = n
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }
 
 // JobPool is the pool background jobs use (River's SQLite driver wants the

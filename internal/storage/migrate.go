@@ -102,6 +102,9 @@ var migrations = []string{
 		owner      TEXT NOT NULL,
 		expires_at BIGINT NOT NULL
 	);`,
+	// 6: how many starts found each invitation unfinished, so one that can
+	// never finish is given up rather than retried at every start.
+	`ALTER TABLE invitations ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
