@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jobs"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/storage"
 )
 
 // startJobs wires large invitations: the app's own Chat client (when it has
@@ -55,7 +57,7 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 		return fmt.Errorf("start background invitations: %w", err)
 	}
 	b.jobs = q
-	cd.Jobs = q
+	cd.Jobs = starter{db: b.DB, q: q}
 	b.closers = append(b.closers, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -82,4 +84,16 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 	}
 	b.log.Info("large invitations run in the background", "app_credentials", source)
 	return nil
+}
+
+// starter stores an invitation and queues its job in one transaction.
+type starter struct {
+	db *storage.DB
+	q  *jobs.Queue
+}
+
+func (s starter) Start(ctx context.Context, inv *commands.Invitation) error {
+	return s.db.CreateInvitationWith(ctx, inv, func(ctx context.Context, tx *sql.Tx) error {
+		return s.q.EnqueueTx(ctx, tx, inv.ID)
+	})
 }

@@ -61,12 +61,17 @@ func TestInviteAppHereNeedsNothing(t *testing.T) {
 	}
 }
 
-// TestNotAMemberOfTheTargetSpace: what would allow it is said.
+// TestNotAMemberOfTheTargetSpace: the caller's membership is read before
+// any write (Chat answers 404 alike for a space that does not exist and one
+// the caller is not in): nothing is attempted, and the card says both.
 func TestNotAMemberOfTheTargetSpace(t *testing.T) {
 	h := startBot(t, nil)
 	h.grant(bob)
 	r := h.invite(bob, "AAA", " dave@example.com to spaces/EXT")
-	if got := r.lines()["Not allowed (1)"]; len(got) != 1 || !strings.Contains(got[0], "you are not a member of that space") {
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("a membership write was attempted")
+	}
+	if got := r.lines()["Not found (1)"]; len(got) != 1 || !strings.Contains(got[0], "you are not a member of it") {
 		t.Fatalf("got %v", r.lines())
 	}
 	if _, ok := member(h, "EXT", dave.ID); ok {

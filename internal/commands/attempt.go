@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,37 +25,12 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 			results = append(results, Result{Target: t, Space: s})
 		}
 	}
-	var pending []*Result
-	for i := range results {
-		r := &results[i]
-		switch {
-		case r.Target.Kind == TargetApp && r.Space == ev.Space.Name:
-			// Chat sent this event from the space: the app is in it.
-			r.Outcome, r.Detail = AlreadyMember, "Invite is already in this space"
-			iv.audit(ctx, ev, r)
-		case !iv.domainAllowed(r.Target):
-			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
-			iv.audit(ctx, ev, r)
-		default:
-			pending = append(pending, r)
-		}
-	}
-	blocked := map[string]Result{}
-	if iv.Policy.RequireManager && len(pending) > 0 {
-		for _, s := range spaces {
-			if r, ok := iv.checkManager(ctx, ev, token, s); !ok {
-				blocked[s] = r
-			}
-		}
-	}
+	settled := iv.settle(ctx, ev, token, results)
 	var todo []*Result
-	for _, r := range pending {
-		if b, ok := blocked[r.Space]; ok {
-			r.Outcome, r.Detail, r.APIStatus = b.Outcome, b.Detail, b.APIStatus
-			iv.audit(ctx, ev, r)
-			continue
+	for i := range results {
+		if !settled[i] {
+			todo = append(todo, &results[i])
 		}
-		todo = append(todo, r)
 	}
 	var g errgroup.Group
 	g.SetLimit(max(iv.Concurrency, 1))
@@ -77,34 +51,6 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 	}
 	_ = g.Wait()
 	return results
-}
-
-func (iv *Invite) domainAllowed(t Target) bool {
-	if len(iv.Policy.AllowedDomains) == 0 || t.Email == "" {
-		return true
-	}
-	_, domain, _ := strings.Cut(t.Email, "@")
-	return slices.Contains(iv.Policy.AllowedDomains, domain)
-}
-
-// checkManager enforces INVITE_REQUIRE_MANAGER for one space.
-func (iv *Invite) checkManager(ctx context.Context, ev *events.Event, token, space string) (Result, bool) {
-	id := strings.TrimPrefix(ev.User.Name, "users/")
-	m, err := iv.Members.GetMembership(ctx, token, space+"/members/"+id)
-	if err != nil {
-		status := apiStatus(err)
-		switch status {
-		case http.StatusNotFound, http.StatusForbidden:
-			return Result{Outcome: NotAllowed, Detail: "you are not a member of that space", APIStatus: status}, false
-		case http.StatusUnauthorized:
-			return Result{Outcome: Failed, APIStatus: status}, false
-		}
-		return Result{Outcome: Failed, Detail: "could not check your role in that space", APIStatus: status}, false
-	}
-	if m.Role != "ROLE_MANAGER" && m.Role != "ROLE_ASSISTANT_MANAGER" {
-		return Result{Outcome: NotTried, Detail: "only owners and managers of that space may invite (this app's policy)"}, false
-	}
-	return Result{}, true
 }
 
 // tryOne creates one membership, retrying 429 and 503 with exponential
@@ -273,30 +219,6 @@ func notFoundReason(t Target) string {
 
 // spaceNotFound is the reason when the space, not the person, is missing.
 const spaceNotFound = "the space was not found, or you are not a member of it"
-
-// explainNotFound checks, once per space, whether a 404 meant the space:
-// spaces.members.create answers 404 for a missing person and for a space
-// the caller cannot see alike; spaces.members.get of the caller tells.
-func (iv *Invite) explainNotFound(ctx context.Context, ev *events.Event, token string, results []Result) {
-	checked := map[string]bool{}
-	for i := range results {
-		r := &results[i]
-		if r.Outcome != NotFound || r.Target.Kind == TargetApp {
-			continue
-		}
-		missing, ok := checked[r.Space]
-		if !ok {
-			id := strings.TrimPrefix(ev.User.Name, "users/")
-			_, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+id)
-			status := apiStatus(err)
-			missing = status == http.StatusNotFound || status == http.StatusForbidden
-			checked[r.Space] = missing
-		}
-		if missing {
-			r.Detail = spaceNotFound
-		}
-	}
-}
 
 // notAllowedReason says what would allow it. Google does not document its
 // 403 messages: they are read for the likely cause, with a sentence that

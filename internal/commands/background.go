@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -28,7 +29,10 @@ type AppMessages interface {
 
 // Jobs run invitations in the background, surviving restarts.
 type Jobs interface {
-	Enqueue(ctx context.Context, id string) error
+	// Start stores inv and queues its work in one transaction: both or
+	// neither, so nothing runs that was not stored, and nothing stored
+	// waits for a start to resume it.
+	Start(ctx context.Context, inv *Invitation) error
 }
 
 // ErrMoreWork asks for Work to be called again for the same invitation.
@@ -60,6 +64,14 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 }
 
 // startPlanned is startBackground for planned (space, target) pairs.
+//
+// Whatever the size, the policy is checked first (settle) and nothing is
+// stored that the user is not told about: the progress message is created
+// first (a bounded wait for its message slot; past it, the answer itself
+// carries the progress card and the work posts its message later), then
+// the invitation and its job are committed in one transaction. A failure
+// before that leaves nothing stored; the answer comes within Chat's
+// deadline either way.
 func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Planned) events.Reply {
 	var targets []Target
 	var spaces []string
@@ -74,42 +86,107 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 			fmt.Sprintf("Invitations of more than %d people (or copies of a space's members) run in the background and report in a message of the app's own, "+
 				"which needs the app's credentials. Ask whoever runs Invite to set them up (bot doctor checks them), or invite at most %d at a time.", iv.SyncMax, iv.SyncMax))}
 	}
+	if closed(iv.Draining) {
+		return events.Reply{Private: true, Transient: true, Cards: refusalCards("Nothing was done", restartingNotTried+".")}
+	}
 	scopes := neededScopes(targets, spaces, ev.Space.Name)
-	if _, err := iv.Auth.AccessToken(ctx, ev.User.Name, scopes); consentRequired(err) {
+	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, scopes)
+	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, scopes)
 	} else if err != nil {
 		return failure(ctx, "get access token", err)
 	}
 	inv := &Invitation{ID: newID(), MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
 		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now()}
+	var open []int // targets policy left to write
+	var rs []Result
 	for _, p := range plans {
 		p.Seq = len(inv.Targets)
-		switch {
-		case p.Target.Kind == TargetApp && p.Space == ev.Space.Name:
-			p.State, p.Outcome, p.Detail = Done, AlreadyMember.String(), "Invite is already in this space"
-		case !iv.domainAllowed(p.Target):
-			p.State, p.Outcome, p.Detail = Done, NotTried.String(), "not allowed by this app's policy"
+		if p.State != Done {
+			open = append(open, p.Seq)
+			rs = append(rs, Result{Target: p.Target, Space: p.Space})
 		}
 		inv.Targets = append(inv.Targets, p)
 	}
-	inv.ProgressMessage = ev.Space.Name + "/messages/client-inv-" + inv.ID
-	if err := iv.Invitations.CreateInvitation(ctx, inv); err != nil {
-		return failure(ctx, "store invitation", err)
+	settled := iv.settle(ctx, ev, token, rs)
+	left := 0
+	for i, seq := range open {
+		if settled[i] {
+			p := &inv.Targets[seq]
+			p.State, p.Outcome, p.Detail, p.APIStatus = Done, rs[i].Outcome.String(), rs[i].Detail, rs[i].APIStatus
+		} else {
+			left++
+		}
 	}
-	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
-		return failure(ctx, "pace", err)
+	for _, r := range rs {
+		if r.APIStatus == http.StatusUnauthorized {
+			if err := iv.Auth.Forget(ctx, ev.User.Name); err != nil {
+				return failure(ctx, "forget rejected grant", err)
+			}
+			return consentPrompt(ctx, iv.Auth, ev, scopes)
+		}
 	}
-	if _, err := iv.AppMessages.CreateMessage(ctx, inv.Space, "client-inv-"+inv.ID, iv.progressMessage(inv, false)); err != nil {
-		_ = iv.Invitations.FinishInvitation(ctx, inv.ID)
-		return failure(ctx, "create the progress message", err)
+	if left == 0 {
+		// Nothing to write: the answer is the result, as for a small one.
+		results, spaces, _ := inv.results()
+		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(results, ev.Space, spaces), CloseStatus: summary(results)}
 	}
-	if err := iv.Jobs.Enqueue(ctx, inv.ID); err != nil {
-		// It is stored: the next start of any instance resumes it.
-		logFrom(ctx).Error("enqueue invitation; it resumes at the next start", "invitation", inv.ID, "error", err.Error())
+	reply := events.Reply{Empty: true}
+	if iv.announce(ctx, inv) {
+		inv.ProgressMessage = ev.Space.Name + "/messages/" + progressID(inv)
+	} else if ctx.Err() != nil || closed(iv.Draining) {
+		return events.Reply{Private: true, Transient: true, Cards: refusalCards("Nothing was done", restartingNotTried+".")}
+	} else {
+		// No message slot in time: the answer carries the progress card,
+		// and the work posts its own message when it reports.
+		m := iv.progressMessage(inv, false)
+		reply = events.Reply{Private: inv.Private, Cards: m.CardsV2}
 	}
-	logFrom(ctx).Info("large invitation started", "invitation", inv.ID, "inviter", inv.User, "targets", len(inv.Targets))
-	return events.Reply{Empty: true}
+	// Announced: stored whatever happens to the request from here.
+	storeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := iv.Jobs.Start(storeCtx, inv); err != nil {
+		if inv.ProgressMessage != "" {
+			m := &chat.Message{CardsV2: refusalCards("Nothing was done", "The invitation could not be saved: run /invite again.")}
+			if inv.Private {
+				m.PrivateMessageViewer = &chat.User{Name: inv.User}
+			}
+			if err := iv.AppMessages.UpdateMessage(storeCtx, inv.ProgressMessage, m); err != nil {
+				logFrom(ctx).Warn("say on the progress message that nothing started", "error", err.Error())
+			}
+		}
+		return failure(ctx, "store the invitation", err)
+	}
+	logFrom(ctx).Info("large invitation started", "invitation", inv.ID, "inviter", inv.User, "targets", len(inv.Targets), "to_write", left)
+	return reply
 }
+
+// announce creates the invitation's progress message if its space's message
+// quota gives a slot within AnnounceWait (or before the app stops).
+func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
+	wctx, cancel := context.WithTimeout(ctx, cmp.Or(iv.AnnounceWait, 5*time.Second))
+	defer cancel()
+	if iv.Halted != nil {
+		go func() {
+			select {
+			case <-iv.Halted:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
+	if err := iv.Pacer.Wait(wctx, inv.Space, false); err != nil {
+		return false
+	}
+	if _, err := iv.AppMessages.CreateMessage(ctx, inv.Space, progressID(inv), iv.progressMessage(inv, false)); err != nil {
+		logFrom(ctx).Warn("create the progress message; the answer carries it", "invitation", inv.ID, "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// progressID is the client-assigned id of an invitation's progress message.
+func progressID(inv *Invitation) string { return "client-inv-" + inv.ID }
 
 // progressMessage is the message that shows an invitation: progress with a
 // Stop button while it runs, then the same card a small invitation gets.
@@ -412,7 +489,12 @@ func (iv *Invite) showFinal(ctx context.Context, inv *Invitation) error {
 	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
 		return err
 	}
-	err := iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, final)
+	var err error
+	if inv.ProgressMessage == "" {
+		err = iv.createProgress(ctx, inv, final)
+	} else {
+		err = iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, final)
+	}
 	if err == nil {
 		return nil
 	}
@@ -477,13 +559,36 @@ func GiveUp(d Deps) func(ctx context.Context, id string) error {
 	}
 }
 
+// updateProgress shows inv's progress in its message, creating the message
+// when the answer carried the first card. When Chat refuses, the state is
+// logged instead.
 func (iv *Invite) updateProgress(ctx context.Context, inv *Invitation) {
 	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
 		return
 	}
-	if err := iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, iv.progressMessage(inv, false)); err != nil {
-		logFrom(ctx).Warn("update the progress message", "invitation", inv.ID, "error", err.Error())
+	m := iv.progressMessage(inv, false)
+	var err error
+	if inv.ProgressMessage == "" {
+		err = iv.createProgress(ctx, inv, m)
+	} else {
+		err = iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, m)
 	}
+	if err != nil {
+		results, _, done := inv.results()
+		logFrom(ctx).Warn("update the progress message", "invitation", inv.ID, "done", done, "of", len(inv.Targets),
+			"outcomes", summary(results), "error", err.Error())
+	}
+}
+
+// createProgress posts inv's progress message under its client-assigned id
+// and remembers it.
+func (iv *Invite) createProgress(ctx context.Context, inv *Invitation, m *chat.Message) error {
+	name := inv.Space + "/messages/" + progressID(inv)
+	if _, err := iv.AppMessages.CreateMessage(ctx, inv.Space, progressID(inv), m); err != nil && apiStatus(err) != http.StatusConflict {
+		return err
+	}
+	inv.ProgressMessage = name
+	return iv.Invitations.SetProgressMessage(ctx, inv.ID, name)
 }
 
 func (iv *Invite) progressEvery() time.Duration {

@@ -50,9 +50,9 @@ const (
 	Done
 )
 
-// InvitationStore keeps invitations. The storage package implements it.
+// InvitationStore keeps invitations (stored with their job by Jobs.Start).
+// The storage package implements it.
 type InvitationStore interface {
-	CreateInvitation(ctx context.Context, inv *Invitation) error
 	// GetInvitation returns the invitation with its targets in order.
 	GetInvitation(ctx context.Context, id string) (*Invitation, error)
 	MarkSent(ctx context.Context, id string, seq int) error

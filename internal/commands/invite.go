@@ -242,7 +242,6 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 		}
 	}
 	results := iv.attempt(runCtx, ev, token, spaces, req.Targets)
-	iv.explainNotFound(runCtx, ev, token, results)
 	for _, r := range results {
 		if r.APIStatus == http.StatusUnauthorized {
 			if err := iv.Auth.Forget(ctx, ev.User.Name); err != nil {

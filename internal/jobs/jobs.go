@@ -281,6 +281,15 @@ func (q *Queue) Enqueue(ctx context.Context, id string) error {
 	return q.insert(ctx, args{ID: id})
 }
 
+// EnqueueTx adds the job for id within tx, so that it is committed with
+// whatever else tx writes (River's transactional insert).
+func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, id string) error {
+	if _, err := q.client.InsertTx(ctx, tx, args{ID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
 func (q *Queue) insert(ctx context.Context, a args) error {
 	_, err := q.client.Insert(ctx, a, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	if err != nil {

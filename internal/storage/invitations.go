@@ -10,8 +10,15 @@ import (
 )
 
 // CreateInvitation stores an invitation and all its targets in one
-// transaction. It implements commands.InvitationStore.
+// transaction.
 func (db *DB) CreateInvitation(ctx context.Context, inv *commands.Invitation) error {
+	return db.CreateInvitationWith(ctx, inv, nil)
+}
+
+// CreateInvitationWith is CreateInvitation with also run in the same
+// transaction (the job queue's insert, so that the invitation and its job
+// are committed together; River's InsertTx).
+func (db *DB) CreateInvitationWith(ctx context.Context, inv *commands.Invitation, also func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create invitation: %w", err)
@@ -27,6 +34,11 @@ func (db *DB) CreateInvitation(ctx context.Context, inv *commands.Invitation) er
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			inv.ID, p.Seq, p.Space, int(p.Target.Kind), p.Target.Typed, p.Target.Name, p.Target.Email, int(p.State), p.Outcome, p.Detail, p.APIStatus); err != nil {
 			return fmt.Errorf("create invitation target: %w", err)
+		}
+	}
+	if also != nil {
+		if err := also(ctx, tx); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,0 +1,129 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatinvite/invitebot/internal/emulator"
+)
+
+// TestOnePolicyForEverySize: the manager requirement, the domain policy
+// and the caller's membership are checked before anything is stored or
+// written, for a small invitation, a large one and a copy of a space alike.
+func TestOnePolicyForEverySize(t *testing.T) {
+	paths := []struct {
+		name string
+		args func(h *harness) string
+	}{
+		{"small", func(h *harness) string { return " " + strings.Join(addPeople(h, "small", 2), ", ") }},
+		{"large", func(h *harness) string { return " " + strings.Join(addPeople(h, "large", 21), ", ") }},
+		{"members of", func(h *harness) string {
+			h.emu.AddSpace(emulator.Space{ID: "SRC", DisplayName: "Source", Domain: "example.com"})
+			h.emu.AddMember("SRC", bob.ID, emulator.RoleMember)
+			h.emu.AddMember("SRC", erin.ID, emulator.RoleMember)
+			for _, e := range addPeople(h, "copied", 25) {
+				p, _ := h.emu.PersonByEmail(e)
+				h.emu.AddMember("SRC", p.ID, emulator.RoleMember)
+			}
+			return " members of spaces/SRC"
+		}},
+	}
+	policies := []struct {
+		name    string
+		env     map[string]string
+		who     emulator.Person
+		space   string
+		section string
+		reason  string
+	}{
+		{"a plain member, managers only", map[string]string{"INVITE_REQUIRE_MANAGER": "true"}, bob, "AAA", "Not tried", "only owners and managers"},
+		{"a domain not allowed", map[string]string{"INVITE_ALLOWED_DOMAINS": "elsewhere.example"}, alice, "AAA", "Not tried", "not allowed by this app&#39;s policy"},
+	}
+	for _, pol := range policies {
+		for _, path := range paths {
+			t.Run(pol.name+"/"+path.name, func(t *testing.T) {
+				h := startLarge(t, pol.env)
+				h.grant(pol.who)
+				args := path.args(h)
+				if path.name == "members of" && pol.who.ID == alice.ID {
+					h.emu.AddMember("SRC", alice.ID, emulator.RoleMember)
+				}
+				r := h.invite(pol.who, pol.space, args)
+				found := false
+				for header, lines := range r.lines() {
+					if strings.HasPrefix(header, pol.section) && len(lines) > 0 && strings.Contains(lines[0], pol.reason) {
+						found = true
+					}
+				}
+				if !found {
+					t.Fatalf("want every target %q (%s): %v\n%s", pol.section, pol.reason, r.lines(), r.raw)
+				}
+				if n := h.emu.MemberCreates(); n != 0 {
+					t.Fatalf("%d membership writes", n)
+				}
+				if left, _ := h.bot.DB.ResumeInvitations(context.Background()); len(left) != 0 {
+					t.Fatalf("an invitation was stored: %v", left)
+				}
+				if ms := h.emu.AppMessages(pol.space); len(ms) != 0 {
+					t.Fatalf("a progress message was posted: %+v", ms)
+				}
+			})
+		}
+	}
+}
+
+// TestLargeStartWithoutAMessageSlot: when the space's message quota gives
+// no slot while Chat waits, the answer itself carries the progress card
+// (within Chat's deadline), and the work posts its message as it goes.
+func TestLargeStartWithoutAMessageSlot(t *testing.T) {
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "1", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "100"},
+		Deps{BackoffBase: time.Millisecond, QuotaWindow: 2 * time.Second, ProgressEvery: 300 * time.Millisecond,
+			JobPoll: 100 * time.Millisecond, AnnounceWait: 50 * time.Millisecond})
+	h.clock.Real()
+	h.grant(alice)
+	first := h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "one", 21), ", "))
+	if len(first.msg.CardsV2) != 0 {
+		t.Fatalf("the first one had its slot: %s", first.raw)
+	}
+	second := h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "two", 21), ", "))
+	if cardID(second.msg) != "invite-progress" || !strings.HasPrefix(second.msg.CardsV2[0].Card.Header.Title, "Inviting 21 people") {
+		t.Fatalf("want the progress card in the answer: %s", second.raw)
+	}
+	finals := func() int {
+		n := 0
+		for _, m := range h.emu.AppMessages("AAA") {
+			if cardID(m) == "invite-result" && m.CardsV2[0].Card.Header.Subtitle == "21 added" {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for finals() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("both invitations did not finish: %+v", h.emu.AppMessages("AAA"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLargeStartWhileStopping: SIGTERM while a large invitation starts: the
+// answer says nothing was done, and nothing is stored to run later.
+func TestLargeStartWhileStopping(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	h.bot.drain()
+	r := h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "term", 21), ", "))
+	if !strings.Contains(string(r.raw), "restarting") {
+		t.Fatalf("want the restarting answer: %s", r.raw)
+	}
+	if left, _ := h.bot.DB.ResumeInvitations(context.Background()); len(left) != 0 {
+		t.Fatalf("stored while stopping: %v", left)
+	}
+	if h.emu.MemberCreates() != 0 || len(h.emu.AppMessages("AAA")) != 0 {
+		t.Fatal("something was written")
+	}
+}
