@@ -58,9 +58,9 @@ type Deps struct {
 	SliceFor       time.Duration
 	JobPoll        time.Duration
 	JobRescueAfter time.Duration
-	// AnnounceWait bounds the wait for a large invitation's message slot
-	// while Chat waits (default 5 s); past it the answer carries the card.
-	AnnounceWait time.Duration
+	// SlotWait bounds a wait for a write slot while Chat waits (default
+	// 5 s); past it the answer is given and the rest done in the background.
+	SlotWait time.Duration
 	// SyncMax: invitations of more people × spaces run in the background
 	// (zero means 20).
 	SyncMax int
@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		Draining: b.draining, Halted: b.halted,
 		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow, db.Slots()),
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
-		AnnounceWait:   deps.AnnounceWait,
+		SlotWait:       deps.SlotWait,
 		QuotaPerMinute: int(int64(cfg.QuotaMembershipWrites) * int64(time.Minute) / int64(deps.QuotaWindow)),
 	}
 	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	chat "google.golang.org/api/chat/v1"
+
 	"github.com/chatinvite/invitebot/internal/emulator"
 )
 
@@ -81,7 +83,7 @@ func TestLargeStartWithoutAMessageSlot(t *testing.T) {
 	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
 		"QUOTA_SPACE_WRITES_PER_MINUTE": "1", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "100"},
 		Deps{BackoffBase: time.Millisecond, QuotaWindow: 2 * time.Second, ProgressEvery: 300 * time.Millisecond,
-			JobPoll: 100 * time.Millisecond, AnnounceWait: 50 * time.Millisecond})
+			JobPoll: 100 * time.Millisecond, SlotWait: 50 * time.Millisecond})
 	h.clock.Real()
 	h.grant(alice)
 	first := h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "one", 21), ", "))
@@ -125,5 +127,35 @@ func TestLargeStartWhileStopping(t *testing.T) {
 	}
 	if h.emu.MemberCreates() != 0 || len(h.emu.AppMessages("AAA")) != 0 {
 		t.Fatal("something was written")
+	}
+}
+
+// TestNobodyDroppedForTheQuota: with the project's membership quota taken
+// by a large invitation, a small /invite that gets no slot within SlotWait
+// is answered at once and finished in the background (never "not tried:
+// the time limit"), taking its turn beside the large one.
+func TestNobodyDroppedForTheQuota(t *testing.T) {
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "60", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "10"},
+		Deps{BackoffBase: time.Millisecond, QuotaWindow: 2 * time.Second, ProgressEvery: 300 * time.Millisecond,
+			JobPoll: 100 * time.Millisecond, SlotWait: 50 * time.Millisecond})
+	h.clock.Real()
+	h.grant(alice)
+	h.grant(bob)
+	h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "bulk", 40), ", "))
+	h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-progress" })
+	for h.emu.MemberCreates() < 10 { // the window's quota is taken
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := h.invite(bob, "AAA", " dave@example.com")
+	if strings.Contains(string(r.raw), "time limit") {
+		t.Fatalf("dropped for the quota: %s", r.raw)
+	}
+	h.progress("AAA", func(m chat.Message) bool {
+		return cardID(m) == "invite-result" && m.PrivateMessageViewer != nil && m.PrivateMessageViewer.Name == "users/"+bob.ID &&
+			m.CardsV2[0].Card.Header.Subtitle == "1 added"
+	})
+	if _, ok := member(h, "AAA", dave.ID); !ok {
+		t.Fatal("dave was not added")
 	}
 }

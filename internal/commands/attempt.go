@@ -36,7 +36,11 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 	g.SetLimit(max(iv.Concurrency, 1))
 	for _, r := range todo {
 		g.Go(func() error {
-			defer iv.audit(ctx, ev, r)
+			defer func() {
+				if r.Detail != deferred { // audited when the background work writes it
+					iv.audit(ctx, ev, r)
+				}
+			}()
 			defer func() {
 				// A goroutine nothing recovers would take the process
 				// down with every request in flight.
@@ -53,6 +57,27 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 	return results
 }
 
+// deferred marks a target that got no write slot while Chat waited: with
+// background work available, it is finished there rather than dropped.
+const deferred = "deferred to the background"
+
+// canDefer reports whether targets left without a slot can be finished in
+// the background.
+func (iv *Invite) canDefer() bool {
+	return iv.AppMessages != nil && iv.Jobs != nil && iv.Invitations != nil && !closed(iv.Draining)
+}
+
+// waitSlot waits for a membership slot: for as long as Chat waits, or a few
+// seconds when the background can take over.
+func (iv *Invite) waitSlot(ctx context.Context, ev *events.Event) error {
+	if iv.canDefer() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, iv.slotWait())
+		defer cancel()
+	}
+	return iv.Pacer.WaitMembership(ctx, Turn{Who: ev.User.Name})
+}
+
 // tryOne creates one membership, retrying 429 and 503 with exponential
 // backoff and full jitter while the deadline allows.
 func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r *Result) {
@@ -66,8 +91,11 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 	}
 	body := membershipBody(r.Target)
 	for {
-		if err := iv.Pacer.Wait(ctx, r.Space, true); err != nil {
+		if err := iv.waitSlot(ctx, ev); err != nil {
 			r.Outcome, r.Detail = NotTried, "the time limit was reached first"
+			if ctx.Err() == nil && iv.canDefer() {
+				r.Detail = deferred
+			}
 			return
 		}
 		r.Attempts++
@@ -94,6 +122,9 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 				return
 			}
 			r.Outcome, r.Detail = NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"
+			if iv.canDefer() {
+				r.Detail = deferred
+			}
 			return
 		}
 		classifyError(r, err, ev, ctx.Err() != nil)

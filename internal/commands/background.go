@@ -162,9 +162,9 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 }
 
 // announce creates the invitation's progress message if its space's message
-// quota gives a slot within AnnounceWait (or before the app stops).
+// quota gives a slot within SlotWait (or before the app stops).
 func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
-	wctx, cancel := context.WithTimeout(ctx, cmp.Or(iv.AnnounceWait, 5*time.Second))
+	wctx, cancel := context.WithTimeout(ctx, iv.slotWait())
 	defer cancel()
 	if iv.Halted != nil {
 		go func() {
@@ -184,6 +184,11 @@ func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
 	}
 	return true
 }
+
+// slotWait bounds a wait for a write slot while Chat waits (a progress
+// message's, or a small invitation's membership writes) before the answer
+// is given and the rest done in the background.
+func (iv *Invite) slotWait() time.Duration { return cmp.Or(iv.SlotWait, 5*time.Second) }
 
 // progressID is the client-assigned id of an invitation's progress message.
 func progressID(inv *Invitation) string { return "client-inv-" + inv.ID }
@@ -391,7 +396,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 		return err
 	}
 	p.State = Sent
-	if err := iv.Pacer.WaitMembership(ctx, tag); err != nil {
+	if err := iv.Pacer.WaitMembership(ctx, Turn{Who: inv.User, Job: inv.ID, Tag: tag}); err != nil {
 		return err
 	}
 	body := membershipBody(p.Target)
@@ -411,7 +416,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 			if !sleep(ctx, backoff(max(iv.BackoffBase, 100*time.Millisecond), min(r.Attempts, 6))) {
 				return ctx.Err()
 			}
-			if err := iv.Pacer.WaitMembership(ctx, tag); err != nil {
+			if err := iv.Pacer.WaitMembership(ctx, Turn{Who: inv.User, Job: inv.ID, Tag: tag}); err != nil {
 				return err
 			}
 			continue

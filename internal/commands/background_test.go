@@ -74,7 +74,7 @@ func TestResumedTargetGivesBackItsSlot(t *testing.T) {
 	if err := db.MarkSent(ctx, inv.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := pacer.WaitMembership(ctx, "inv1/0"); err != nil {
+	if err := pacer.WaitMembership(ctx, commands.Turn{Tag: "inv1/0"}); err != nil {
 		t.Fatal(err)
 	}
 	members := &chatNoOne{}

@@ -242,6 +242,11 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 		}
 	}
 	results := iv.attempt(runCtx, ev, token, spaces, req.Targets)
+	if plans, ok := deferredPlans(results); ok {
+		// Chat's quota gave no slot in time: what is done stays done, the
+		// rest is finished in the background and reported as it goes.
+		return iv.startPlanned(ctx, ev, plans)
+	}
 	for _, r := range results {
 		if r.APIStatus == http.StatusUnauthorized {
 			if err := iv.Auth.Forget(ctx, ev.User.Name); err != nil {
@@ -272,4 +277,21 @@ func neededScopes(targets []Target, spaces []string, here string) []string {
 		}
 	}
 	return scopes
+}
+
+// deferredPlans turns results some of which were deferred into the plan of
+// a background invitation: the rest done, the deferred ones to write.
+func deferredPlans(results []Result) ([]Planned, bool) {
+	var plans []Planned
+	found := false
+	for _, r := range results {
+		p := Planned{Space: r.Space, Target: r.Target}
+		if r.Detail == deferred {
+			found = true
+		} else {
+			p.State, p.Outcome, p.Detail, p.APIStatus = Done, r.Outcome.String(), r.Detail, r.APIStatus
+		}
+		plans = append(plans, p)
+	}
+	return plans, found
 }

@@ -20,6 +20,7 @@ type Pacer struct {
 	spaceQuota, projectQuota int
 	window                   time.Duration
 	slots                    Slots
+	turns                    turns
 }
 
 // Slots is the ledger of write slots the Pacer hands out. One instance
@@ -63,10 +64,26 @@ func (p *Pacer) Wait(ctx context.Context, space string, membership bool) error {
 	return p.wait(ctx, space, membership, "")
 }
 
-// WaitMembership is Wait for a membership write named by tag, whose slot
-// Refund can give back.
-func (p *Pacer) WaitMembership(ctx context.Context, tag string) error {
-	return p.wait(ctx, "", true, tag)
+// Turn says whose membership write asks for a slot: the person whose
+// authorization it uses, the invitation it belongs to ("" for one answered
+// while Chat waits), and a tag naming the write for Refund ("" for none).
+type Turn struct {
+	Who, Job, Tag string
+}
+
+// WaitMembership is Wait for a membership write. Within this instance,
+// writers take the project's slots in turn: people in turn, and each
+// person's invitations in turn, so a one-person /invite started during a
+// 1,000-person one waits for one slot, not for the large one's queue.
+func (p *Pacer) WaitMembership(ctx context.Context, t Turn) error {
+	if p == nil {
+		return nil
+	}
+	if err := p.turns.take(ctx, t.Who, t.Job); err != nil {
+		return err
+	}
+	defer p.turns.done()
+	return p.wait(ctx, "", true, t.Tag)
 }
 
 // Refund gives back the slot of the membership write tagged tag, when its
@@ -158,4 +175,131 @@ func (m *MemorySlots) Refund(_ context.Context, bucket, tag string) error {
 	defer m.mu.Unlock()
 	m.buckets[bucket] = slices.DeleteFunc(m.buckets[bucket], func(t taken) bool { return tag != "" && t.tag == tag })
 	return nil
+}
+
+// turns hands the right to ask the ledger for a membership slot to one
+// writer at a time, round robin over people, then over each person's jobs,
+// then first come first served. The writer holding the turn waits for its
+// slot; the rest queue behind it in turn order, so whoever asks gets a
+// place in the next round, however many writers another has waiting.
+type turns struct {
+	mu     sync.Mutex
+	busy   bool
+	people []*person // in turn order; the front is served next
+}
+
+type person struct {
+	who  string
+	jobs []*job // in turn order
+}
+
+type job struct {
+	id      string
+	waiting []chan struct{}
+}
+
+// take waits for the turn of a writer of who's job.
+func (t *turns) take(ctx context.Context, who, jobID string) error {
+	t.mu.Lock()
+	if !t.busy {
+		t.busy = true
+		t.mu.Unlock()
+		return nil
+	}
+	ready := make(chan struct{})
+	t.enqueue(who, jobID, ready)
+	t.mu.Unlock()
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		t.mu.Lock()
+		removed := t.remove(ready)
+		t.mu.Unlock()
+		if !removed {
+			// The turn was handed over as ctx ended: pass it on.
+			<-ready
+			t.done()
+		}
+		return ctx.Err()
+	}
+}
+
+func (t *turns) enqueue(who, jobID string, ready chan struct{}) {
+	i := slices.IndexFunc(t.people, func(p *person) bool { return p.who == who })
+	if i < 0 {
+		t.people = append(t.people, &person{who: who})
+		i = len(t.people) - 1
+	}
+	p := t.people[i]
+	j := slices.IndexFunc(p.jobs, func(j *job) bool { return j.id == jobID })
+	if j < 0 {
+		p.jobs = append(p.jobs, &job{id: jobID})
+		j = len(p.jobs) - 1
+	}
+	p.jobs[j].waiting = append(p.jobs[j].waiting, ready)
+}
+
+// remove drops a waiter that gave up; false if it was already served.
+func (t *turns) remove(ready chan struct{}) bool {
+	for pi, p := range t.people {
+		for ji, j := range p.jobs {
+			if k := slices.Index(j.waiting, ready); k >= 0 {
+				j.waiting = slices.Delete(j.waiting, k, k+1)
+				if len(j.waiting) == 0 {
+					p.jobs = slices.Delete(p.jobs, ji, ji+1)
+				}
+				if len(p.jobs) == 0 {
+					t.people = slices.Delete(t.people, pi, pi+1)
+				}
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// done passes the turn to the next writer: the front person's front job's
+// oldest writer; that job and that person then go to the back of their
+// rounds.
+func (t *turns) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.people) == 0 {
+		t.busy = false
+		return
+	}
+	p := t.people[0]
+	j := p.jobs[0]
+	ready := j.waiting[0]
+	j.waiting = j.waiting[1:]
+	p.jobs = p.jobs[1:]
+	if len(j.waiting) > 0 {
+		p.jobs = append(p.jobs, j)
+	}
+	t.people = t.people[1:]
+	if len(p.jobs) > 0 {
+		t.people = append(t.people, p)
+	}
+	close(ready)
+}
+
+// held reports whether a writer holds the turn.
+func (t *turns) held() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.busy
+}
+
+// queued counts the writers waiting for a turn.
+func (t *turns) queued() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, p := range t.people {
+		for _, j := range p.jobs {
+			n += len(j.waiting)
+		}
+	}
+	return n
 }

@@ -73,9 +73,10 @@ type Deps struct {
 	// one slice of background work (default 40 s).
 	ProgressEvery time.Duration
 	SliceFor      time.Duration
-	// AnnounceWait bounds the wait for the progress message's slot while
-	// Chat waits (default 5 s).
-	AnnounceWait time.Duration
+	// SlotWait bounds a wait for a write slot while Chat waits (default
+	// 5 s): past it, the answer is given and the rest done in the
+	// background.
+	SlotWait time.Duration
 	// QuotaPerMinute is the additions a minute the project is allowed,
 	// shown to users (default 300).
 	QuotaPerMinute int
