@@ -59,7 +59,7 @@ type Deps struct {
 	JobPoll        time.Duration
 	JobRescueAfter time.Duration
 	// SlotWait bounds a wait for a write slot while Chat waits (default
-	// 5 s); past it the answer is given and the rest done in the background.
+	// 1.5 s); past it the answer is given and the rest done in the background.
 	SlotWait time.Duration
 	// SyncMax: invitations of more people × spaces run in the background
 	// (zero means 20).

@@ -1,7 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +161,90 @@ func TestNobodyDroppedForTheQuota(t *testing.T) {
 	})
 	if _, ok := member(h, "AAA", dave.ID); !ok {
 		t.Fatal("dave was not added")
+	}
+}
+
+// TestLargeStartWithinAClientTimeout: Chat's side hangs up after 3 s (a
+// client timeout shorter than Chat's 30 s); with the space's message quota
+// taken, a large /invite still answers well within it, with the progress
+// card, and the invitation it announced runs to its end.
+func TestLargeStartWithinAClientTimeout(t *testing.T) {
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "1", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "100"},
+		Deps{BackoffBase: time.Millisecond, QuotaWindow: 4 * time.Second, ProgressEvery: 300 * time.Millisecond,
+			JobPoll: 100 * time.Millisecond})
+	h.clock.Real()
+	h.grant(alice)
+	h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "taken", 21), ", ")) // takes the space's message slot
+	client := &http.Client{Timeout: 3 * time.Second}
+	body := chatEvent{User: alice, Space: "AAA", Args: " " + strings.Join(addPeople(h, "hurry", 21), ", ")}.JSON()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/chat/events", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+h.emu.ChatToken(h.cfg.ChatAudience))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("no answer within the client's 3 s: %v", err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(out), "invite-progress") {
+		t.Fatalf("want the progress card in the answer: %s", out)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		left, err := h.bot.DB.ResumeInvitations(context.Background())
+		if err == nil && len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the announced invitations did not finish: %v %v", left, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, e := range []string{"hurry0@example.com", "hurry20@example.com"} {
+		p, _ := h.emu.PersonByEmail(e)
+		if _, ok := member(h, "AAA", p.ID); !ok {
+			t.Fatalf("%s was not added", e)
+		}
+	}
+}
+
+// TestOneUserDoesNotStarveAnother: one person's three large invitations
+// hold every membership writer; another person's three-person /invite still
+// takes its turn and is done long before them.
+func TestOneUserDoesNotStarveAnother(t *testing.T) {
+	h := startLarge(t, nil) // 25 membership writes per 2 s
+	h.grant(alice)
+	h.grant(bob)
+	for i := range 3 {
+		h.invite(alice, "AAA", " "+strings.Join(addPeople(h, fmt.Sprintf("hog%d", i), 60), ", "))
+	}
+	for h.emu.MemberCreates() < 25 { // the first window is taken
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := h.invite(bob, "AAA", " "+strings.Join(addPeople(h, "fair", 3), ", "))
+	if strings.Contains(string(r.raw), "time limit") {
+		t.Fatalf("bob was dropped: %s", r.raw)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		done := 0
+		for _, e := range []string{"fair0@example.com", "fair1@example.com", "fair2@example.com"} {
+			p, _ := h.emu.PersonByEmail(e)
+			if _, ok := member(h, "AAA", p.ID); ok {
+				done++
+			}
+		}
+		if done == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("bob's invitation never finished")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// 180 writes at 25 per 2 s take over 14 s; bob's 3 came in their turn.
+	if made := h.emu.MemberCreates(); made >= 150 {
+		t.Fatalf("bob's 3 came after %d of alice's writes", made-3)
 	}
 }

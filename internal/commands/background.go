@@ -188,7 +188,7 @@ func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
 // slotWait bounds a wait for a write slot while Chat waits (a progress
 // message's, or a small invitation's membership writes) before the answer
 // is given and the rest done in the background.
-func (iv *Invite) slotWait() time.Duration { return cmp.Or(iv.SlotWait, 5*time.Second) }
+func (iv *Invite) slotWait() time.Duration { return cmp.Or(iv.SlotWait, 1500*time.Millisecond) }
 
 // progressID is the client-assigned id of an invitation's progress message.
 func progressID(inv *Invitation) string { return "client-inv-" + inv.ID }

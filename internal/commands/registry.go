@@ -74,7 +74,7 @@ type Deps struct {
 	ProgressEvery time.Duration
 	SliceFor      time.Duration
 	// SlotWait bounds a wait for a write slot while Chat waits (default
-	// 5 s): past it, the answer is given and the rest done in the
+	// 1.5 s): past it, the answer is given and the rest done in the
 	// background.
 	SlotWait time.Duration
 	// QuotaPerMinute is the additions a minute the project is allowed,
