@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +24,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/jwks"
 	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/oauthflow"
+	"github.com/chatinvite/invitebot/internal/secrets"
 	"github.com/chatinvite/invitebot/internal/storage"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
@@ -36,56 +39,140 @@ func (p *problem) Error() string { return p.what }
 
 func fail(what, fix string) error { return &problem{what, fix} }
 
-// doctor checks a deployment before the first real event, one line a check,
-// a fix for each failure, then prints what to paste into the console.
-func doctor(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	failed := false
-	report := func(name string, detail string, err error) {
-		switch p, ok := err.(*problem); {
-		case err == nil:
-			fmt.Fprintf(stdout, "ok    %s%s\n", name, suffix(detail))
-		case ok:
-			failed = true
-			fmt.Fprintf(stdout, "FAIL  %s: %s\n      fix: %s\n", name, p.what, p.fix)
-		default:
-			failed = true
-			fmt.Fprintf(stdout, "FAIL  %s: %v\n", name, err)
-		}
+// settingsFix is the one fix for every invalid setting.
+const settingsFix = "set each as `bot -h` describes, then run bot doctor again"
+
+// reporter prints one line a check and each distinct fix once, however many
+// checks it answers.
+type reporter struct {
+	w      io.Writer
+	failed bool
+	fixes  map[string]bool
+}
+
+func (r *reporter) report(name, detail string, err error) {
+	var p *problem
+	switch {
+	case err == nil:
+		fmt.Fprintf(r.w, "ok    %s%s\n", name, suffix(detail))
+	case errors.As(err, &p):
+		r.failed = true
+		fmt.Fprintf(r.w, "FAIL  %s: %s\n", name, p.what)
+		r.fix(p.fix)
+	default:
+		r.failed = true
+		fmt.Fprintf(r.w, "FAIL  %s: %v\n", name, err)
 	}
+}
+
+// warn reports something that works but should not stay as it is.
+func (r *reporter) warn(name, what, fix string) {
+	fmt.Fprintf(r.w, "warn  %s: %s\n", name, what)
+	r.fix(fix)
+}
+
+// skip reports a check that does not apply, what that means, and the fix.
+func (r *reporter) skip(name, what, fix string) {
+	fmt.Fprintf(r.w, "skip  %s: %s\n", name, what)
+	r.fix(fix)
+}
+
+func (r *reporter) fix(fix string) {
+	if fix == "" || r.fixes[fix] {
+		return
+	}
+	r.fixes[fix] = true
+	fmt.Fprintf(r.w, "      fix: %s\n", fix)
+}
+
+// doctor checks a deployment before the first real event, one line a check,
+// a fix for each failure, then prints what to paste into the console. Wrong
+// settings do not stop it: the database is checked in the same round, so
+// one run names every problem.
+func doctor(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	r := &reporter{w: stdout, fixes: map[string]bool{}}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	cfg, err := LoadConfig(ctx, getenv)
 	if err != nil {
 		for _, line := range strings.Split(strings.TrimPrefix(err.Error(), "invalid configuration:\n"), "\n") {
-			report("settings", "", fail(line, "set it as `bot -h` describes, then run bot doctor again"))
+			r.report("settings", "", fail(line, ""))
+		}
+		r.fix(settingsFix)
+		if databaseURL, dataDir, ok := databaseSettings(ctx, getenv); ok {
+			r.report("database", "", checkDatabase(ctx, databaseURL, dataDir))
+		} else {
+			r.skip("database", "DATABASE_URL cannot be read until the settings above are right", "")
 		}
 		return ErrDoctorFound
 	}
-	report("settings", "every setting is valid", nil)
+	r.report("settings", "every setting is valid", nil)
 	google := endpoints.For(cfg.EmulatorURL)
 	client := endpoints.Client(10 * time.Second)
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 
-	report("BOT_BASE_URL", cfg.BaseURL.String(), checkHTTPS(cfg))
-	report("database", "", checkDatabase(ctx, cfg))
-	report("token keyset", "", checkKeyset(ctx, cfg, google, client))
-	report("OAuth client", cfg.OAuthClientID, checkOAuthClient(ctx, cfg, google, client))
+	r.report("BOT_BASE_URL", cfg.BaseURL.String(), checkHTTPS(cfg))
+	r.report("database", "", checkDatabase(ctx, cfg.DatabaseURL, cfg.DataDir))
+	r.report("token keyset", "", checkKeyset(ctx, cfg, google, client))
+	if path, mode, ok := keysetReadableByOthers(cfg); ok {
+		r.warn("token keyset", fmt.Sprintf("%s is readable by other users of this machine (mode %04o): whoever reads it and the database can open every grant", path, mode),
+			"chmod 600 "+path)
+	}
+	r.report("OAuth client", cfg.OAuthClientID, checkOAuthClient(ctx, cfg, google, client))
 	keys := []string{google.Certs}
 	if endpoints.IsProjectNumber(cfg.ChatAudience) {
 		keys = append(keys, google.ChatJWK)
 	}
 	for _, u := range keys {
-		report("Google's keys", u, checkKeys(ctx, u, client))
+		r.report("Google's keys", u, checkKeys(ctx, u, client))
 	}
 	if detail, err := checkAppCredentials(ctx, cfg); errors.Is(err, errNoAppCredentials) {
-		fmt.Fprintln(stdout, "skip  app credentials: none (GOOGLE_APPLICATION_CREDENTIALS, or the runtime service account on Cloud Run and App Engine); the app cannot call the Chat API as itself")
+		r.skip("app credentials", "none, so the app cannot post its own messages: invitations of more than 20 (people × spaces), and copies of another space's members, are refused with a card that says so; smaller ones work",
+			"on Cloud Run (services and jobs) and App Engine nothing is needed, the runtime service account is used; elsewhere set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file of the project whose Chat API configuration names this app")
 	} else {
-		report("app credentials", detail, err)
+		r.report("app credentials", detail, err)
 	}
 	printConsole(stdout, cfg)
-	if failed {
+	if r.failed {
 		return ErrDoctorFound
 	}
 	return nil
+}
+
+// databaseSettings reads DATABASE_URL (from Secret Manager or its file too)
+// and BOT_DATA_DIR when the other settings are wrong. ok is false when
+// DATABASE_URL itself cannot be read.
+func databaseSettings(ctx context.Context, getenv func(string) string) (databaseURL, dataDir string, ok bool) {
+	dataDir = cmp.Or(strings.TrimSpace(getenv("BOT_DATA_DIR")), config.Default("BOT_DATA_DIR"))
+	emu, err := config.Emulator(getenv)
+	if err != nil {
+		emu = ""
+	}
+	resolved, err := secrets.Resolve(ctx, getenv, secrets.SecretManager(emu))
+	if err == nil {
+		return resolved("DATABASE_URL"), dataDir, true
+	}
+	raw := strings.TrimSpace(getenv("DATABASE_URL"))
+	if strings.HasPrefix(raw, secrets.Prefix) || strings.TrimSpace(getenv("DATABASE_URL_FILE")) != "" {
+		return "", "", false
+	}
+	return raw, dataDir, true
+}
+
+// keysetReadableByOthers reports a keyset file whose mode lets other users
+// of the machine read it.
+func keysetReadableByOthers(cfg *config.Config) (string, os.FileMode, bool) {
+	path := cfg.KeysetFile
+	if path == "" && cfg.KeysetJSON == "" {
+		path = filepath.Join(cfg.DataDir, GeneratedKeysetName)
+	}
+	if path == "" {
+		return "", 0, false
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return "", 0, false
+	}
+	return path, fi.Mode().Perm(), true
 }
 
 func suffix(detail string) string {
@@ -103,12 +190,12 @@ func checkHTTPS(cfg *config.Config) error {
 	return nil
 }
 
-func checkDatabase(ctx context.Context, cfg *config.Config) error {
-	version, latest, err := storage.Inspect(ctx, cfg.DatabaseURL, cfg.DataDir)
+func checkDatabase(ctx context.Context, databaseURL, dataDir string) error {
+	version, latest, err := storage.Inspect(ctx, databaseURL, dataDir)
 	switch {
-	case err != nil && cfg.DatabaseURL != "":
-		return fail("PostgreSQL does not answer: "+redact(err.Error(), cfg.DatabaseURL),
-			"check DATABASE_URL (user, password, database; for Cloud SQL host=/cloudsql/PROJECT:REGION:INSTANCE and the Cloud SQL Client role)")
+	case err != nil && databaseURL != "":
+		return fail("PostgreSQL does not answer: "+redact(err.Error(), databaseURL),
+			"check DATABASE_URL (user, password, database; a password with characters such as @ : / ? # % must be URL-encoded; for Cloud SQL host=/cloudsql/PROJECT:REGION:INSTANCE and the Cloud SQL Client role)")
 	case err != nil:
 		return fail("the SQLite store cannot be read: "+err.Error(), "check that BOT_DATA_DIR exists and belongs to the bot's user")
 	case version > latest:
@@ -240,13 +327,13 @@ func printConsole(w io.Writer, cfg *config.Config) {
 	}
 	fmt.Fprintln(w, "    Slash commands (leave \"Opens a dialog\" unticked on each):")
 	specs := commands.All(commands.Deps{})
-	ids := map[string]int64{}
-	for id, name := range cfg.CommandIDs {
-		ids[name] = id
-	}
+	described := map[string]string{}
 	for _, s := range specs {
-		if id, ok := ids[s.Name]; ok {
-			fmt.Fprintf(w, "      id %-3d /%-8s %s\n", id, s.Name, s.Description)
+		described[s.Name] = s.Description
+	}
+	for _, id := range slices.Sorted(maps.Keys(cfg.CommandIDs)) {
+		if name := cfg.CommandIDs[id]; described[name] != "" {
+			fmt.Fprintf(w, "      id %-3d /%-8s %s\n", id, name, described[name])
 		}
 	}
 	fmt.Fprintln(w, "  APIs & Services → Credentials → OAuth 2.0 client (web application)")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,7 +65,7 @@ func TestDoctorNamesEachMisconfiguration(t *testing.T) {
 		want []string
 	}{
 		{"invalid settings", map[string]string{"CHAT_AUDIENCE": "not a url", "PORT": "x"},
-			[]string{"FAIL  settings: CHAT_AUDIENCE", "FAIL  settings: PORT", "fix: set it as `bot -h` describes"}},
+			[]string{"FAIL  settings: CHAT_AUDIENCE", "FAIL  settings: PORT", "fix: set each as `bot -h` describes"}},
 		{"unknown OAuth client", map[string]string{"GOOGLE_OAUTH_CLIENT_SECRET": "wrong"},
 			[]string{"FAIL  OAuth client: Google does not know this client id and secret (invalid_client)", "fix: copy GOOGLE_OAUTH_CLIENT_ID"}},
 		{"database down", map[string]string{"DATABASE_URL": "postgres://invite:hunter2@127.0.0.1:1/invite?sslmode=disable", "TOKEN_KEYSET_FILE": filepath.Join(t.TempDir(), "k.json")},
@@ -150,4 +151,87 @@ func newerStore(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestDoctorSettingsAndDatabaseInOneRound: wrong settings do not stop the
+// database check, so one run names every problem; each fix is given once.
+func TestDoctorSettingsAndDatabaseInOneRound(t *testing.T) {
+	bad := map[string]string{"CHAT_AUDIENCE": "not a url", "PORT": "x"}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"database down", map[string]string{"DATABASE_URL": "postgres://invite:hunter2@127.0.0.1:1/invite?sslmode=disable"}, "FAIL  database: PostgreSQL does not answer"},
+		{"database fine", nil, "ok    database"},
+		{"database newer than the binary", map[string]string{"BOT_DATA_DIR": newerStore(t)}, "FAIL  database: the database is at schema version 99"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := maps.Clone(bad)
+			maps.Copy(env, tc.env)
+			out, err := runDoctor(t, env)
+			if !errors.Is(err, ErrDoctorFound) {
+				t.Fatalf("err %v\n%s", err, out)
+			}
+			for _, want := range []string{"FAIL  settings: CHAT_AUDIENCE", "FAIL  settings: PORT", tc.want} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if n := strings.Count(out, "fix: set each as `bot -h` describes"); n != 1 {
+				t.Errorf("the settings fix is given %d times, want once:\n%s", n, out)
+			}
+			if strings.Contains(out, "hunter2") {
+				t.Fatal("the database password is in the output")
+			}
+		})
+	}
+}
+
+// TestDoctorSaysWhatSkippingAppCredentialsMeans: without the app's
+// credentials, large invitations are refused; the line says so and how to
+// give them.
+func TestDoctorSaysWhatSkippingAppCredentialsMeans(t *testing.T) {
+	out, _ := runDoctor(t, nil)
+	for _, want := range []string{
+		"skip  app credentials: none", "invitations of more than 20 (people × spaces)", "are refused",
+		"fix: on Cloud Run (services and jobs) and App Engine nothing is needed", "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDoctorListsCommandsInOrder: the slash commands to configure come in
+// the order of their ids, as the console lists them.
+func TestDoctorListsCommandsInOrder(t *testing.T) {
+	out, _ := runDoctor(t, map[string]string{"COMMAND_IDS": "3=logout,1=invite,2=help"})
+	i1, i2, i3 := strings.Index(out, "id 1   /invite"), strings.Index(out, "id 2   /help"), strings.Index(out, "id 3   /logout")
+	if i1 < 0 || i2 < 0 || i3 < 0 || !(i1 < i2 && i2 < i3) {
+		t.Fatalf("commands not listed by id (%d, %d, %d):\n%s", i1, i2, i3, out)
+	}
+}
+
+// TestDoctorWarnsOfAKeysetReadableByOthers: a keyset file other users can
+// read is named, with the chmod that fixes it; 0600 passes quietly.
+func TestDoctorWarnsOfAKeysetReadableByOthers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyset.json")
+	var out bytes.Buffer
+	if err := Main(context.Background(), []string{"keyset", "new", "-file", path}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatalf("keyset new: %v %s", err, out.String())
+	}
+	got, _ := runDoctor(t, map[string]string{"TOKEN_KEYSET_FILE": path})
+	if strings.Contains(got, "warn") || !strings.Contains(got, "ok    token keyset") {
+		t.Fatalf("a 0600 keyset is flagged:\n%s", got)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = runDoctor(t, map[string]string{"TOKEN_KEYSET_FILE": path})
+	for _, want := range []string{"warn  token keyset: " + path + " is readable by other users of this machine (mode 0644)", "fix: chmod 600 " + path} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
 }

@@ -1,12 +1,18 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tink-crypto/tink-go/v2/keyset"
 
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
@@ -14,12 +20,14 @@ import (
 )
 
 // keysetUsage lists the keyset subcommands.
-const keysetUsage = `Usage: bot keyset new                 print a new token keyset (JSON) on standard output
+const keysetUsage = `Usage: bot keyset new -file PATH      write a new token keyset (JSON) to a new file PATH, mode 0600
+       bot keyset new                 print a new token keyset on standard output
        bot keyset rotate [-file PATH]  add a new primary key to the keyset file (TOKEN_KEYSET_FILE, or PATH);
                                        old grants still decrypt
 With TOKEN_KEYSET_KMS_KEY the keyset is read and written encrypted by that Cloud KMS key.`
 
-// keysetCommand runs "bot keyset new" (print a new keyset) or "bot keyset
+// keysetCommand runs "bot keyset new" (write a new keyset to a file only its
+// owner reads, or print it) or "bot keyset
 // rotate" (add a new primary key to the keyset file it is told: it never
 // guesses which file holds the keys that seal every grant).
 func keysetCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -30,6 +38,8 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 	var file string
 	switch {
 	case len(args) == 1 && args[0] == "new":
+	case len(args) == 3 && args[0] == "new" && (args[1] == "-file" || args[1] == "--file") && args[2] != "":
+		file = args[2]
 	case len(args) == 1 && args[0] == "rotate":
 	case len(args) == 3 && args[0] == "rotate" && (args[1] == "-file" || args[1] == "--file") && args[2] != "":
 		file = args[2]
@@ -50,7 +60,10 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 		if err != nil {
 			return err
 		}
-		return tokencrypt.Write(stdout, h, master)
+		if file == "" {
+			return tokencrypt.Write(stdout, h, master)
+		}
+		return writeNewKeyset(file, h, master, stdout)
 	}
 	path := file
 	if path == "" {
@@ -73,5 +86,38 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	fmt.Fprintf(stdout, "Rotated %s: new primary key %d; %d keys in all. Restart the bot instances to encrypt with it.\n",
 		path, rotated.KeysetInfo().GetPrimaryKeyId(), len(rotated.KeysetInfo().GetKeyInfo()))
+	return nil
+}
+
+// writeNewKeyset writes a new keyset to path, readable by its owner only. It
+// never replaces a file: an existing one may hold the keys of every grant.
+func writeNewKeyset(path string, h *keyset.Handle, master tokencrypt.MasterKey, stdout io.Writer) error {
+	var buf bytes.Buffer
+	if err := tokencrypt.Write(&buf, h, master); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("keyset new: %s exists; it may hold the keys of every grant, so it is left as it is (choose another path)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("keyset new: %w", err)
+	}
+	// Exactly 0600 whatever the umask, so the owner can also rotate it.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("keyset new: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("keyset new: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("keyset new: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote a new keyset to %s (mode 0600).\n", path)
 	return nil
 }

@@ -71,8 +71,8 @@ type Config struct {
 	CloudProject string
 	// AppCredentialsFile is GOOGLE_APPLICATION_CREDENTIALS ("" when unset).
 	AppCredentialsFile string
-	// OnGoogleCloud is true on Cloud Run (K_SERVICE) or App Engine
-	// (GAE_SERVICE), which set those variables themselves.
+	// OnGoogleCloud is true on Cloud Run (K_SERVICE, or CLOUD_RUN_JOB in a
+	// job) or App Engine (GAE_SERVICE), which set those variables themselves.
 	OnGoogleCloud bool
 	CommandIDs    map[int64]string
 	LogLevel      slog.Level
@@ -307,10 +307,22 @@ func (c *Config) loadKeyset(get func(string) string) []error {
 	return errs
 }
 
-// OnGoogleCloud reports whether the bot runs on Cloud Run (K_SERVICE) or
-// App Engine (GAE_SERVICE), which set those variables themselves.
+// OnGoogleCloud reports whether the bot runs on Cloud Run (K_SERVICE for a
+// service, CLOUD_RUN_JOB for a job such as bot doctor's) or App Engine
+// (GAE_SERVICE), which set those variables themselves.
 func OnGoogleCloud(getenv func(string) string) bool {
-	return getenv("K_SERVICE") != "" || getenv("GAE_SERVICE") != ""
+	return getenv("K_SERVICE") != "" || getenv("CLOUD_RUN_JOB") != "" || getenv("GAE_SERVICE") != ""
+}
+
+// Default is a setting's default value ("" for none, or one derived from
+// another setting).
+func Default(name string) string {
+	for _, s := range Settings {
+		if s.Name == name && !strings.HasPrefix(s.Default, "$") {
+			return s.Default
+		}
+	}
+	return ""
 }
 
 // Emulator reads and checks GOOGLE_EMULATOR_URL alone (secrets are resolved

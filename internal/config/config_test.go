@@ -141,6 +141,7 @@ func TestEverySettingChecked(t *testing.T) {
 		{"keyset twice", map[string]string{"TOKEN_KEYSET": "{}", "TOKEN_KEYSET_FILE": "k.json"}, "TOKEN_KEYSET"},
 		{"PostgreSQL with a keyset from Secret Manager", map[string]string{"DATABASE_URL": "postgres://db/x", "TOKEN_KEYSET": "{}"}, ""},
 		{"Cloud Run with SQLite", map[string]string{"K_SERVICE": "invite"}, "DATABASE_URL: required on Cloud Run"},
+		{"a Cloud Run job (bot doctor's) with SQLite", map[string]string{"CLOUD_RUN_JOB": "invite-doctor"}, "DATABASE_URL: required on Cloud Run"},
 		{"App Engine with SQLite", map[string]string{"GAE_SERVICE": "default"}, "DATABASE_URL: required on Cloud Run"},
 		{"Cloud Run, SQLite on the instance's disk", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": t.TempDir()}, "not a mounted volume"},
 		{"Cloud Run, SQLite on a mounted volume", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": "/"}, ""},
