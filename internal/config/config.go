@@ -179,7 +179,7 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	case c.KeysetKMSKey != "" && c.KeysetFile == "" && c.KeysetJSON == "":
 		errs = append(errs, errors.New("TOKEN_KEYSET_KMS_KEY is set but neither TOKEN_KEYSET_FILE nor TOKEN_KEYSET is: name the encrypted keyset"))
 	case postgres && c.KeysetFile == "" && c.KeysetJSON == "":
-		errs = append(errs, errors.New("TOKEN_KEYSET_FILE or TOKEN_KEYSET: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new)"))
+		errs = append(errs, errors.New("TOKEN_KEYSET_FILE or TOKEN_KEYSET: required with PostgreSQL, so every instance encrypts with the same keys (create one with: bot keyset new -file keyset.json)"))
 	}
 	// Cloud Run and App Engine keep no local disk across restarts or
 	// between instances: an embedded store there loses every grant.

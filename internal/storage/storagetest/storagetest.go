@@ -1,6 +1,7 @@
 // Package storagetest gives tests a fresh database of each engine: a SQLite
 // file in a temporary folder, or a new PostgreSQL database on the server
-// named by TEST_DATABASE_URL, dropped when the test ends.
+// named by TEST_DATABASE_URL, dropped when the test ends (or, after a run
+// that was killed, by the next run).
 package storagetest
 
 import (
@@ -8,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -25,7 +27,12 @@ func PostgresURL(t testing.TB) string {
 		if os.Getenv("CI") != "" {
 			t.Fatal("TEST_DATABASE_URL is not set under CI: PostgreSQL tests must run there")
 		}
+		skipNotice()
 		t.Skip("TEST_DATABASE_URL is not set: skipping the PostgreSQL tests (set it, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	runID, err := startRun(admin)
+	if err != nil {
+		t.Fatalf("PostgreSQL test run: %v", err)
 	}
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
@@ -34,7 +41,7 @@ func PostgresURL(t testing.TB) string {
 	defer db.Close()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	name := "invitebot_test_" + hex.EncodeToString(b)
+	name := fmt.Sprintf("%s%d_%s", testDBPrefix, runID, hex.EncodeToString(b))
 	if _, err := db.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
