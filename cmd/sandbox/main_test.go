@@ -21,7 +21,7 @@ func TestCommandLine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-h: %v\n%s", err, out)
 	}
-	for _, flag := range []string{"-addr", "-addon", "-v"} {
+	for _, flag := range []string{"-addr", "-public", "-google-addr", "-addon", "-v"} {
 		if !bytes.Contains(out, []byte(flag)) {
 			t.Errorf("-h lacks %s:\n%s", flag, out)
 		}

@@ -41,6 +41,14 @@ type Option func(*Emulator)
 // WithClock makes the emulator read time from now.
 func WithClock(now func() time.Time) Option { return func(e *Emulator) { e.now = now } }
 
+// WithURL is the base URL browsers and the bot reach the emulator by, when
+// it is not the address it listens on (every interface, for a sandbox
+// reached from another machine).
+func WithURL(u string) Option { return func(e *Emulator) { e.url = u } }
+
+// WithListener serves on ln instead of listening on Start's addr.
+func WithListener(ln net.Listener) Option { return func(e *Emulator) { e.ln = ln } }
+
 // Start listens on addr ("127.0.0.1:0" when empty) and serves until Close.
 func Start(addr string, opts ...Option) (*Emulator, error) {
 	if addr == "" {
@@ -57,11 +65,14 @@ func Start(addr string, opts ...Option) (*Emulator, error) {
 	if e.ChatKeys, err = NewKeyRing("chat"); err != nil {
 		return nil, err
 	}
-	e.ln, err = net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("emulator listen: %w", err)
+	if e.ln == nil {
+		if e.ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("emulator listen: %w", err)
+		}
 	}
-	e.url = "http://" + e.ln.Addr().String()
+	if e.url == "" {
+		e.url = "http://" + e.ln.Addr().String()
+	}
 	// Plain HTTP/1.1, as most emulators and recording proxies speak: the
 	// bot must work behind any of them.
 	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 5 * time.Second}
