@@ -13,7 +13,10 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <title>Sign in – Google Emulator</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f0f4f9;margin:0;color:#1f1f1f}
-main{max-width:440px;margin:6vh auto;background:#fff;border-radius:24px;padding:32px;box-shadow:0 1px 3px #0002}
+main{max-width:440px;margin:4vh auto;background:#fff;border-radius:24px;padding:24px 28px;box-shadow:0 1px 3px #0002}
+@media (max-width:480px){main{margin:0;border-radius:0;padding:16px 18px}}
+details{margin:4px 0 0}summary{cursor:pointer;color:#0b57d0;padding:4px 2px}
+.others{max-height:40vh;overflow-y:auto;margin-top:8px}
 h1{font-size:22px;font-weight:500;margin:0 0 4px}.sub{color:#444;margin:0 0 20px}
 .badge{display:inline-block;font-size:12px;background:#fde293;border-radius:8px;padding:2px 8px;margin-bottom:12px}
 fieldset{border:0;padding:0;margin:0 0 18px}legend{font-weight:500;margin-bottom:8px}
@@ -24,12 +27,16 @@ button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 </style></head><body><main>
 <span class="badge">Google emulator · not real Google</span>
 <h1>Sign in to continue to {{.Client}}</h1>
-<p class="sub">Choose an account and what the app may do.</p>
+<p class="sub">Check the account and what the app may do.</p>
 <form method="post" action="/o/oauth2/v2/auth">
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
 <fieldset><legend>Account</legend>
-{{range $i, $p := .People}}<label><input type="radio" name="account" value="{{$p.Email}}" {{if eq $p.ID $.Hint}}checked{{end}} id="acct-{{$p.ID}}">
-<span>{{$p.DisplayName}}<small>{{$p.Email}}</small></span></label>{{end}}
+{{with .First}}<label class="first"><input type="radio" name="account" value="{{.Email}}" checked id="acct-{{.ID}}">
+<span>{{.DisplayName}}<small>{{.Email}}</small></span></label>{{end}}
+{{if .Others}}<details id="others"><summary>Use another account ({{len .Others}})</summary><div class="others">
+{{range .Others}}<label><input type="radio" name="account" value="{{.Email}}" id="acct-{{.ID}}">
+<span>{{.DisplayName}}<small>{{.Email}}</small></span></label>{{end}}
+</div></details>{{end}}
 </fieldset>
 <fieldset><legend>Allow the app to</legend>
 {{range .Scopes}}<label><input type="checkbox" name="grant" value="{{.Value}}" checked><span>{{.Label}}<small class="scope">{{.Value}}</small></span></label>{{end}}
@@ -69,8 +76,19 @@ func (e *Emulator) renderConsentPage(w http.ResponseWriter, q url.Values, req *a
 	if hint == "" && len(people) > 0 {
 		hint = people[0].ID
 	}
+	// The account the app asked for (login_hint) first and chosen, the
+	// others folded away, so Allow is in view without scrolling.
+	var first *Person
+	var others []Person
+	for _, p := range people {
+		if p.ID == hint {
+			first = &p
+		} else {
+			others = append(others, p)
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = consentPage.Execute(w, map[string]any{
-		"Client": cmp.Or(req.client.name, req.client.id), "Hidden": hidden, "People": people, "Scopes": scopes, "Hint": hint,
+		"Client": cmp.Or(req.client.name, req.client.id), "Hidden": hidden, "First": first, "Others": others, "Scopes": scopes,
 	})
 }

@@ -110,7 +110,7 @@ func (e *Emulator) RevokeUser(email string) {
 	}
 	for _, r := range e.state.refresh {
 		if r.userID == p.ID {
-			r.revoked = true
+			e.forget(r.client, p.ID)
 		}
 	}
 	for _, a := range e.state.access {
@@ -402,13 +402,26 @@ func (e *Emulator) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_token", "Token expired or revoked")
 		return
 	}
-	g.revoked = true
+	e.forget(g.client, g.userID)
+	w.WriteHeader(http.StatusOK)
+}
+
+// forget ends a person's grant to a client as Google's revoke does: every
+// token of it stops working and the scopes granted so far are forgotten,
+// so the next consent starts from nothing (include_granted_scopes adds
+// nothing back). Runs with e.mu held.
+func (e *Emulator) forget(clientID, userID string) {
+	delete(e.state.granted, clientID+"|"+userID)
+	for _, r := range e.state.refresh {
+		if r.client == clientID && r.userID == userID {
+			r.revoked = true
+		}
+	}
 	for _, a := range e.state.access {
-		if a.refresh == g.token {
+		if r := e.state.refresh[a.refresh]; r != nil && r.client == clientID && r.userID == userID {
 			a.revoked = true
 		}
 	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // IssuedSecrets lists every refresh and access token issued so far, so tests
