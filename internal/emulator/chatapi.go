@@ -45,6 +45,9 @@ type Membership struct {
 	Key   string
 	State string
 	Role  string
+	// AddedBy is the person id of whoever made it with the API ("" when
+	// seeded), for the lines Chat shows: "Ana added Dan".
+	AddedBy string
 }
 
 // Fault makes the next Times calls that name a target answer after Latency,
@@ -384,7 +387,7 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 	if _, exists := s.members[key]; exists {
 		return 409, "ALREADY_EXISTS", "Membership already exists.", nil
 	}
-	m := &Membership{Key: key, State: state, Role: role}
+	m := &Membership{Key: key, State: state, Role: role, AddedBy: caller.ID}
 	s.put(m)
 	return 200, "", "", m
 }

@@ -33,6 +33,9 @@ type chatSim struct {
 	seq      int
 	messages map[string][]*message // by space id
 	pending  map[string]*pending   // by config-complete token
+	// seen is every space's memberships as last shown (space → member →
+	// state), to tell what changed since, whoever changed it.
+	seen map[string]map[string]string
 }
 
 // message is one entry of a space's stream.
@@ -45,6 +48,11 @@ type message struct {
 	PrivateTo  string          `json:"privateTo,omitempty"` // person id
 	ConfigURL  string          `json:"configUrl,omitempty"`
 	Time       string          `json:"time"`
+
+	// A system line's actor, verb and the names it lists, while later
+	// changes of the same kind may join it.
+	actor, verb string
+	names       []string
 }
 
 // pending is an event waiting for its user's consent, to be sent again.
@@ -59,7 +67,7 @@ type pending struct {
 func newChatSim(emu *emulator.Emulator, cfg *config.Config, app emulator.ChatApp) *chatSim {
 	return &chatSim{
 		emu: emu, cfg: cfg, app: app, client: &http.Client{Timeout: 30 * time.Second},
-		messages: map[string][]*message{}, pending: map[string]*pending{},
+		messages: map[string][]*message{}, pending: map[string]*pending{}, seen: snapshot(emu),
 	}
 }
 
@@ -159,9 +167,9 @@ type reply struct {
 func (c *chatSim) deliver(spaceID string, user emulator.Person, body map[string]any, userMsg *message) sendResult {
 	token := fmt.Sprintf("cfg-%d", time.Now().UnixNano())
 	setConfigComplete(body, c.emu.ConfigCompleteURL(token))
-	before := c.snapshot()
+	c.observe() // what changed before this event shows above it
 	r, err := c.post(body)
-	defer c.systemLines(user, before)
+	defer c.observe()
 	if err != nil {
 		if userMsg != nil {
 			c.add(spaceID, userMsg)
@@ -352,41 +360,84 @@ func (c *chatSim) configured(token string) {
 	c.deliver(p.space, p.user, p.body, nil)
 }
 
-// snapshot is every space's memberships, to tell what a command changed.
-func (c *chatSim) snapshot() map[string]map[string]string {
+// snapshot is every space's memberships.
+func snapshot(emu *emulator.Emulator) map[string]map[string]string {
 	out := map[string]map[string]string{}
-	for _, s := range c.emu.Spaces() {
+	for _, s := range emu.Spaces() {
 		out[s.ID] = map[string]string{}
-		for _, m := range c.emu.Members(s.ID) {
+		for _, m := range emu.Members(s.ID) {
 			out[s.ID][m.Key] = m.State
 		}
 	}
 	return out
 }
 
-// systemLines adds, as Chat does, a line to each space whose members
-// changed since before: "Ana added Dan", "Ana invited Ivan", "Ivan joined".
-func (c *chatSim) systemLines(actor emulator.Person, before map[string]map[string]string) {
+// observe adds, as Chat does, a line to each space whose members changed
+// since it last looked, whoever changed them (a command, or the app's work
+// in the background): "Ana added Dan", "Ana invited Ivan", "Ivan joined".
+// Changes of one kind by one person join the space's last line while it is
+// still the last ("Ana added Dan, Mia and 48 others"), so a long copy adds
+// one line below another command's answer, never a wall of them.
+func (c *chatSim) observe() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, s := range c.emu.Spaces() {
+		seen := c.seen[s.ID]
+		if seen == nil {
+			seen = map[string]string{}
+			c.seen[s.ID] = seen
+		}
 		for _, m := range c.emu.Members(s.ID) {
-			was := before[s.ID][m.Key]
+			was := seen[m.Key]
 			if was == m.State {
 				continue
 			}
+			seen[m.Key] = m.State
 			name := c.memberName(m.Key)
-			var text string
 			switch {
 			case was == emulator.StateInvited && m.State == emulator.StateJoined:
-				text = name + " joined"
+				c.systemLine(s.ID, name, "joined", "")
 			case m.State == emulator.StateInvited:
-				text = actor.DisplayName + " invited " + name
+				c.systemLine(s.ID, c.person(m.AddedBy).DisplayName, "invited", name)
 			default:
-				text = actor.DisplayName + " added " + name
+				c.systemLine(s.ID, c.person(m.AddedBy).DisplayName, "added", name)
 			}
-			c.mu.Lock()
-			c.messages[s.ID] = append(c.messages[s.ID], &message{ID: c.nextID(), Sender: "system", Text: text, Time: time.Now().Format(time.RFC3339Nano)})
-			c.mu.Unlock()
 		}
+	}
+}
+
+// systemLine adds "actor verb name" to a space, or joins the name to the
+// space's last line when that is a line of the same actor and verb. Runs
+// with c.mu held.
+func (c *chatSim) systemLine(spaceID, actor, verb, name string) {
+	stream := c.messages[spaceID]
+	if n := len(stream); n > 0 && name != "" {
+		if last := stream[n-1]; last.Sender == "system" && last.actor == actor && last.verb == verb {
+			last.names = append(last.names, name)
+			last.Text = actor + " " + verb + " " + listNames(last.names)
+			return
+		}
+	}
+	m := &message{ID: c.nextID(), Sender: "system", Time: time.Now().Format(time.RFC3339Nano), actor: actor, verb: verb}
+	if name == "" { // "Ivan joined"
+		m.Text = actor + " " + verb
+	} else {
+		m.names = []string{name}
+		m.Text = actor + " " + verb + " " + name
+	}
+	c.messages[spaceID] = append(stream, m)
+}
+
+// listNames is "Dan", "Dan and Mia", "Dan, Mia and Lea", or past three
+// "Dan, Mia and 48 others".
+func listNames(names []string) string {
+	switch n := len(names); {
+	case n == 1:
+		return names[0]
+	case n <= 3:
+		return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	default:
+		return fmt.Sprintf("%s and %d others", strings.Join(names[:2], ", "), n-2)
 	}
 }
 

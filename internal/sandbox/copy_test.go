@@ -67,3 +67,79 @@ func TestSandboxCopiesAlumniAsGoogleListsThem(t *testing.T) {
 		}
 	}
 }
+
+// TestBackgroundCopyShowsAddedLines: a copy that runs in the background
+// shows "Ana Owner added …" lines in the space like any addition, naming
+// everyone it added; another command's answer in the middle is followed by
+// at most one line per kind, never buried under them.
+func TestBackgroundCopyShowsAddedLines(t *testing.T) {
+	// 153 additions at 50 a second: about three seconds.
+	s := startSandbox(t, Options{QuotaWindow: time.Second, MembershipWrites: 50})
+	c := s.chat
+	c.send("1001", "partners", "/invite members of spaces/alumni", nil)
+	consentAndRun(t, s, "partners", "1001", "ana@example.com")
+	joined := func() int {
+		n := 0
+		for _, m := range s.Emulator.Members("partners") {
+			if m.AddedBy == "1001" {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for joined() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the copy did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.observe() // the page looks
+	c.send("1001", "partners", "/help", nil)
+	for joined() < 153 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the copy did not finish: %d added", joined())
+		}
+		c.observe() // the page keeps looking
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.observe()
+	stream := c.visible("partners", "1001")
+	named := map[string]bool{}
+	help := -1
+	for i, m := range stream {
+		if m.Sender == "system" {
+			if !strings.HasPrefix(m.Text, "Ana Owner added ") {
+				t.Errorf("system line %q", m.Text)
+			}
+			for _, n := range m.names {
+				named[n] = true
+			}
+		}
+		if m.Sender == "app" && help < 0 && i > 0 && stream[i-1].Text == "/help" {
+			help = i
+		}
+	}
+	if len(named) != 153 {
+		t.Errorf("the lines name %d people and groups, want 153", len(named))
+	}
+	if !named["Alum 149"] || !named["Olu Outside"] || !named["Engineering"] {
+		t.Errorf("lines lack someone: %v", len(named))
+	}
+	if help < 0 {
+		var got []string
+		for _, m := range stream {
+			got = append(got, m.Sender+": "+m.Text)
+		}
+		t.Fatalf("no answer to /help in the stream: %q", got)
+	}
+	after := 0
+	for _, m := range stream[help+1:] {
+		if m.Sender == "system" {
+			after++
+		}
+	}
+	if after > 1 {
+		t.Errorf("%d system lines below the answer to /help, want at most one", after)
+	}
+}

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 
 	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/emulator"
 )
 
 //go:embed static
@@ -39,6 +42,57 @@ type spaceView struct {
 	MyRole  string `json:"myRole"`
 }
 
+// peopleGroup is a space's people (or those in no space), for the page's
+// acting-user list.
+type peopleGroup struct {
+	Label  string   `json:"label"`
+	People []string `json:"people"` // person ids
+}
+
+// peopleBySpace groups people by the spaces they are in (joined or
+// invited): the space shown first, then the others by name, then those in
+// no space. Someone in two spaces is listed under both.
+func (c *chatSim) peopleBySpace(shown string) []peopleGroup {
+	known := map[string]bool{}
+	for _, p := range c.emu.People() {
+		known[p.ID] = true
+	}
+	var groups []peopleGroup
+	placed := map[string]bool{}
+	spaces := c.emu.Spaces()
+	slices.SortStableFunc(spaces, func(a, b emulator.Space) int {
+		switch {
+		case a.ID == shown:
+			return -1
+		case b.ID == shown:
+			return 1
+		}
+		return strings.Compare(cmp.Or(a.DisplayName, a.ID), cmp.Or(b.DisplayName, b.ID))
+	})
+	for _, s := range spaces {
+		g := peopleGroup{Label: cmp.Or(s.DisplayName, s.ID)}
+		for _, m := range c.emu.Members(s.ID) {
+			if known[m.Key] {
+				g.People = append(g.People, m.Key)
+				placed[m.Key] = true
+			}
+		}
+		if len(g.People) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	rest := peopleGroup{Label: "In no space yet"}
+	for _, p := range c.emu.People() {
+		if !placed[p.ID] {
+			rest.People = append(rest.People, p.ID)
+		}
+	}
+	if len(rest.People) > 0 {
+		groups = append(groups, rest)
+	}
+	return groups
+}
+
 type commandView struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -54,6 +108,7 @@ type memberView struct {
 
 func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 	user, space := r.URL.Query().Get("user"), r.URL.Query().Get("space")
+	c.observe() // what the app did in the background since the last look
 	out := struct {
 		People   []personView  `json:"people"`
 		Spaces   []spaceView   `json:"spaces"`
@@ -64,6 +119,8 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		// Org is the acting user's organization, for the page to explain
 		// an empty list of spaces.
 		Org string `json:"org"`
+		// Groups is the acting-user list: people by space.
+		Groups []peopleGroup `json:"groups"`
 	}{}
 	for _, cmd := range c.app.Commands {
 		out.Commands = append(out.Commands, commandView{cmd.Name, cmd.Description})
@@ -103,6 +160,7 @@ func (c *chatSim) handleState(w http.ResponseWriter, r *http.Request) {
 		out.Members = append(out.Members, v)
 	}
 	out.Messages = c.visible(space, user)
+	out.Groups = c.peopleBySpace(space)
 	out.AddOn = c.app.AddOn
 	writeJSON(w, out)
 }
@@ -145,9 +203,9 @@ func (c *chatSim) handleAccept(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	before := c.snapshot()
+	c.observe()
 	accepted := c.emu.Accept(in.Space, in.User)
-	c.systemLines(c.person(in.User), before)
+	c.observe()
 	writeJSON(w, map[string]bool{"accepted": accepted})
 }
 

@@ -125,6 +125,39 @@ function renderMessage(m) {
   return li;
 }
 
+// The acting-user list: people grouped by space (the one shown first),
+// rebuilt only when the grouping changes, so an open list stays put; the
+// search box hides who does not match.
+function renderPeople(groups) {
+  const sig = JSON.stringify(groups);
+  const sel = $("user");
+  if (sig !== renderPeople.sig) {
+    renderPeople.sig = sig;
+    const byId = Object.fromEntries(state.people.map((p) => [p.id, p]));
+    sel.replaceChildren(...groups.map((g) => el("optgroup", { label: `${g.label} (${g.people.length})` },
+      g.people.map((id) => el("option", { value: id }, `${byId[id] ? byId[id].name : id} · ${byId[id] ? byId[id].email : ""}`)))));
+    filterPeople();
+  }
+  sel.value = state.user;
+}
+
+function matches(opt, q) { return !q || q.split(/\s+/).every((w) => opt.textContent.toLowerCase().includes(w)); }
+
+function filterPeople() {
+  const q = $("usersearch").value.trim().toLowerCase();
+  for (const g of $("user").querySelectorAll("optgroup")) {
+    let any = false;
+    for (const o of g.children) { o.hidden = !matches(o, q); any = any || !o.hidden; }
+    g.hidden = !any;
+  }
+}
+
+function actAs(id) {
+  if (!id || id === state.user) return;
+  state.user = id; state.mentions = [];
+  refresh();
+}
+
 function me() { return state.people.find((p) => p.id === state.user) || {}; }
 
 async function refresh() {
@@ -132,16 +165,17 @@ async function refresh() {
   state.people = s.people; state.spaces = s.spaces || []; state.members = s.members || [];
   state.commands = s.commands || []; state.org = s.org || "";
   if (!state.spaces.find((x) => x.id === state.space) && state.spaces.length) { state.space = state.spaces[0].id; return refresh(); }
-  const sel = $("user");
-  if (!sel.options.length) for (const p of s.people) sel.append(el("option", { value: p.id }, `${p.name} · ${p.email}`));
-  sel.value = state.user;
+  renderPeople(s.groups || []);
   $("spaces").replaceChildren(...state.spaces.map((x) => el("li", {}, el("button", {
     type: "button", class: x.id === state.space ? "active" : "", onclick: () => { state.space = x.id; refresh(); },
   }, el("span", {}, (x.type === "GROUP_CHAT" ? "👥 " : "# ") + x.name), x.myState === "INVITED" ? el("span", { class: "tag" }, "invited") : null))));
   const current = state.spaces.find((x) => x.id === state.space);
   $("roomname").textContent = current ? current.name : "No spaces";
   $("invitebanner").hidden = !(current && current.myState === "INVITED");
-  $("text").disabled = $("send").disabled = !(current && current.myState === "JOINED");
+  const canWrite = !!(current && current.myState === "JOINED");
+  $("text").disabled = $("send").disabled = !canWrite;
+  $("text").placeholder = canWrite ? "Message · / commands, @ mentions"
+    : current ? "Accept the invitation to send messages" : "Not in a space: nothing to send";
   const roleName = { ROLE_MANAGER: "Owner", ROLE_ASSISTANT_MANAGER: "Manager", ROLE_MEMBER: "Member" };
   $("memberlist").replaceChildren(...state.members.map((m) => el("li", { "data-member": m.key, "data-state": m.state },
     el("div", { class: "who" }, el("span", {}, m.name || m.key), el("span", { class: "role" }, m.kind === "person" ? (roleName[m.role] || "") : m.kind)),
@@ -263,7 +297,15 @@ $("text").addEventListener("keydown", (e) => {
   if (e.key === "Escape") box.hidden = true;
   if (e.key === "Enter" && !e.shiftKey) send(e);
 });
-$("user").addEventListener("change", (e) => { state.user = e.target.value; state.mentions = []; refresh(); });
+$("user").addEventListener("change", (e) => actAs(e.target.value));
+$("usersearch").addEventListener("input", filterPeople);
+// Enter acts as the first person the search finds.
+$("usersearch").addEventListener("keydown", (e) => {
+  if (e.key !== "Enter") return;
+  e.preventDefault();
+  const first = [...$("user").options].find((o) => !o.hidden);
+  if (first) { $("user").value = first.value; actAs(first.value); }
+});
 $("accept").addEventListener("click", async () => { await api("/api/accept", { user: state.user, space: state.space }); refresh(); });
 // The members drawer (phone width): a toggle, a close button, Escape and a
 // tap outside close it; it opens below its own toggle, never over it.
