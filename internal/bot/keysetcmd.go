@@ -24,6 +24,8 @@ const keysetUsage = `Usage: bot keyset new -file PATH      write a new token key
        bot keyset new                 print a new token keyset on standard output
        bot keyset rotate [-file PATH]  add a new primary key to the keyset file (TOKEN_KEYSET_FILE, or PATH);
                                        old grants still decrypt
+       bot keyset prune [-file PATH]   remove every key but the primary: grants sealed with the others can no
+                                       longer be opened (their users are asked to consent again)
 With TOKEN_KEYSET_KMS_KEY the keyset is read and written encrypted by that Cloud KMS key.`
 
 // keysetCommand runs "bot keyset new" (write a new keyset to a file only its
@@ -40,8 +42,8 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 	case len(args) == 1 && args[0] == "new":
 	case len(args) == 3 && args[0] == "new" && (args[1] == "-file" || args[1] == "--file") && args[2] != "":
 		file = args[2]
-	case len(args) == 1 && args[0] == "rotate":
-	case len(args) == 3 && args[0] == "rotate" && (args[1] == "-file" || args[1] == "--file") && args[2] != "":
+	case len(args) == 1 && (args[0] == "rotate" || args[0] == "prune"):
+	case len(args) == 3 && (args[0] == "rotate" || args[0] == "prune") && (args[1] == "-file" || args[1] == "--file") && args[2] != "":
 		file = args[2]
 	default:
 		fmt.Fprintln(stderr, keysetUsage)
@@ -70,12 +72,15 @@ func keysetCommand(ctx context.Context, args []string, getenv func(string) strin
 		path = cfg.KeysetFile
 	}
 	if path == "" {
-		return fmt.Errorf("keyset rotate: which keyset? Set TOKEN_KEYSET_FILE or pass -file PATH (the bot generates %s beside its SQLite store)",
-			filepath.Join(cfg.DataDir, GeneratedKeysetName))
+		return fmt.Errorf("keyset %s: which keyset? Set TOKEN_KEYSET_FILE or pass -file PATH (the bot generates %s beside its SQLite store)",
+			args[0], filepath.Join(cfg.DataDir, GeneratedKeysetName))
 	}
 	h, err := tokencrypt.ReadFile(path, master)
 	if err != nil {
 		return err
+	}
+	if args[0] == "prune" {
+		return pruneKeyset(path, h, master, stdout)
 	}
 	rotated, err := tokencrypt.Rotate(h)
 	if err != nil {
@@ -119,5 +124,34 @@ func writeNewKeyset(path string, h *keyset.Handle, master tokencrypt.MasterKey, 
 		return fmt.Errorf("keyset new: %w", err)
 	}
 	fmt.Fprintf(stdout, "Wrote a new keyset to %s (mode 0600).\n", path)
+	return nil
+}
+
+// pruneKeyset keeps only the primary key: the last step of a rotation, once
+// every grant still in use has been sealed again with the new key.
+func pruneKeyset(path string, h *keyset.Handle, master tokencrypt.MasterKey, stdout io.Writer) error {
+	info := h.KeysetInfo()
+	m := keyset.NewManagerFromHandle(h)
+	removed := 0
+	for _, k := range info.GetKeyInfo() {
+		if k.GetKeyId() == info.GetPrimaryKeyId() {
+			continue
+		}
+		if err := m.Delete(k.GetKeyId()); err != nil {
+			return fmt.Errorf("keyset prune: remove key %d: %w", k.GetKeyId(), err)
+		}
+		removed++
+	}
+	pruned, err := m.Handle()
+	if err != nil {
+		return fmt.Errorf("keyset prune: %w", err)
+	}
+	if removed > 0 {
+		if err := tokencrypt.WriteFile(path, pruned, master); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Pruned %s: removed %d old keys; primary key %d kept. Restart the bot instances to use it.\n",
+		path, removed, info.GetPrimaryKeyId())
 	return nil
 }
