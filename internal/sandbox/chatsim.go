@@ -387,7 +387,9 @@ func (c *chatSim) observe() {
 			seen = map[string]string{}
 			c.seen[s.ID] = seen
 		}
+		present := map[string]bool{}
 		for _, m := range c.emu.Members(s.ID) {
+			present[m.Key] = true
 			was := seen[m.Key]
 			if was == m.State {
 				continue
@@ -401,6 +403,11 @@ func (c *chatSim) observe() {
 				c.systemLine(s.ID, c.person(m.AddedBy).DisplayName, "invited", name)
 			default:
 				c.systemLine(s.ID, c.person(m.AddedBy).DisplayName, "added", name)
+			}
+		}
+		for key := range seen { // removed: added again later, it shows again
+			if !present[key] {
+				delete(seen, key)
 			}
 		}
 	}

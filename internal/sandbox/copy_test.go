@@ -143,3 +143,35 @@ func TestBackgroundCopyShowsAddedLines(t *testing.T) {
 		t.Errorf("%d system lines below the answer to /help, want at most one", after)
 	}
 }
+
+// TestSystemLinesAsChatShowsThem: one line for what one person did at
+// once, naming up to three, then a count; someone removed and added again
+// shows again.
+func TestSystemLinesAsChatShowsThem(t *testing.T) {
+	for names, want := range map[string]string{
+		"Dan":                 "Dan",
+		"Dan,Mia":             "Dan and Mia",
+		"Dan,Mia,Lea":         "Dan, Mia and Lea",
+		"Dan,Mia,Lea,Eve,Olu": "Dan, Mia and 3 others",
+	} {
+		if got := listNames(strings.Split(names, ",")); got != want {
+			t.Errorf("listNames(%s) = %q, want %q", names, got, want)
+		}
+	}
+	s := startSandbox(t, Options{})
+	c := s.chat
+	c.send("1001", "launch", "/invite dan@example.com", nil)
+	consentAndRun(t, s, "launch", "1001", "ana@example.com")
+	s.Emulator.RemoveMember("launch", "1005")
+	c.observe()
+	c.send("1001", "launch", "/invite dan@example.com", nil)
+	n := 0
+	for _, m := range c.visible("launch", "1001") {
+		if m.Sender == "system" && m.Text == "Ana Owner added Dan Newcomer" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d lines 'Ana Owner added Dan Newcomer', want one per addition (2)", n)
+	}
+}
