@@ -60,7 +60,7 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 			plans = append(plans, Planned{Space: s, Target: t})
 		}
 	}
-	return iv.startPlanned(ctx, ev, plans)
+	return iv.startPlanned(ctx, ev, plans, true)
 }
 
 // startPlanned is startBackground for planned (space, target) pairs.
@@ -72,7 +72,10 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 // the invitation and its job are committed in one transaction. A failure
 // before that leaves nothing stored; the answer comes within Chat's
 // deadline either way.
-func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Planned) events.Reply {
+//
+// announce false skips the wait for the message slot (the person already
+// waited for a membership slot): the answer carries the progress card.
+func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Planned, announce bool) events.Reply {
 	var targets []Target
 	var spaces []string
 	for _, p := range plans {
@@ -132,7 +135,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(results, ev.Space, spaces), CloseStatus: summary(results)}
 	}
 	reply := events.Reply{Empty: true}
-	if iv.announce(ctx, inv) {
+	if announce && iv.announce(ctx, inv) {
 		inv.ProgressMessage = ev.Space.Name + "/messages/" + progressID(inv)
 	} else if ctx.Err() != nil || closed(iv.Draining) {
 		return events.Reply{Private: true, Transient: true, Cards: refusalCards("Nothing was done", restartingNotTried+".")}

@@ -245,7 +245,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	if plans, ok := deferredPlans(results); ok {
 		// Chat's quota gave no slot in time: what is done stays done, the
 		// rest is finished in the background and reported as it goes.
-		return iv.startPlanned(ctx, ev, plans)
+		return iv.startPlanned(ctx, ev, plans, false)
 	}
 	for _, r := range results {
 		if r.APIStatus == http.StatusUnauthorized {
