@@ -64,6 +64,7 @@ processes' logs and stores) is removed at the end unless -keep is given. See BEN
 	flag.IntVar(&o.Promises.Spaces, "saturation-spaces", 30, "spaces they are sent from (each space's message quota is 60 a minute)")
 	flag.IntVar(&o.Promises.Large, "fairness-large", 0, "people of the fairness mode's large invitation (0 skips it)")
 	flag.IntVar(&o.Promises.Small, "fairness-small", 10, "one-person /invites sent during it, a second apart")
+	flag.IntVar(&o.Promises.SignOut, "signout", 0, "people of the sign-out mode's invitation on one of two instances sharing PostgreSQL, whose inviter signs out on the other (0 skips it; needs -database-url)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (process logs, stores) and print where it is")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -193,6 +193,9 @@ func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
 // is given and the rest done in the background.
 func (iv *Invite) slotWait() time.Duration { return cmp.Or(iv.SlotWait, 1500*time.Millisecond) }
 
+// progressCardID names the progress card.
+const progressCardID = "invite-progress"
+
 // progressID is the client-assigned id of an invitation's progress message.
 func progressID(inv *Invitation) string { return "client-inv-" + inv.ID }
 
@@ -232,7 +235,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 	} else {
 		widgets = append(widgets, button("Stop", events.ButtonAction(shape, iv.Endpoint, map[string]string{"command": "invite", "step": "stop", "invitation": inv.ID}, false)))
 	}
-	m.CardsV2 = card("invite-progress", title, subtitle, section("", widgets...))
+	m.CardsV2 = card(progressCardID, title, subtitle, section("", widgets...))
 	return m
 }
 

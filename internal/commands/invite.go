@@ -160,7 +160,9 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
 	case reply.Dialog != nil:
 		return reply
-	case reply.Empty:
+	case reply.Empty || (len(reply.Cards) > 0 && reply.Cards[0].CardId == progressCardID):
+		// Gone to the background: its message (posted now, or by the work
+		// when the message quota allows) shows the progress.
 		return events.Reply{CloseDialog: true, CloseStatus: "Started: the app's message in this space shows the progress."}
 	}
 	status := reply.CloseStatus

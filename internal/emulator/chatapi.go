@@ -69,6 +69,9 @@ type chatState struct {
 	faults  map[string]*Fault // by target as named in the request, lower-case
 	latency time.Duration
 	creates int
+	// lastCreate is when each caller (person id) last had a
+	// spaces.members.create call decided.
+	lastCreate map[string]time.Time
 	waiting int // calls being delayed now
 }
 
@@ -312,6 +315,10 @@ func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.state.chat.creates++
+	if e.state.chat.lastCreate == nil {
+		e.state.chat.lastCreate = map[string]time.Time{}
+	}
+	e.state.chat.lastCreate[caller.ID] = time.Now()
 	status, code, msg, m := e.create(caller, r.PathValue("space"), body, target)
 	if status != http.StatusOK {
 		googleError(w, status, code, msg)
@@ -504,4 +511,12 @@ func (e *Emulator) RemoveMember(spaceID, key string) {
 	}
 	delete(s.members, key)
 	s.order = slices.DeleteFunc(s.order, func(k string) bool { return k == key })
+}
+
+// LastCreate is when spaces.members.create was last called in person id's
+// name (zero if never).
+func (e *Emulator) LastCreate(id string) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.chat.lastCreate[id]
 }

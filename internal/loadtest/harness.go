@@ -238,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.ErrorsTotal += r.Lost
 		}
 	}
-	if o.Promises.Saturation > 0 || o.Promises.Large > 0 {
+	if o.Promises.Saturation > 0 || o.Promises.Large > 0 || o.Promises.SignOut > 0 {
 		rep.QuotaOptions = o.Quota
 		if rep.Promises, err = e.promisesPhase(ctx, o.Quota, o.Promises); err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
 // PromiseOptions shape the promises phase, run on the quota phase's quotas:
@@ -28,6 +29,9 @@ type PromiseOptions struct {
 	Spaces     int
 	Large      int
 	Small      int
+	// SignOut people are invited on one of two instances sharing
+	// PostgreSQL, and their inviter signs out on the other (0 skips it).
+	SignOut int
 }
 
 // saturationRun is what the saturation mode measured.
@@ -333,6 +337,12 @@ func (e *env) promisesPhase(ctx context.Context, q QuotaOptions, p PromiseOption
 			return nil, fmt.Errorf("fairness: %w", err)
 		}
 	}
+	if p.SignOut > 0 {
+		e.progress(fmt.Sprintf("promises: /logout during an invitation of %d on two instances", p.SignOut))
+		if rep.SignOut, err = e.signout(ctx, q, p.SignOut, keyFile); err != nil {
+			return nil, fmt.Errorf("sign-out: %w", err)
+		}
+	}
 	return rep, nil
 }
 
@@ -341,6 +351,7 @@ type promisesReport struct {
 	Options    PromiseOptions `json:"options"`
 	Saturation *saturationRun `json:"saturation,omitempty"`
 	Fairness   *fairnessRun   `json:"fairness,omitempty"`
+	SignOut    *signoutRun    `json:"sign_out,omitempty"`
 }
 
 // print writes the phase's figures.
@@ -355,4 +366,106 @@ func (r *promisesReport) print(w io.Writer, q QuotaOptions) {
 		fmt.Fprintf(w, "  fairness: %d one-person /invites during one of %d: each in within %.2f quota windows (median %.2f); the large one in %.1f s (least %.1f s, %.2fx); lost %d\n",
 			f.Small, f.Large, f.SmallMaxWindows, f.SmallMedianWindows, f.LargeS, f.LargeLeast, f.LargeRatio, f.Lost)
 	}
+	if s := r.SignOut; s != nil {
+		fmt.Fprintf(w, "  sign-out: /logout on one of two instances during an invitation of %d on the other: last membership call in the user's name %.0f ms after it (one lease: %.0f ms); %d had joined\n",
+			s.People, s.AfterMs, s.LeaseMs, s.Joined)
+	}
+}
+
+// signoutRun is what the sign-out mode measured.
+type signoutRun struct {
+	People int `json:"people"`
+	// AfterMs is how long after /logout was answered the last membership
+	// call in the user's name was made (negative: none after it).
+	AfterMs float64 `json:"last_call_after_logout_ms"`
+	LeaseMs float64 `json:"lease_ms"`
+	Joined  int     `json:"joined_at_the_end"`
+}
+
+// signout starts an invitation of people on one instance of two sharing
+// PostgreSQL, signs its user out on the other once a fifth are in, and
+// reads when the last membership call in the user's name was made.
+func (e *env) signout(ctx context.Context, q QuotaOptions, people int, keyFile string) (*signoutRun, error) {
+	if e.o.DatabaseURL == "" {
+		return nil, nil
+	}
+	if err := e.admin("quota", url.Values{"window": {q.Window.String()}, "space": {fmt.Sprint(q.SpaceWrites)}, "project": {fmt.Sprint(q.ProjectWrites)}}); err != nil {
+		return nil, err
+	}
+	dbURL, drop, err := freshDatabase(e.o.DatabaseURL, "signout")
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	ks, err := tokencrypt.NewKeyset()
+	if err != nil {
+		return nil, err
+	}
+	ksFile := filepath.Join(e.dir, "signout-keyset.json")
+	if err := tokencrypt.WriteFile(ksFile, ks, nil); err != nil {
+		return nil, err
+	}
+	lease := max(q.Window/4, 500*time.Millisecond)
+	env := e.botEnv("GOOGLE_APPLICATION_CREDENTIALS="+keyFile, "QUOTA_WINDOW="+q.Window.String(),
+		fmt.Sprintf("QUOTA_SPACE_WRITES_PER_MINUTE=%d", q.SpaceWrites), fmt.Sprintf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%d", q.ProjectWrites),
+		"INVITE_RESCUE_AFTER="+lease.String(), "DATABASE_URL="+dbURL, "TOKEN_KEYSET_FILE="+ksFile)
+	var bots []*target
+	defer func() { stopAll(bots) }()
+	for range 2 {
+		p, _, err := startBot(e.bin, env, e.logs)
+		if err != nil {
+			return nil, err
+		}
+		token, err := e.adminGet("chat-token", url.Values{"aud": {p.url + "/chat/events"}})
+		if err != nil {
+			return nil, err
+		}
+		bots = append(bots, &target{name: "bot", url: p.url, proc: p, token: token})
+	}
+	if err := e.consent(bots[0]); err != nil {
+		return nil, err
+	}
+	spaces, err := e.spaces("signout", 1)
+	if err != nil {
+		return nil, err
+	}
+	var emails []string
+	for i := range people {
+		emails = append(emails, fmt.Sprintf("signout-%d@%s", i, loadDomain))
+	}
+	if _, _, err := e.send(ctx, bots[0], spaces[0], "signout", emails); err != nil {
+		return nil, err
+	}
+	if _, err := e.waitJoined(ctx, spaces, people/5, q); err != nil {
+		return nil, err
+	}
+	app := emulator.AppFor(bots[1].url+"/chat/events", map[int64]string{1: "invite", 3: "logout"}, false)
+	ev := app.MessageEvents(emulator.Message{User: emulator.Person{ID: inviterID, Email: inviter, DisplayName: "Alice Load"},
+		Space: emulator.Space{ID: spaces[0], Type: emulator.SpaceTypeSpace}, Name: "spaces/" + spaces[0] + "/messages/signout-logout", Text: "/logout"})[0]
+	body, _ := json.Marshal(ev)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, bots[1].url+"/chat/events", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+bots[1].token)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("send /logout: %w", err)
+	}
+	resp.Body.Close()
+	loggedOut := time.Now()
+	// Whatever still runs has stopped well after a few leases.
+	wait := time.NewTimer(4 * lease)
+	select {
+	case <-wait.C:
+	case <-ctx.Done():
+		wait.Stop()
+	}
+	raw, err := e.adminGet("stats", url.Values{"spaces": {spaces[0]}, "user": {inviterID}})
+	if err != nil {
+		return nil, err
+	}
+	st := map[string]int{}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return nil, fmt.Errorf("emulator stats: %w", err)
+	}
+	last := time.UnixMilli(int64(st["user_last_create_unix_ms"]))
+	return &signoutRun{People: people, AfterMs: ms(last.Sub(loggedOut)), LeaseMs: ms(lease), Joined: st["joined"]}, nil
 }
