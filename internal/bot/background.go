@@ -42,7 +42,9 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 	pool, dialect := b.DB.JobPool()
 	work := commands.Background(*cd)
 	q, err := jobs.New(ctx, pool, dialect, func(ctx context.Context, id string) error {
-		err := work(ctx, id)
+		// River's job context carries no logger: the work logs, and writes
+		// its audit lines, through the bot's.
+		err := work(logging.With(ctx, b.log), id)
 		if errors.Is(err, commands.ErrMoreWork) {
 			return jobs.ErrMore
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chatinvite/invitebot/internal/commands"
 )
@@ -122,9 +123,10 @@ func (db *DB) InvitationStopped(ctx context.Context, id string) (bool, error) {
 	return stopped != 0, nil
 }
 
-// FinishInvitation implements commands.InvitationStore.
+// FinishInvitation implements commands.InvitationStore. The time it
+// finished dates its deletion (DeleteHistory).
 func (db *DB) FinishInvitation(ctx context.Context, id string) error {
-	return db.setInvitation(ctx, "finished_at", 1, id)
+	return db.setInvitation(ctx, "finished_at", max(time.Now().UnixMilli(), 1), id)
 }
 
 func (db *DB) setInvitation(ctx context.Context, column string, value any, id string) error {
