@@ -327,7 +327,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	}
 	results := make(chan worked)
 	inFlight, next := 0, 0
-	var stop string // why no more targets start: "halt", "pause" or "error"
+	var stop string   // why no more targets start: "halt", "pause" or "error"
 	var halted string // why the rest is not tried: stopped, signed out…
 	var failed error
 	for {
