@@ -51,7 +51,8 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 		return err
 	}, jobs.Config{Poll: deps.JobPoll, Leases: b.DB, LeaseFor: deps.JobRescueAfter,
 		// A slice may wait up to two quota windows for its last slots.
-		SliceTimeout: deps.SliceFor + 2*deps.QuotaWindow + 5*time.Second, Logger: b.log})
+		SliceTimeout: deps.SliceFor + 2*deps.QuotaWindow + 5*time.Second, Logger: b.log,
+		KeepFinished: historyKept(cfg.HistoryDays)})
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,8 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	b.closers = append(b.closers, db.Close)
 	b.checks = append(b.checks, db.Ping)
 	b.DB = db
+	db.SetClock(deps.Now)
+	b.startSweeping(deps.Now)
 
 	handle, err := loadKeyset(ctx, cfg, b.google, deps.HTTPClient, b.log)
 	if err != nil {

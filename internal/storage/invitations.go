@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/chatinvite/invitebot/internal/commands"
 )
@@ -126,7 +125,7 @@ func (db *DB) InvitationStopped(ctx context.Context, id string) (bool, error) {
 // FinishInvitation implements commands.InvitationStore. The time it
 // finished dates its deletion (DeleteHistory).
 func (db *DB) FinishInvitation(ctx context.Context, id string) error {
-	return db.setInvitation(ctx, "finished_at", max(time.Now().UnixMilli(), 1), id)
+	return db.setInvitation(ctx, "finished_at", max(db.now().UnixMilli(), 1), id)
 }
 
 func (db *DB) setInvitation(ctx context.Context, column string, value any, id string) error {
