@@ -24,8 +24,8 @@ type defaultRecorder struct {
 }
 
 func (d *defaultRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (d *defaultRecorder) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d *defaultRecorder) WithGroup(string) slog.Handler           { return d }
+func (d *defaultRecorder) WithAttrs([]slog.Attr) slog.Handler       { return d }
+func (d *defaultRecorder) WithGroup(string) slog.Handler            { return d }
 func (d *defaultRecorder) Handle(_ context.Context, r slog.Record) error {
 	line := r.Level.String() + " " + r.Message
 	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
