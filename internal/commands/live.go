@@ -61,14 +61,19 @@ func (iv *Invite) withdrawn(ctx context.Context, inv *Invitation) string {
 	return withdrawnNotTried
 }
 
-// rejected handles a 401 from Chat during inv: the grant is dropped, so
-// that every instance stops calling in the user's name, and inv halts.
+// rejected handles a 401 from Chat during inv: every invitation of the
+// user stops, on whichever instance works it, and the grant is dropped;
+// inv halts. A sign-out that caused the 401 keeps its own reason.
 func (iv *Invite) rejected(ctx context.Context, inv *Invitation) error {
 	logFrom(ctx).Warn("Chat rejected the user's authorization; their grant is dropped and their invitations stop", "invitation", inv.ID, "inviter", inv.User)
+	why := iv.withdrawn(ctx, inv)
+	if _, err := iv.Invitations.StopUserInvitations(ctx, inv.User, why); err != nil {
+		logFrom(ctx).Error("stop the invitations of a user whose authorization Chat rejected", "invitation", inv.ID, "error", err.Error())
+	}
 	if err := iv.Auth.Forget(ctx, inv.User); err != nil {
 		logFrom(ctx).Error("forget a rejected grant", "invitation", inv.ID, "error", err.Error())
 	}
-	return &haltError{reason: iv.withdrawn(ctx, inv)}
+	return &haltError{reason: why}
 }
 
 // giveUp ends inv without trying the rest: each target left gets its audit

@@ -161,6 +161,7 @@ func TestSignOutStopsBackgroundWork(t *testing.T) {
 			defer cancel()
 			db := newStore(t)
 			storeInvitation(t, db, "inv", 10)
+			storeInvitation(t, db, "other", 1)
 			auth := &grantAuth{}
 			slots := newCountingSlots()
 			members := &chatHook{hook: func(n int32, _ *chat.Membership) error {
@@ -192,6 +193,10 @@ func TestSignOutStopsBackgroundWork(t *testing.T) {
 			}
 			if tc.third != nil && auth.forgotten.Load() != 1 {
 				t.Fatal("the grant Google refused was kept")
+			}
+			// The user's other invitation stops too, on whichever instance.
+			if stopped, why, err := db.StopReason(ctx, "other"); err != nil || stopped != (tc.name != "grant deleted elsewhere") || (stopped && why != tc.why) {
+				t.Fatalf("the user's other invitation: stopped %v (%q), %v", stopped, why, err)
 			}
 		})
 	}

@@ -5,11 +5,11 @@ import (
 	"fmt"
 )
 
-// StopUserInvitations stops every unfinished invitation of user, with the
-// reason their untried targets give. It implements
+// StopUserInvitations stops every unfinished invitation of user not
+// stopped yet, with the reason their untried targets give. It implements
 // commands.InvitationStore.
 func (db *DB) StopUserInvitations(ctx context.Context, user, reason string) (int, error) {
-	res, err := db.w.ExecContext(ctx, `UPDATE invitations SET stopped = 1, stop_reason = $1 WHERE user_name = $2 AND finished_at = 0`, reason, user)
+	res, err := db.w.ExecContext(ctx, `UPDATE invitations SET stopped = 1, stop_reason = $1 WHERE user_name = $2 AND finished_at = 0 AND stopped = 0`, reason, user)
 	if err != nil {
 		return 0, fmt.Errorf("stop the invitations of a user: %w", err)
 	}
