@@ -41,10 +41,11 @@ func waitCalls(t *testing.T, h *harness, p emulator.Person, n int) {
 const concurrency = 8
 
 // assertStoppedAtSignOut checks the end of an invitation stopped by a
-// sign-out at signedOut: its final card says why the rest was not tried,
-// and nothing was attempted in alice's name after the sign-out but the
-// calls already under way, none later than one lease period after it.
-func assertStoppedAtSignOut(t *testing.T, h *harness, signedOut time.Time, why string, total int) {
+// sign-out seen at signedOut: its final card says why the rest was not
+// tried, and no more than most calls in alice's name (those already under
+// way) reached Chat after the sign-out, none later than one lease period
+// after it.
+func assertStoppedAtSignOut(t *testing.T, h *harness, signedOut time.Time, why string, most, total int) {
 	t.Helper()
 	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	sub := final.CardsV2[0].Card.Header.Subtitle
@@ -53,9 +54,12 @@ func assertStoppedAtSignOut(t *testing.T, h *harness, signedOut time.Time, why s
 	}
 	after, last := callsSince(h, alice, signedOut)
 	all := len(h.emu.MembershipCalls(alice.ID))
-	t.Logf("%d membership calls in alice's name, %d after the sign-out (the last %v after it)", all, after, last.Sub(signedOut))
-	if after > concurrency {
-		t.Fatalf("%d membership calls in alice's name after she signed out: at most the %d under way may land", after, concurrency)
+	t.Logf("%d membership calls in alice's name, %d after the sign-out", all, after)
+	if after > 0 {
+		t.Logf("the last one %v after the sign-out", last.Sub(signedOut))
+	}
+	if after > most {
+		t.Fatalf("%d membership calls in alice's name after she signed out: at most the %d under way may land", after, most)
 	}
 	if after > 0 && last.Sub(signedOut) > h.cfg.RescueAfter {
 		t.Fatalf("a membership call in alice's name %v after the sign-out, more than one lease period (%v)", last.Sub(signedOut), h.cfg.RescueAfter)
@@ -75,18 +79,23 @@ func assertStoppedAtSignOut(t *testing.T, h *harness, signedOut time.Time, why s
 func TestLogoutStopsALargeInvitation(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		// signOut withdraws alice's authorization.
+		// signOut withdraws alice's authorization; once it returns, the
+		// bot has seen it.
 		signOut func(h *harness)
 		why     string
+		// most calls may still reach Chat: those under way; with a
+		// revocation at Google, also those started before Chat's first
+		// 401 answer stops the invitation.
+		most int
 	}{
-		{"logout", func(h *harness) { h.sendEvent(logoutEvent(alice)) }, "you signed out"},
+		{"logout", func(h *harness) { h.sendEvent(logoutEvent(alice)) }, "you signed out", concurrency},
 		{"logout while Google's revoke fails", func(h *harness) {
 			h.emu.FailRevoke(true)
 			if r := h.sendEvent(logoutEvent(alice)); !strings.Contains(r.msg.Text, "could not be reached") || !strings.Contains(r.msg.Text, "stops now") {
 				t.Errorf("logout reply: %s", r.raw)
 			}
-		}, "you signed out"},
-		{"revoked at Google", func(h *harness) { h.emu.RevokeUser(alice.Email) }, "your authorization was withdrawn"},
+		}, "you signed out", concurrency},
+		{"revoked at Google", func(h *harness) { h.emu.RevokeUser(alice.Email) }, "your authorization was withdrawn", 2 * concurrency},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := startLarge(t, nil)
@@ -94,9 +103,8 @@ func TestLogoutStopsALargeInvitation(t *testing.T) {
 			emails := addPeople(h, "so", 120)
 			h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
 			waitCalls(t, h, alice, 10)
-			at := h.clock.Now()
 			tc.signOut(h)
-			assertStoppedAtSignOut(t, h, at, tc.why, len(emails))
+			assertStoppedAtSignOut(t, h, h.clock.Now(), tc.why, tc.most, len(emails))
 		})
 	}
 }
@@ -124,9 +132,8 @@ func TestLogoutOnOneInstanceStopsTheOther(t *testing.T) {
 	// The second instance holds a token of alice's that Google still honours.
 	h.srv.Config.Handler = first.Handler()
 	h.emu.FailRevoke(true)
-	at := h.clock.Now()
 	if r := h.sendEvent(logoutEvent(alice)); !strings.Contains(r.msg.Text, "stops now") {
 		t.Fatalf("logout on the first instance: %s", r.raw)
 	}
-	assertStoppedAtSignOut(t, h, at, "you signed out", len(emails))
+	assertStoppedAtSignOut(t, h, h.clock.Now(), "you signed out", concurrency, len(emails))
 }

@@ -60,8 +60,6 @@ type InvitationStore interface {
 	SetProgressMessage(ctx context.Context, id, message string) error
 	// StopInvitation marks it stopped: what is done stays done.
 	StopInvitation(ctx context.Context, id string) error
-	// InvitationStopped reports whether it was stopped.
-	InvitationStopped(ctx context.Context, id string) (bool, error)
 	// StopReason reports whether it was stopped, and why: "" for its Stop
 	// button, else the reason StopUserInvitations gave.
 	StopReason(ctx context.Context, id string) (stopped bool, reason string, err error)
