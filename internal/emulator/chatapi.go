@@ -289,6 +289,7 @@ type wireMembership struct {
 }
 
 func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
+	e.noteMembershipCall(r)
 	var body wireMembership
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body); err != nil {
 		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid JSON payload received.")
@@ -440,6 +441,7 @@ func (e *Emulator) visibleSpace(w http.ResponseWriter, r *http.Request) *chatSpa
 }
 
 func (e *Emulator) handleGetMember(w http.ResponseWriter, r *http.Request) {
+	e.noteMembershipCall(r)
 	s := e.visibleSpace(w, r)
 	if s == nil {
 		return

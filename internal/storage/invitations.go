@@ -113,18 +113,10 @@ func (db *DB) StopInvitation(ctx context.Context, id string) error {
 	return db.setInvitation(ctx, "stopped", 1, id)
 }
 
-// InvitationStopped implements commands.InvitationStore.
-func (db *DB) InvitationStopped(ctx context.Context, id string) (bool, error) {
-	var stopped int
-	if err := db.sql.QueryRowContext(ctx, `SELECT stopped FROM invitations WHERE id = $1`, id).Scan(&stopped); err != nil {
-		return false, fmt.Errorf("read invitation: %w", err)
-	}
-	return stopped != 0, nil
-}
-
-// FinishInvitation implements commands.InvitationStore.
+// FinishInvitation implements commands.InvitationStore. The time it
+// finished dates its deletion (DeleteHistory).
 func (db *DB) FinishInvitation(ctx context.Context, id string) error {
-	return db.setInvitation(ctx, "finished_at", 1, id)
+	return db.setInvitation(ctx, "finished_at", max(db.now().UnixMilli(), 1), id)
 }
 
 func (db *DB) setInvitation(ctx context.Context, column string, value any, id string) error {
