@@ -72,7 +72,7 @@ type chatState struct {
 	// lastCreate is when each caller (person id) last had a
 	// spaces.members.create call decided.
 	lastCreate map[string]time.Time
-	waiting int // calls being delayed now
+	waiting    int // calls being delayed now
 }
 
 func newChatState() *chatState {
