@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -96,5 +98,44 @@ func TestLogsAreTheBotsLogs(t *testing.T) {
 	}
 	if got := rec.recorded(); len(got) > 0 {
 		t.Fatalf("%d lines went to slog's default logger, around the bot's:\n%s", len(got), strings.Join(got, "\n"))
+	}
+}
+
+// TestBackgroundLogsCarryTheTrace: a large invitation's background work
+// logs under the trace of the request that started it, as a small one's
+// lines do, so Cloud Logging shows them together.
+func TestBackgroundLogsCarryTheTrace(t *testing.T) {
+	var logs syncBuffer
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator", "GOOGLE_CLOUD_PROJECT": "invite-test",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "10", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "25"},
+		Deps{Logger: logging.New(&logs, slog.LevelInfo), BackoffBase: time.Millisecond, QuotaWindow: testQuota.Window,
+			ProgressEvery: 300 * time.Millisecond, JobPoll: 100 * time.Millisecond})
+	h.clock.Real()
+	h.emu.SetQuota(testQuota)
+	h.grant(alice)
+	emails := addPeople(h, "traced", 21)
+	body := chatEvent{User: alice, Space: "AAA", Args: " " + strings.Join(emails, ", ")}.JSON()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/chat/events", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+h.emu.ChatToken(h.cfg.ChatAudience))
+	req.Header.Set("X-Cloud-Trace-Context", "0123456789abcdef0123456789abcdef/1;o=1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	traced := 0
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) != nil || entry["message"] != "invite attempt" {
+			continue
+		}
+		if entry[logging.TraceKey] != "projects/invite-test/traces/0123456789abcdef0123456789abcdef" {
+			t.Fatalf("a background audit line without the request's trace: %s", line)
+		}
+		traced++
+	}
+	if traced != 21 {
+		t.Fatalf("%d traced audit lines for 21 people", traced)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	chat "google.golang.org/api/chat/v1"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/logging"
 )
 
 // AppMessages are the app's own messages, created and updated through the
@@ -100,7 +101,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 		return failure(ctx, "get access token", err)
 	}
 	inv := &Invitation{ID: newID(), MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
-		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now()}
+		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx)}
 	var open []int // targets policy left to write
 	var rs []Result
 	for _, p := range plans {
@@ -303,6 +304,9 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	}
 	if inv.Finished {
 		return nil
+	}
+	if inv.Trace != "" {
+		ctx = logging.With(ctx, logFrom(ctx).With(logging.TraceKey, inv.Trace))
 	}
 	var targets []Target
 	var spaces []string

@@ -21,10 +21,13 @@ type Invitation struct {
 	// ProgressMessage is the app's message that shows progress
 	// (spaces/…/messages/client-…).
 	ProgressMessage string
-	Stopped         bool
-	Finished        bool
-	CreatedAt       time.Time
-	Targets         []Planned
+	// Trace is the trace of the request that started it (Cloud Logging's
+	// field), under which its background work logs.
+	Trace     string
+	Stopped   bool
+	Finished  bool
+	CreatedAt time.Time
+	Targets   []Planned
 }
 
 // Planned is one (space, target) of an invitation.

@@ -61,6 +61,23 @@ func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type ctxKey struct{}
 
+type traceKey struct{}
+
+// TraceKey is the field Cloud Logging correlates a request's lines by.
+const TraceKey = "logging.googleapis.com/trace"
+
+// WithTrace returns ctx carrying the request's trace (TraceField's value),
+// so that work the request leaves behind can log under it too.
+func WithTrace(ctx context.Context, trace string) context.Context {
+	return context.WithValue(ctx, traceKey{}, trace)
+}
+
+// Trace is the trace ctx carries, or "".
+func Trace(ctx context.Context) string {
+	t, _ := ctx.Value(traceKey{}).(string)
+	return t
+}
+
 // With returns ctx carrying logger.
 func With(ctx context.Context, logger *slog.Logger) context.Context {
 	return context.WithValue(ctx, ctxKey{}, logger)

@@ -112,6 +112,9 @@ var migrations = []string{
 	`ALTER TABLE invitations ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
 	CREATE INDEX invitations_user ON invitations (user_name, finished_at);
 	UPDATE invitations SET finished_at = created_at WHERE finished_at = 1;`,
+	// 8: the trace of the request that started an invitation, so that its
+	// background work logs under it.
+	`ALTER TABLE invitations ADD COLUMN trace TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
