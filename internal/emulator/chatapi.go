@@ -69,6 +69,7 @@ type chatState struct {
 	faults  map[string]*Fault // by target as named in the request, lower-case
 	latency time.Duration
 	creates int
+	deletes int
 	// lastCreate is when each caller (person id) last had a
 	// spaces.members.create call decided.
 	lastCreate map[string]time.Time
@@ -192,6 +193,7 @@ func (e *Emulator) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/spaces/{space}/members", e.handleCreateMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members/{member}", e.handleGetMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members", e.handleListMembers)
+	mux.HandleFunc("DELETE /v1/spaces/{space}/members/{member}", e.handleDeleteMember)
 	mux.HandleFunc("POST /v1/spaces/{space}/messages", e.handleCreateMessage)
 	mux.HandleFunc("PATCH /v1/spaces/{space}/messages/{message}", e.handleUpdateMessage)
 	mux.HandleFunc("PUT /v1/spaces/{space}/messages/{message}", e.handleUpdateMessage)
@@ -398,7 +400,7 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 }
 
 func (e *Emulator) membershipJSON(spaceID string, m *Membership) wireMembership {
-	out := wireMembership{Name: fmt.Sprintf("spaces/%s/members/%s", spaceID, m.Key), State: m.State, Role: m.Role,
+	out := wireMembership{Name: fmt.Sprintf("spaces/%s/members/%s", spaceID, memberID(m.Key)), State: m.State, Role: m.Role,
 		CreateTime: e.now().UTC().Format(time.RFC3339)}
 	switch {
 	case m.Key == appMemberID:
