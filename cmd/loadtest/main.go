@@ -59,6 +59,12 @@ processes' logs and stores) is removed at the end unless -keep is given. See BEN
 	flag.IntVar(&o.Quota.ProjectWrites, "quota-project", 25, "membership writes per window the emulator allows in the quota phase")
 	flag.DurationVar(&o.Quota.Window, "quota-window", 5*time.Second, "the quota phase's window (Google's is a minute)")
 	flag.DurationVar(&o.Quota.Latency, "quota-latency", 0, "emulated Chat API latency in the quota phase")
+	flag.IntVar(&o.Promises.Saturation, "saturation", 0, "one-person /invites of the promises phase's saturation mode, on the quota phase's quotas (0 skips it)")
+	flag.Float64Var(&o.Promises.Rate, "saturation-rate", 20, "their rate a second")
+	flag.IntVar(&o.Promises.Spaces, "saturation-spaces", 30, "spaces they are sent from (each space's message quota is 60 a minute)")
+	flag.IntVar(&o.Promises.Large, "fairness-large", 0, "people of the fairness mode's large invitation (0 skips it)")
+	flag.IntVar(&o.Promises.Small, "fairness-small", 10, "one-person /invites sent during it, a second apart")
+	flag.IntVar(&o.Promises.SignOut, "signout", 0, "people of the sign-out mode's invitation on one of two instances sharing PostgreSQL, whose inviter signs out on the other (0 skips it; needs -database-url)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (process logs, stores) and print where it is")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -42,8 +42,8 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 	pool, dialect := b.DB.JobPool()
 	work := commands.Background(*cd)
 	q, err := jobs.New(ctx, pool, dialect, func(ctx context.Context, id string) error {
-		// The work logs (an audit line per attempt) to the bot's logger,
-		// not slog's default.
+		// River's job context carries no logger: the work logs, and writes
+		// its audit lines, through the bot's.
 		err := work(logging.With(ctx, b.log), id)
 		if errors.Is(err, commands.ErrMoreWork) {
 			return jobs.ErrMore
@@ -51,7 +51,8 @@ func (b *Bot) startJobs(ctx context.Context, cfg *config.Config, deps Deps, cd *
 		return err
 	}, jobs.Config{Poll: deps.JobPoll, Leases: b.DB, LeaseFor: deps.JobRescueAfter,
 		// A slice may wait up to two quota windows for its last slots.
-		SliceTimeout: deps.SliceFor + 2*deps.QuotaWindow + 5*time.Second, Logger: b.log})
+		SliceTimeout: deps.SliceFor + 2*deps.QuotaWindow + 5*time.Second, Logger: b.log,
+		KeepFinished: historyKept(cfg.HistoryDays)})
 	if err != nil {
 		return err
 	}

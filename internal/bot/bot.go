@@ -88,7 +88,8 @@ type Bot struct {
 // New builds the bot from a validated configuration.
 func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	if deps.Logger == nil {
-		deps.Logger = slog.Default()
+		// slog's default would write plain text, whatever LOG_LEVEL says.
+		return nil, errors.New("bot: no logger")
 	}
 	if deps.HTTPClient == nil {
 		deps.HTTPClient = endpoints.Client(20 * time.Second)
@@ -131,6 +132,8 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	b.closers = append(b.closers, db.Close)
 	b.checks = append(b.checks, db.Ping)
 	b.DB = db
+	db.SetClock(deps.Now)
+	b.startSweeping(deps.Now)
 
 	handle, err := loadKeyset(ctx, cfg, b.google, deps.HTTPClient, b.log)
 	if err != nil {

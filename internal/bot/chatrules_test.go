@@ -96,8 +96,10 @@ func TestLargeFormSubmissionClosesTheDialog(t *testing.T) {
 			if got := final.CardsV2[0].Card.Header.Subtitle; got != "25 added" {
 				t.Fatalf("final card: %q", got)
 			}
+			// The large one may have taken the window's quota: the small
+			// one then closes as started in the background.
 			small := submit("dave@example.com")
-			if ok, status := closes(small); !ok || status != "1 added" {
+			if ok, status := closes(small); !ok || (status != "1 added" && !strings.Contains(status, "progress")) {
 				t.Fatalf("a small submission must close the dialog with its counts: %v", small)
 			}
 			h.progress("AAA", func(m chat.Message) bool {

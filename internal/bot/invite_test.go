@@ -217,13 +217,29 @@ func TestInviteOutcomes(t *testing.T) {
 	}
 }
 
+// TestInviteFailedWithReason: a server error that lasts fails the target
+// with its status, after the same retries as background work.
 func TestInviteFailedWithReason(t *testing.T) {
 	h := startBot(t, nil)
 	h.grant(alice)
-	h.emu.InjectFault("users/dave@example.com", emulator.Fault{Status: http.StatusInternalServerError, Times: 1})
+	h.emu.InjectFault("users/dave@example.com", emulator.Fault{Status: http.StatusInternalServerError, Times: 100})
 	r := h.invite(alice, "AAA", " dave@example.com")
 	if got := r.lines()["Failed (1)"]; len(got) != 1 || !strings.Contains(got[0], "(500)") {
 		t.Fatalf("got %v", r.lines())
+	}
+}
+
+// TestInviteRetriesAPassingServerError: one 500, 502 or 504 is retried
+// like a 503, on the small path as on the background's.
+func TestInviteRetriesAPassingServerError(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout} {
+		h := startBot(t, nil)
+		h.grant(alice)
+		h.emu.InjectFault("users/dave@example.com", emulator.Fault{Status: status, Times: 1})
+		r := h.invite(alice, "AAA", " dave@example.com")
+		if got := r.subtitle(t); got != "1 added" {
+			t.Fatalf("after one %d: %q", status, got)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
@@ -81,7 +82,7 @@ func TestSecretsByReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(context.Background(), cfg, Deps{})
+	b, err := New(context.Background(), cfg, Deps{Logger: logging.Discard()})
 	if err != nil {
 		t.Fatalf("start on a keyset from Secret Manager: %v", err)
 	}

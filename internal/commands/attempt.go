@@ -110,7 +110,10 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 			return
 		}
 		r.APIStatus = apiStatus(err)
-		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable {
+		serverError := transientServerError(r.APIStatus)
+		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable || (serverError && r.Attempts < maxServerErrors) {
+			// Over a quota, busy, or a passing server error: the same
+			// retries as background work, while the deadline allows.
 			delay := backoff(iv.BackoffBase, r.Attempts)
 			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > delay {
 				if sleep(ctx, delay) && !closed(iv.Draining) {
@@ -119,6 +122,10 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 			}
 			if closed(iv.Draining) {
 				r.Outcome, r.Detail = NotTried, restartingNotTried
+				return
+			}
+			if serverError {
+				classifyError(r, err, ev, false)
 				return
 			}
 			r.Outcome, r.Detail = NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"

@@ -16,6 +16,7 @@ import (
 	chat "google.golang.org/api/chat/v1"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/logging"
 )
 
 // AppMessages are the app's own messages, created and updated through the
@@ -60,7 +61,7 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 			plans = append(plans, Planned{Space: s, Target: t})
 		}
 	}
-	return iv.startPlanned(ctx, ev, plans)
+	return iv.startPlanned(ctx, ev, plans, true)
 }
 
 // startPlanned is startBackground for planned (space, target) pairs.
@@ -72,7 +73,10 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 // the invitation and its job are committed in one transaction. A failure
 // before that leaves nothing stored; the answer comes within Chat's
 // deadline either way.
-func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Planned) events.Reply {
+//
+// announce false skips the wait for the message slot (the person already
+// waited for a membership slot): the answer carries the progress card.
+func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Planned, announce bool) events.Reply {
 	var targets []Target
 	var spaces []string
 	for _, p := range plans {
@@ -97,7 +101,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 		return failure(ctx, "get access token", err)
 	}
 	inv := &Invitation{ID: newID(), MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
-		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now()}
+		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx)}
 	var open []int // targets policy left to write
 	var rs []Result
 	for _, p := range plans {
@@ -132,7 +136,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(results, ev.Space, spaces), CloseStatus: summary(results)}
 	}
 	reply := events.Reply{Empty: true}
-	if iv.announce(ctx, inv) {
+	if announce && iv.announce(ctx, inv) {
 		inv.ProgressMessage = ev.Space.Name + "/messages/" + progressID(inv)
 	} else if ctx.Err() != nil || closed(iv.Draining) {
 		return events.Reply{Private: true, Transient: true, Cards: refusalCards("Nothing was done", restartingNotTried+".")}
@@ -190,6 +194,9 @@ func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
 // is given and the rest done in the background.
 func (iv *Invite) slotWait() time.Duration { return cmp.Or(iv.SlotWait, 1500*time.Millisecond) }
 
+// progressCardID names the progress card.
+const progressCardID = "invite-progress"
+
 // progressID is the client-assigned id of an invitation's progress message.
 func progressID(inv *Invitation) string { return "client-inv-" + inv.ID }
 
@@ -229,7 +236,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 	} else {
 		widgets = append(widgets, button("Stop", events.ButtonAction(shape, iv.Endpoint, map[string]string{"command": "invite", "step": "stop", "invitation": inv.ID}, false)))
 	}
-	m.CardsV2 = card("invite-progress", title, subtitle, section("", widgets...))
+	m.CardsV2 = card(progressCardID, title, subtitle, section("", widgets...))
 	return m
 }
 
@@ -298,6 +305,9 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	if inv.Finished {
 		return nil
 	}
+	if inv.Trace != "" {
+		ctx = logging.With(ctx, logFrom(ctx).With(logging.TraceKey, inv.Trace))
+	}
 	var targets []Target
 	var spaces []string
 	for _, p := range inv.Targets {
@@ -306,15 +316,16 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 			spaces = append(spaces, p.Space)
 		}
 	}
-	token, err := iv.Auth.AccessToken(ctx, inv.User, neededScopes(targets, spaces, inv.Space))
-	if consentRequired(err) {
-		return iv.finish(ctx, inv, "your authorization was withdrawn: run /invite again")
-	}
-	if err != nil {
+	// Each call takes its own token (liveToken); this one only says at
+	// once whether the user's authorization is still there.
+	scopes := neededScopes(targets, spaces, inv.Space)
+	if _, err := iv.Auth.AccessToken(ctx, inv.User, scopes); consentRequired(err) {
+		return iv.giveUp(ctx, inv, iv.withdrawn(ctx, inv))
+	} else if err != nil {
 		return fmt.Errorf("access token for invitation %s: %w", id, err)
 	}
 	start, lastUpdate := iv.Now(), iv.Now()
-	ev := &events.Event{User: events.User{Name: inv.User}, Space: events.Space{Name: inv.Space, DisplayName: inv.SpaceName}}
+	ev := inviteEvent(inv)
 	// Up to Concurrency targets are under way at once (Chat answers each
 	// call in a fraction of a second: one at a time would stay well below
 	// the quota); each works on its own copy, and this loop alone writes
@@ -326,7 +337,8 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	}
 	results := make(chan worked)
 	inFlight, next := 0, 0
-	var stop string // why no more targets start: "stopped", "pause" or "error"
+	var stop string   // why no more targets start: "halt", "pause" or "error"
+	var halted string // why the rest is not tried: stopped, signed out…
 	var failed error
 	for {
 		for stop == "" && inFlight < max(iv.Concurrency, 1) && next < len(inv.Targets) {
@@ -335,8 +347,8 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 				next++
 				continue
 			}
-			if stopped, err := iv.Invitations.InvitationStopped(ctx, id); err == nil && stopped {
-				stop = "stopped"
+			if stopped, why, err := iv.Invitations.StopReason(ctx, id); err == nil && stopped {
+				stop, halted = "halt", cmp.Or(why, stoppedNotTried)
 				break
 			}
 			if ctx.Err() != nil || closed(iv.Draining) || iv.Now().Sub(start) > iv.sliceFor() {
@@ -346,7 +358,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 			next++
 			inFlight++
 			go func(p Planned) {
-				err := iv.workOne(ctx, ev, inv, token, &p)
+				err := iv.workOne(ctx, ev, inv, scopes, &p)
 				results <- worked{i, p, err}
 			}(inv.Targets[i])
 		}
@@ -356,7 +368,11 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 		w := <-results
 		inFlight--
 		inv.Targets[w.i] = w.p
-		if w.err != nil && failed == nil {
+		var h *haltError
+		switch {
+		case errors.As(w.err, &h):
+			stop, halted = "halt", cmp.Or(halted, h.reason)
+		case w.err != nil && failed == nil:
 			failed, stop = w.err, "error"
 		}
 		if iv.Now().Sub(lastUpdate) >= iv.progressEvery() {
@@ -369,9 +385,8 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 		return ErrMoreWork
 	case failed != nil:
 		return failed
-	case stop == "stopped":
-		inv.Stopped = true
-		return iv.finish(ctx, inv, "stopped")
+	case halted != "":
+		return iv.giveUp(ctx, inv, halted)
 	case stop == "pause":
 		iv.updateProgress(ctx, inv)
 		return ErrMoreWork
@@ -379,10 +394,16 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	return iv.finish(ctx, inv, "")
 }
 
-// workOne adds one target and stores its outcome.
-func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation, token string, p *Planned) error {
+// workOne adds one target and stores its outcome. Every call takes a
+// token just before it (liveToken): once the user signed out, or their
+// authorization was withdrawn, no call is made and no quota slot taken.
+func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation, scopes []string, p *Planned) error {
 	r := Result{Target: p.Target, Space: p.Space}
 	tag := fmt.Sprintf("%s/%d", inv.ID, p.Seq)
+	token, err := iv.liveToken(ctx, inv, scopes)
+	if err != nil {
+		return err
+	}
 	if p.State == Sent {
 		if iv.alreadyThere(ctx, token, &r) {
 			return iv.record(ctx, ev, inv, p, r)
@@ -400,7 +421,13 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 		return err
 	}
 	body := membershipBody(p.Target)
+	serverErrors := 0 // 500, 502 and 504 answers so far
 	for {
+		// The slot may have taken a while: the token is looked at again.
+		if token, err = iv.liveToken(ctx, inv, scopes); err != nil {
+			iv.refund(ctx, inv, tag)
+			return err
+		}
 		r.Attempts++
 		m, err := iv.Members.CreateMembership(ctx, token, p.Space, body)
 		if err == nil {
@@ -409,9 +436,20 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 			break
 		}
 		r.APIStatus = apiStatus(err)
-		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable {
+		if r.APIStatus == http.StatusUnauthorized {
+			// Google no longer honours the user's authorization: nothing
+			// more is tried in their name, here or on another instance.
+			iv.refund(ctx, inv, tag)
+			return iv.rejected(ctx, inv)
+		}
+		if transientServerError(r.APIStatus) {
+			serverErrors++
+		}
+		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable ||
+			(transientServerError(r.APIStatus) && serverErrors < maxServerErrors) {
 			// Over a quota, or busy: wait and try again, in a slot of its
 			// own (Google did not count the refused call); never a failure.
+			// A 500, 502 or 504 alike, up to maxServerErrors times.
 			iv.refund(ctx, inv, tag)
 			if !sleep(ctx, backoff(max(iv.BackoffBase, 100*time.Millisecond), min(r.Attempts, 6))) {
 				return ctx.Err()
@@ -425,7 +463,10 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 			return ctx.Err() // the call may have gone out: checked on resume
 		}
 		if r.APIStatus == http.StatusConflict {
-			iv.classifyExisting(ctx, token, &r)
+			// After a 5xx the earlier call may have added them after all.
+			if serverErrors == 0 || !iv.alreadyThere(ctx, token, &r) {
+				iv.classifyExisting(ctx, token, &r)
+			}
 		} else {
 			classifyError(&r, err, ev, false)
 		}

@@ -28,7 +28,7 @@ import (
 // policy applies to them too.
 func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []string, req InviteRequest) events.Reply {
 	if iv.AppMessages == nil || iv.Jobs == nil || iv.Invitations == nil {
-		return iv.startPlanned(ctx, ev, nil) // the refusal, said once
+		return iv.startPlanned(ctx, ev, nil, true) // the refusal, said once
 	}
 	scopes := append(neededScopes(req.Targets, spaces, ev.Space.Name), ScopeMemberships)
 	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, slices.Compact(slices.Sorted(slices.Values(scopes))))
@@ -109,7 +109,7 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 		return events.Reply{Private: true, Cards: refusalCards("Nobody to invite",
 			"Everyone in "+strings.Join(req.CopyFrom, ", ")+" is already here, or already invited.")}
 	}
-	return iv.startPlanned(ctx, ev, plans)
+	return iv.startPlanned(ctx, ev, plans, true)
 }
 
 // copied is the target a source space's membership becomes, and the key

@@ -21,10 +21,13 @@ type Invitation struct {
 	// ProgressMessage is the app's message that shows progress
 	// (spaces/…/messages/client-…).
 	ProgressMessage string
-	Stopped         bool
-	Finished        bool
-	CreatedAt       time.Time
-	Targets         []Planned
+	// Trace is the trace of the request that started it (Cloud Logging's
+	// field), under which its background work logs.
+	Trace     string
+	Stopped   bool
+	Finished  bool
+	CreatedAt time.Time
+	Targets   []Planned
 }
 
 // Planned is one (space, target) of an invitation.
@@ -60,8 +63,13 @@ type InvitationStore interface {
 	SetProgressMessage(ctx context.Context, id, message string) error
 	// StopInvitation marks it stopped: what is done stays done.
 	StopInvitation(ctx context.Context, id string) error
-	// InvitationStopped reports whether it was stopped.
-	InvitationStopped(ctx context.Context, id string) (bool, error)
+	// StopReason reports whether it was stopped, and why: "" for its Stop
+	// button, else the reason StopUserInvitations gave.
+	StopReason(ctx context.Context, id string) (stopped bool, reason string, err error)
+	// StopUserInvitations stops every unfinished invitation of user (as at
+	// sign-out, on whichever instance works them), saying why; it returns
+	// how many it stopped.
+	StopUserInvitations(ctx context.Context, user, reason string) (int, error)
 	FinishInvitation(ctx context.Context, id string) error
 	// ResumeInvitations counts one more start for each invitation still to
 	// work and gives their ids with the starts each has seen.

@@ -160,7 +160,9 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
 	case reply.Dialog != nil:
 		return reply
-	case reply.Empty:
+	case reply.Empty || (len(reply.Cards) > 0 && reply.Cards[0].CardId == progressCardID):
+		// Gone to the background: its message (posted now, or by the work
+		// when the message quota allows) shows the progress.
 		return events.Reply{CloseDialog: true, CloseStatus: "Started: the app's message in this space shows the progress."}
 	}
 	status := reply.CloseStatus
@@ -245,7 +247,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	if plans, ok := deferredPlans(results); ok {
 		// Chat's quota gave no slot in time: what is done stays done, the
 		// rest is finished in the background and reported as it goes.
-		return iv.startPlanned(ctx, ev, plans)
+		return iv.startPlanned(ctx, ev, plans, false)
 	}
 	for _, r := range results {
 		if r.APIStatus == http.StatusUnauthorized {

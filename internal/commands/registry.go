@@ -101,7 +101,7 @@ func closed(c <-chan struct{}) bool {
 func All(d Deps) []Spec {
 	specs := []Spec{
 		inviteSpec(d),
-		logoutSpec(d.Auth),
+		logoutSpec(d.Auth, d.Invitations),
 	}
 	return append(specs, helpSpec(specs))
 }

@@ -55,6 +55,7 @@ var Settings = []Setting{
 	{"QUOTA_WINDOW", "1m", "The window the QUOTA_* counts are per: Google's is a minute; shorter only against an emulator that enforces the same."},
 	{"INVITE_RESCUE_AFTER", "15s", "How long a large invitation whose instance died (crash, kill -9) waits before another instance, or the restarted one, takes it over: a running instance renews its lease on the work four times in that time."},
 	{"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE", "300", "Membership writes a minute in the project (Google's quota: 300; instances sharing PostgreSQL share it, each set to the whole)."},
+	{"INVITE_HISTORY_DAYS", "30", "Days finished large invitations (typed addresses, names, outcomes) and their finished jobs are kept; 0: deleted once the final card is shown. Swept every few minutes."},
 	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
 	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
 	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
@@ -98,6 +99,9 @@ type Config struct {
 	// RescueAfter is INVITE_RESCUE_AFTER: the lease on a running large
 	// invitation.
 	RescueAfter time.Duration
+	// HistoryDays is INVITE_HISTORY_DAYS: how long finished large
+	// invitations are kept.
+	HistoryDays int
 
 	DebugAddr string
 }
@@ -218,6 +222,10 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	c.QuotaMembershipWrites, err = strconv.Atoi(get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE"))
 	if err != nil || c.QuotaMembershipWrites < 1 {
 		errs = append(errs, fmt.Errorf("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=%q: want a positive number (Google's quota is 300)", get("QUOTA_MEMBERSHIP_WRITES_PER_MINUTE")))
+	}
+	c.HistoryDays, err = strconv.Atoi(get("INVITE_HISTORY_DAYS"))
+	if err != nil || c.HistoryDays < 0 || c.HistoryDays > 3650 {
+		errs = append(errs, fmt.Errorf("INVITE_HISTORY_DAYS=%q: want a number of days from 0 (nothing kept once done) to 3650", get("INVITE_HISTORY_DAYS")))
 	}
 	for _, d := range strings.Split(get("INVITE_ALLOWED_DOMAINS"), ",") {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))

@@ -16,6 +16,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Port != 8080 || c.BaseURL.String() != "https://invite.example.com" || c.ChatAudience != "https://invite.example.com/chat/events" {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.HistoryDays != 30 {
+		t.Fatalf("INVITE_HISTORY_DAYS defaults to %d", c.HistoryDays)
+	}
 	if c.CommandIDs[1] != "invite" || c.CommandIDs[2] != "help" || c.CommandIDs[3] != "logout" {
 		t.Fatalf("command ids: %v", c.CommandIDs)
 	}
@@ -146,6 +149,10 @@ func TestEverySettingChecked(t *testing.T) {
 		{"Cloud Run, SQLite on the instance's disk", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": t.TempDir()}, "not a mounted volume"},
 		{"Cloud Run, SQLite on a mounted volume", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": "/"}, ""},
 		{"Cloud Run with PostgreSQL", map[string]string{"K_SERVICE": "invite", "DATABASE_URL": "postgres://db/x", "TOKEN_KEYSET_FILE": "k.json"}, ""},
+		{"history kept no time", map[string]string{"INVITE_HISTORY_DAYS": "0"}, ""},
+		{"history of a year", map[string]string{"INVITE_HISTORY_DAYS": "365"}, ""},
+		{"history negative", map[string]string{"INVITE_HISTORY_DAYS": "-1"}, "INVITE_HISTORY_DAYS"},
+		{"history not a number", map[string]string{"INVITE_HISTORY_DAYS": "30d"}, "INVITE_HISTORY_DAYS"},
 	} {
 		vars := map[string]string{}
 		for k, v := range base {

@@ -91,7 +91,9 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 		e.AddMember(q.Get("id"), appMemberID, RoleMember)
 	})
 	// Counts: membership calls decided, quota writes accepted and refused,
-	// joined members of the spaces named (?spaces=A,B), finished cards.
+	// joined members of the spaces named (?spaces=A,B), finished cards;
+	// with ?user=ID, when a membership was last created in that person's
+	// name (wall clock, Unix milliseconds).
 	mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
 		accepted, refused := e.QuotaCounts()
 		joined, finished := 0, 0
@@ -107,7 +109,13 @@ func (e *Emulator) adminRoutes(mux *http.ServeMux) {
 				}
 			}
 		}
-		writeJSON(w, map[string]int{"creates": e.MemberCreates(), "accepted": accepted, "refused": refused, "joined": joined, "finished": finished})
+		st := map[string]int{"creates": e.MemberCreates(), "accepted": accepted, "refused": refused, "joined": joined, "finished": finished}
+		if id := r.URL.Query().Get("user"); id != "" {
+			if t := e.LastCreate(id); !t.IsZero() {
+				st["user_last_create_unix_ms"] = int(t.UnixMilli())
+			}
+		}
+		writeJSON(w, st)
 	})
 	mux.HandleFunc("POST /_emulator/client", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -72,7 +72,11 @@ type chatState struct {
 	faults  map[string]*Fault // by target as named in the request, lower-case
 	latency time.Duration
 	creates int
-	waiting int // calls being delayed now
+	deletes int
+	// lastCreate is when each caller (person id) last had a
+	// spaces.members.create call decided.
+	lastCreate map[string]time.Time
+	waiting    int // calls being delayed now
 }
 
 func newChatState() *chatState {
@@ -192,6 +196,7 @@ func (e *Emulator) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/spaces/{space}/members", e.handleCreateMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members/{member}", e.handleGetMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members", e.handleListMembers)
+	mux.HandleFunc("DELETE /v1/spaces/{space}/members/{member}", e.handleDeleteMember)
 	mux.HandleFunc("POST /v1/spaces/{space}/messages", e.handleCreateMessage)
 	mux.HandleFunc("PATCH /v1/spaces/{space}/messages/{message}", e.handleUpdateMessage)
 	mux.HandleFunc("PUT /v1/spaces/{space}/messages/{message}", e.handleUpdateMessage)
@@ -289,6 +294,7 @@ type wireMembership struct {
 }
 
 func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
+	e.noteMembershipCall(r)
 	var body wireMembership
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body); err != nil {
 		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid JSON payload received.")
@@ -315,6 +321,10 @@ func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.state.chat.creates++
+	if e.state.chat.lastCreate == nil {
+		e.state.chat.lastCreate = map[string]time.Time{}
+	}
+	e.state.chat.lastCreate[caller.ID] = time.Now()
 	status, code, msg, m := e.create(caller, r.PathValue("space"), body, target)
 	if status != http.StatusOK {
 		googleError(w, status, code, msg)
@@ -393,7 +403,7 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 }
 
 func (e *Emulator) membershipJSON(spaceID string, m *Membership) wireMembership {
-	out := wireMembership{Name: fmt.Sprintf("spaces/%s/members/%s", spaceID, m.Key), State: m.State, Role: m.Role,
+	out := wireMembership{Name: fmt.Sprintf("spaces/%s/members/%s", spaceID, memberID(m.Key)), State: m.State, Role: m.Role,
 		CreateTime: e.now().UTC().Format(time.RFC3339)}
 	switch {
 	case m.Key == appMemberID:
@@ -436,6 +446,7 @@ func (e *Emulator) visibleSpace(w http.ResponseWriter, r *http.Request) *chatSpa
 }
 
 func (e *Emulator) handleGetMember(w http.ResponseWriter, r *http.Request) {
+	e.noteMembershipCall(r)
 	s := e.visibleSpace(w, r)
 	if s == nil {
 		return
@@ -507,4 +518,12 @@ func (e *Emulator) RemoveMember(spaceID, key string) {
 	}
 	delete(s.members, key)
 	s.order = slices.DeleteFunc(s.order, func(k string) bool { return k == key })
+}
+
+// LastCreate is when spaces.members.create was last called in person id's
+// name (zero if never).
+func (e *Emulator) LastCreate(id string) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.chat.lastCreate[id]
 }

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -100,5 +102,71 @@ func TestListMembersAsGoogleDoes(t *testing.T) {
 	m := out["memberships"].([]any)[0].(map[string]any)["member"].(map[string]any)
 	if m["email"] != "a@example.com" {
 		t.Fatalf("member.email not given: %v", m)
+	}
+}
+
+// TestDeleteMemberAsGoogleDoes: spaces.members.delete names the member by
+// id, by email, by the group membership's id, or "app" (which needs
+// chat.memberships.app); a non-member is 404; only space managers remove
+// others, and only a space manager removes a space manager; anyone may
+// remove themselves. Membership names follow Google's pattern
+// spaces/{space}/members/{member}.
+func TestDeleteMemberAsGoogleDoes(t *testing.T) {
+	e := start(t)
+	e.AddPerson(Person{ID: "3", Email: "c@example.com", AutoAccept: true})
+	e.AddPerson(Person{ID: "4", Email: "d@example.com", AutoAccept: true})
+	e.AddSpace(Space{ID: "S", Domain: "example.com"})
+	e.AddMember("S", "1", RoleOwner)
+	e.AddMember("S", "2", RoleMember)
+	e.AddMember("S", "3", RoleMember)
+	e.AddMember("S", "4", RoleOwner)
+	e.AddMember("S", "app", RoleMember)
+	e.AddGroup("g", "G")
+	e.AddMember("S", "groups/g", "")
+	tokenOf := func(account, verifier, scope string) string {
+		sum := sha256.Sum256([]byte(verifier))
+		e.SetConsent(&Consent{Account: account})
+		q := url.Values{"client_id": {"c"}, "redirect_uri": {"http://127.0.0.1:1/cb"}, "response_type": {"code"}, "scope": {scope},
+			"state": {"st"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+		resp, err := noFollow.Get(e.URL() + "/o/oauth2/v2/auth?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		_, out := token(t, e, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "code_verifier": {verifier},
+			"redirect_uri": {"http://127.0.0.1:1/cb"}, "client_id": {"c"}, "client_secret": {"s"}})
+		return out["access_token"].(string)
+	}
+	owner := tokenOf("a@example.com", "verifier-verifier-verifier-verifier-verifier-1", ScopeMemberships)
+	member := tokenOf("b@example.com", "verifier-verifier-verifier-verifier-verifier-2", ScopeMemberships)
+	del := func(tok, member string) int {
+		req, _ := http.NewRequest(http.MethodDelete, e.URL()+"/v1/spaces/S/members/"+member, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		status, _ := do(t, req)
+		return status
+	}
+	cases := []struct {
+		name   string
+		tok    string
+		member string
+		want   int
+	}{
+		{"a member removes another", member, "3", 403},
+		{"a non-member", owner, "99", 404},
+		{"the app without chat.memberships.app", owner, "app", 403},
+		{"an owner removes a member by email", owner, "c@example.com", 200},
+		{"gone already", owner, "3", 404},
+		{"a group by its membership id", owner, "group-g", 200},
+		{"a member removes themselves", member, "2", 200},
+		{"an owner removes an owner", owner, "4", 200},
+	}
+	for _, c := range cases {
+		if got := del(c.tok, c.member); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	if n := e.MemberDeletes(); n != 4 {
+		t.Fatalf("%d deletes counted, want 4", n)
 	}
 }

@@ -30,6 +30,7 @@ type Emulator struct {
 	mu    sync.Mutex
 	state *state
 	kms   kms
+	calls callLog
 
 	autoDomain string
 	admin      bool

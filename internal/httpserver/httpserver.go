@@ -64,12 +64,14 @@ func Middleware(next http.Handler, logger *slog.Logger, project string) http.Han
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		reqLog := logger
+		ctx := r.Context()
 		if trace := logging.TraceField(r.Header.Get("X-Cloud-Trace-Context"), project); trace != "" {
-			reqLog = logger.With("logging.googleapis.com/trace", trace)
+			reqLog = logger.With(logging.TraceKey, trace)
+			ctx = logging.WithTrace(ctx, trace)
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
-		r = r.WithContext(logging.With(r.Context(), reqLog))
+		r = r.WithContext(logging.With(ctx, reqLog))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

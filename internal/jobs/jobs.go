@@ -68,6 +68,10 @@ type Config struct {
 	Poll    time.Duration
 	Workers int
 	Logger  *slog.Logger
+	// KeepFinished is how long River keeps a finished job (completed,
+	// cancelled or discarded) before deleting it; zero: deleted at its
+	// next cleaning (every 30 s, by the leader instance).
+	KeepFinished time.Duration
 }
 
 type args struct {
@@ -213,6 +217,10 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		FetchPollInterval:    cfg.Poll,
 		FetchCooldown:        min(cfg.Poll, 100*time.Millisecond),
 		Logger:               cfg.Logger,
+		// River reads zero as its defaults (a day, a week).
+		CompletedJobRetentionPeriod: max(cfg.KeepFinished, time.Nanosecond),
+		CancelledJobRetentionPeriod: max(cfg.KeepFinished, time.Nanosecond),
+		DiscardedJobRetentionPeriod: max(cfg.KeepFinished, time.Nanosecond),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)

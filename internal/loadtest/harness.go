@@ -35,12 +35,13 @@ type Options struct {
 	SlowInFlight int           // events in flight at once in that phase
 	ColdStarts   int           // starts per store for the cold-start median (0: skip)
 	Quota        QuotaOptions  // the quota phase (People 0: skip)
-	DatabaseURL  string        // PostgreSQL for the cold start (empty: skip)
-	BotLogLevel  string        // LOG_LEVEL of the bot under load
-	BotBinary    string        // prebuilt bot; empty: go build ./cmd/bot
-	CPUProfile   string        // write the bot's CPU profile of the throughput phase here
-	HeapProfile  string        // write the bot's heap profile, taken mid slow-Google phase, here
-	Self         string        // this binary, re-executed for the emulator and baseline
+	Promises     PromiseOptions
+	DatabaseURL  string // PostgreSQL for the cold start (empty: skip)
+	BotLogLevel  string // LOG_LEVEL of the bot under load
+	BotBinary    string // prebuilt bot; empty: go build ./cmd/bot
+	CPUProfile   string // write the bot's CPU profile of the throughput phase here
+	HeapProfile  string // write the bot's heap profile, taken mid slow-Google phase, here
+	Self         string // this binary, re-executed for the emulator and baseline
 	JSON         bool
 	Out          io.Writer
 	Progress     io.Writer
@@ -48,25 +49,26 @@ type Options struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Machine        string       `json:"machine"`
-	Rounds         int          `json:"throughput_rounds"`
-	Throughput     []phase      `json:"throughput"`
-	Ratios         []ratio      `json:"ratios"`
-	FixedRate      []phase      `json:"fixed_rate,omitempty"`
-	Slow           []phase      `json:"slow_google,omitempty"`
-	SlowLatencyMs  float64      `json:"slow_injected_latency_ms,omitempty"`
-	ColdStartMs    coldRuns     `json:"cold_start_ms"`
-	BotLogLevel    string       `json:"bot_log_level"`
-	APILatencyMs   float64      `json:"api_latency_ms"`
-	Concurrency    int          `json:"concurrency"`
-	FixedRatePerS  float64      `json:"fixed_rate_per_s,omitempty"`
-	SlowInFlight   int          `json:"slow_in_flight,omitempty"`
-	GoVersion      string       `json:"go_version"`
-	LogsFolder     string       `json:"logs_folder"`
-	ErrorsTotal    int          `json:"errors_total"`
-	ColdStartNotes []string     `json:"cold_start_notes,omitempty"`
-	QuotaPhase     []quotaRun   `json:"quota_phase,omitempty"`
-	QuotaOptions   QuotaOptions `json:"quota_options"`
+	Machine        string          `json:"machine"`
+	Rounds         int             `json:"throughput_rounds"`
+	Throughput     []phase         `json:"throughput"`
+	Ratios         []ratio         `json:"ratios"`
+	FixedRate      []phase         `json:"fixed_rate,omitempty"`
+	Slow           []phase         `json:"slow_google,omitempty"`
+	SlowLatencyMs  float64         `json:"slow_injected_latency_ms,omitempty"`
+	ColdStartMs    coldRuns        `json:"cold_start_ms"`
+	BotLogLevel    string          `json:"bot_log_level"`
+	APILatencyMs   float64         `json:"api_latency_ms"`
+	Concurrency    int             `json:"concurrency"`
+	FixedRatePerS  float64         `json:"fixed_rate_per_s,omitempty"`
+	SlowInFlight   int             `json:"slow_in_flight,omitempty"`
+	GoVersion      string          `json:"go_version"`
+	LogsFolder     string          `json:"logs_folder"`
+	ErrorsTotal    int             `json:"errors_total"`
+	ColdStartNotes []string        `json:"cold_start_notes,omitempty"`
+	QuotaPhase     []quotaRun      `json:"quota_phase,omitempty"`
+	QuotaOptions   QuotaOptions    `json:"quota_options"`
+	Promises       *promisesReport `json:"promises,omitempty"`
 }
 
 // ratio compares the bot with one baseline in the throughput phase.
@@ -234,6 +236,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		for _, r := range rep.QuotaPhase {
 			rep.ErrorsTotal += r.Lost
+		}
+	}
+	if o.Promises.Saturation > 0 || o.Promises.Large > 0 || o.Promises.SignOut > 0 {
+		rep.QuotaOptions = o.Quota
+		if rep.Promises, err = e.promisesPhase(ctx, o.Quota, o.Promises); err != nil {
+			return nil, err
+		}
+		if s := rep.Promises.Saturation; s != nil {
+			rep.ErrorsTotal += s.Lost
+		}
+		if f := rep.Promises.Fairness; f != nil {
+			rep.ErrorsTotal += f.Lost
 		}
 	}
 	for _, ph := range slices.Concat(rep.Throughput, rep.FixedRate, rep.Slow) {

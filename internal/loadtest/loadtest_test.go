@@ -37,7 +37,8 @@ func TestHarnessTinyRun(t *testing.T) {
 		Count: 60, Rounds: 2, Duration: time.Minute, Concurrency: 4, Rate: 200, RateEvents: 40,
 		SlowLatency: 50 * time.Millisecond, SlowInFlight: 40, ColdStarts: 2,
 		DatabaseURL: os.Getenv("TEST_DATABASE_URL"), BotLogLevel: "info", Self: self,
-		Quota: QuotaOptions{People: 50, Spaces: 2, SpaceWrites: 10, ProjectWrites: 20, Window: time.Second},
+		Quota:    QuotaOptions{People: 50, Spaces: 2, SpaceWrites: 10, ProjectWrites: 20, Window: time.Second},
+		Promises: PromiseOptions{Saturation: 30, Rate: 50, Spaces: 3, Large: 40, Small: 2},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,10 @@ func TestHarnessTinyRun(t *testing.T) {
 		if q.Lost != 0 || q.Calls < q.People || q.Seconds <= 0 {
 			t.Fatalf("quota phase %+v", q)
 		}
+	}
+	if p := rep.Promises; p == nil || p.Saturation == nil || p.Fairness == nil || p.Saturation.Lost != 0 || p.Saturation.P99ms <= 0 ||
+		p.Fairness.Lost != 0 || p.Fairness.SmallMaxWindows <= 0 {
+		t.Fatalf("promises phase %+v", rep.Promises)
 	}
 	if rep.Slow[0].PeakGoroutines == 0 {
 		t.Fatal("no goroutine count from the bot")

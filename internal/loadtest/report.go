@@ -95,6 +95,9 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 			}
 		}
 	}
+	if r.Promises != nil {
+		r.Promises.print(w, r.QuotaOptions)
+	}
 	fmt.Fprintf(w, "\nerrors in all: %d · process logs: %s\n", r.ErrorsTotal, r.LogsFolder)
 	return nil
 }

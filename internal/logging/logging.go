@@ -61,18 +61,46 @@ func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type ctxKey struct{}
 
+type traceKey struct{}
+
+// TraceKey is the field Cloud Logging correlates a request's lines by.
+const TraceKey = "logging.googleapis.com/trace"
+
+// WithTrace returns ctx carrying the request's trace (TraceField's value),
+// so that work the request leaves behind can log under it too.
+func WithTrace(ctx context.Context, trace string) context.Context {
+	return context.WithValue(ctx, traceKey{}, trace)
+}
+
+// Trace is the trace ctx carries, or "".
+func Trace(ctx context.Context) string {
+	t, _ := ctx.Value(traceKey{}).(string)
+	return t
+}
+
 // With returns ctx carrying logger.
 func With(ctx context.Context, logger *slog.Logger) context.Context {
 	return context.WithValue(ctx, ctxKey{}, logger)
 }
 
-// From returns the logger carried by ctx, or slog's default.
+// From returns the logger carried by ctx. Every way in (a request, a
+// background job) carries the bot's own; a context without one logs
+// nothing, rather than writing around LOG_LEVEL and the JSON format
+// through slog's default logger.
 func From(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(ctxKey{}).(*slog.Logger); ok {
+	if l, ok := Carried(ctx); ok {
 		return l
 	}
-	return slog.Default()
+	return discard
 }
+
+// Carried returns the logger carried by ctx, if there is one.
+func Carried(ctx context.Context) (*slog.Logger, bool) {
+	l, ok := ctx.Value(ctxKey{}).(*slog.Logger)
+	return l, ok && l != nil
+}
+
+var discard = Discard()
 
 // TraceField turns an X-Cloud-Trace-Context header ("TRACE/SPAN;o=1") into
 // the value Cloud Logging correlates: projects/PROJECT/traces/TRACE, or the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jwks"
+	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
@@ -19,7 +20,7 @@ func testService(t testing.TB, google endpoints.Google, now func() time.Time) *S
 	c, _ := tokencrypt.New(h)
 	base, _ := url.Parse("https://invite.example.com")
 	s, err := New(Config{BaseURL: base, ClientID: "id", ClientSecret: "s", Google: google, Store: nilStore{}, Cipher: c,
-		GoogleKeys: jwks.New(google.Certs, nil, nil), Now: now})
+		GoogleKeys: jwks.New(google.Certs, nil, nil), Now: now, Logger: logging.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}

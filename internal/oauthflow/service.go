@@ -19,6 +19,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jwks"
+	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
 
@@ -31,6 +32,10 @@ const LinkLifetime = 15 * time.Minute
 
 // refreshMargin: an access token this close to expiry is refreshed first.
 const refreshMargin = time.Minute
+
+// DefaultLiveFor is how long an access token is served from an instance's
+// memory before the stored grant is read again.
+const DefaultLiveFor = 3 * time.Second
 
 // Config configures a Service.
 type Config struct {
@@ -49,7 +54,14 @@ type Config struct {
 	// HTTPClient calls Google's token and revoke endpoints.
 	HTTPClient *http.Client
 	Now        func() time.Time
-	Logger     *slog.Logger
+	// Logger logs what happens outside a request's context (which carries
+	// its own); required.
+	Logger *slog.Logger
+	// LiveFor bounds how long an access token is served from memory
+	// without reading the stored grant again (default DefaultLiveFor): a
+	// grant deleted on any instance sharing the store (/logout, a grant
+	// Google refused) stops being served everywhere within that time.
+	LiveFor time.Duration
 }
 
 // Service implements consent, grant storage and token use.
@@ -67,11 +79,13 @@ type cachedToken struct {
 	access string
 	expiry time.Time
 	scopes []string
+	// checked is when the grant was last found in the store.
+	checked time.Time
 }
 
 // New builds a Service.
 func New(cfg Config) (*Service, error) {
-	if cfg.BaseURL == nil || cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.Store == nil || cfg.Cipher == nil || cfg.GoogleKeys == nil {
+	if cfg.BaseURL == nil || cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.Store == nil || cfg.Cipher == nil || cfg.GoogleKeys == nil || cfg.Logger == nil {
 		return nil, errors.New("oauthflow: incomplete configuration")
 	}
 	if cfg.HTTPClient == nil {
@@ -80,8 +94,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	if cfg.LiveFor <= 0 {
+		cfg.LiveFor = DefaultLiveFor
 	}
 	return &Service{
 		cfg: cfg,
@@ -94,6 +108,15 @@ func New(cfg Config) (*Service, error) {
 		secure: cfg.BaseURL.Scheme == "https",
 		cache:  map[string]cachedToken{},
 	}, nil
+}
+
+// log is the logger of ctx (a request's, with its trace), or the
+// service's own.
+func (s *Service) log(ctx context.Context) *slog.Logger {
+	if l, ok := logging.Carried(ctx); ok {
+		return l
+	}
+	return s.cfg.Logger
 }
 
 // RedirectURL is the callback URL to register with the OAuth client.

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/chatinvite/invitebot/internal/logging"
 )
 
 // storeGrant encrypts and saves a fresh grant. Without a new refresh token
@@ -37,7 +35,7 @@ func (s *Service) storeGrant(ctx context.Context, user string, tok *oauth2.Token
 	if err := s.cfg.Store.PutGrant(ctx, g); err != nil {
 		return err
 	}
-	s.remember(user, cachedToken{access: tok.AccessToken, expiry: s.expiry(tok), scopes: scopes})
+	s.remember(user, cachedToken{access: tok.AccessToken, expiry: s.expiry(tok), scopes: scopes, checked: s.cfg.Now()})
 	return nil
 }
 
@@ -79,7 +77,14 @@ func (s *Service) fresh(t cachedToken) bool {
 	return t.access != "" && s.cfg.Now().Add(refreshMargin).Before(t.expiry)
 }
 
-// AccessToken returns a usable access token of user covering scopes. When
+// live reports whether t's grant was found in the store recently enough
+// to serve t without looking again.
+func (s *Service) live(t cachedToken) bool {
+	return s.cfg.Now().Sub(t.checked) < s.cfg.LiveFor
+}
+
+// AccessToken returns a usable access token of user covering scopes, whose
+// grant was found in the store at most LiveFor before. When
 // the user has no grant, lacks a scope, or Google no longer honours the
 // grant (invalid_grant: the grant is then deleted), it returns a
 // *ConsentRequiredError.
@@ -87,7 +92,7 @@ func (s *Service) AccessToken(ctx context.Context, user string, scopes []string)
 	s.mu.RLock()
 	t, ok := s.cache[user]
 	s.mu.RUnlock()
-	if ok && s.fresh(t) && hasScopes(t.scopes, scopes) {
+	if ok && s.fresh(t) && s.live(t) && hasScopes(t.scopes, scopes) {
 		return t.access, nil
 	}
 	// One load per user at a time; a caller whose context ends stops
@@ -130,7 +135,7 @@ func (s *Service) load(ctx context.Context, user string) (cachedToken, error) {
 	if err != nil {
 		return cachedToken{}, fmt.Errorf("load grant: %w", err)
 	}
-	t := cachedToken{expiry: g.AccessExpiry, scopes: g.Scopes}
+	t := cachedToken{expiry: g.AccessExpiry, scopes: g.Scopes, checked: s.cfg.Now()}
 	if len(g.AccessToken) > 0 {
 		plain, err := s.cfg.Cipher.Decrypt(g.AccessToken, grantBinding(user))
 		if err != nil {
@@ -154,7 +159,7 @@ func (s *Service) refresh(ctx context.Context, g *Grant) (cachedToken, error) {
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			logging.From(ctx).Info("grant no longer valid at Google; deleting it", "user", g.User)
+			s.log(ctx).Info("grant no longer valid at Google; deleting it", "user", g.User)
 			if derr := s.Forget(ctx, g.User); derr != nil {
 				return cachedToken{}, derr
 			}
@@ -176,7 +181,7 @@ func (s *Service) refresh(ctx context.Context, g *Grant) (cachedToken, error) {
 	if err := s.cfg.Store.PutGrant(ctx, g); err != nil {
 		return cachedToken{}, fmt.Errorf("save refreshed token: %w", err)
 	}
-	t := cachedToken{access: tok.AccessToken, expiry: g.AccessExpiry, scopes: g.Scopes}
+	t := cachedToken{access: tok.AccessToken, expiry: g.AccessExpiry, scopes: g.Scopes, checked: s.cfg.Now()}
 	s.remember(g.User, t)
 	return t, nil
 }
@@ -185,7 +190,7 @@ func (s *Service) refresh(ctx context.Context, g *Grant) (cachedToken, error) {
 // lost or replaced): it is useless, so it is deleted, logged once, and the
 // user asked for consent again.
 func (s *Service) unreadable(ctx context.Context, user string, err error) error {
-	logging.From(ctx).Error("a stored grant cannot be decrypted with the token keyset (was the keyset replaced?); deleting it and asking for consent again",
+	s.log(ctx).Error("a stored grant cannot be decrypted with the token keyset (was the keyset replaced?); deleting it and asking for consent again",
 		"user", user, "error", err.Error())
 	if derr := s.Forget(ctx, user); derr != nil {
 		return derr
@@ -220,7 +225,7 @@ func (s *Service) Revoke(ctx context.Context, user string) (hadGrant, revokedAtG
 		revokeErr = s.revokeAtGoogle(ctx, string(plain))
 	}
 	if revokeErr != nil {
-		logging.From(ctx).Warn("revoke at Google failed; deleting the grant anyway", "user", user, "error", revokeErr.Error())
+		s.log(ctx).Warn("revoke at Google failed; deleting the grant anyway", "user", user, "error", revokeErr.Error())
 	}
 	if err := s.Forget(ctx, user); err != nil {
 		return true, false, err

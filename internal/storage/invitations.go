@@ -24,9 +24,9 @@ func (db *DB) CreateInvitationWith(ctx context.Context, inv *commands.Invitation
 		return fmt.Errorf("create invitation: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck
-	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at, trace)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt), inv.Trace); err != nil {
 		return fmt.Errorf("create invitation: %w", err)
 	}
 	for _, p := range inv.Targets {
@@ -55,8 +55,8 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*commands.Invitatio
 	inv := &commands.Invitation{ID: id}
 	var private, addOn, stopped int
 	var finished, created int64
-	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at
-		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created)
+	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace
+		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoInvitation
 	}
@@ -113,18 +113,10 @@ func (db *DB) StopInvitation(ctx context.Context, id string) error {
 	return db.setInvitation(ctx, "stopped", 1, id)
 }
 
-// InvitationStopped implements commands.InvitationStore.
-func (db *DB) InvitationStopped(ctx context.Context, id string) (bool, error) {
-	var stopped int
-	if err := db.sql.QueryRowContext(ctx, `SELECT stopped FROM invitations WHERE id = $1`, id).Scan(&stopped); err != nil {
-		return false, fmt.Errorf("read invitation: %w", err)
-	}
-	return stopped != 0, nil
-}
-
-// FinishInvitation implements commands.InvitationStore.
+// FinishInvitation implements commands.InvitationStore. The time it
+// finished dates its deletion (DeleteHistory).
 func (db *DB) FinishInvitation(ctx context.Context, id string) error {
-	return db.setInvitation(ctx, "finished_at", 1, id)
+	return db.setInvitation(ctx, "finished_at", max(db.now().UnixMilli(), 1), id)
 }
 
 func (db *DB) setInvitation(ctx context.Context, column string, value any, id string) error {

@@ -105,6 +105,16 @@ var migrations = []string{
 	// 6: how many starts found each invitation unfinished, so one that can
 	// never finish is given up rather than retried at every start.
 	`ALTER TABLE invitations ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0`,
+	// 7: why an invitation was stopped ("" for its Stop button; sign-out
+	// stops every invitation of a user), invitations found by user, and
+	// finished_at as a time (it was 1), so finished ones can be deleted
+	// after INVITE_HISTORY_DAYS.
+	`ALTER TABLE invitations ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+	CREATE INDEX invitations_user ON invitations (user_name, finished_at);
+	UPDATE invitations SET finished_at = created_at WHERE finished_at = 1;`,
+	// 8: the trace of the request that started an invitation, so that its
+	// background work logs under it.
+	`ALTER TABLE invitations ADD COLUMN trace TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises

@@ -38,7 +38,14 @@ type DB struct {
 	dialect Dialect
 	// lastSweep is when expired replies were last deleted (Unix ms).
 	lastSweep atomic.Int64
+	// now dates what the store records without being given a time (an
+	// invitation's end).
+	now func() time.Time
 }
+
+// SetClock makes the store date what it records without being given a
+// time (when an invitation finished) by now; call it before any use.
+func (db *DB) SetClock(now func() time.Time) { db.now = now }
 
 // Open connects to databaseURL (postgres://… or postgresql://…), or, when it
 // is empty, to the SQLite file dataDir/bot.db; then runs the migrations.
@@ -82,7 +89,7 @@ func openSQLite(path string) (*DB, error) {
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{sql: sqlDB, w: writer, dialect: SQLite}
+	db := &DB{sql: sqlDB, w: writer, dialect: SQLite, now: time.Now}
 	if err := writer.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -102,7 +109,7 @@ func openPostgres(url string) (*DB, error) {
 	sqlDB.SetMaxOpenConns(20)
 	sqlDB.SetMaxIdleConns(20)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{sql: sqlDB, w: sqlDB, dialect: Postgres}, nil
+	return &DB{sql: sqlDB, w: sqlDB, dialect: Postgres, now: time.Now}, nil
 }
 
 // Dialect reports the engine.
