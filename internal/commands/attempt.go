@@ -78,8 +78,10 @@ func (iv *Invite) waitSlot(ctx context.Context, ev *events.Event) error {
 	return iv.Pacer.WaitMembership(ctx, Turn{Who: ev.User.Name})
 }
 
-// tryOne creates one membership, retrying 429 and 503 with exponential
-// backoff and full jitter while the deadline allows.
+// tryOne makes one membership change while a person waits: the shared
+// call (change), its retries while Chat's deadline allows; past it, the
+// target is deferred to the background when that can take it, else not
+// tried.
 func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r *Result) {
 	if closed(iv.Draining) {
 		r.Outcome, r.Detail = NotTried, restartingNotTried
@@ -89,56 +91,40 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
 		return
 	}
-	body := membershipBody(r.Target)
-	for {
-		if err := iv.waitSlot(ctx, ev); err != nil {
-			r.Outcome, r.Detail = NotTried, "the time limit was reached first"
-			if ctx.Err() == nil && iv.canDefer() {
-				r.Detail = deferred
+	w := writer{
+		slot:   func(ctx context.Context) error { return iv.waitSlot(ctx, ev) },
+		token:  func(context.Context) (string, error) { return token, nil },
+		refund: func(context.Context) {},
+		pause: func(ctx context.Context, attempt int) bool {
+			delay := backoff(iv.BackoffBase, attempt)
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= delay {
+				return false
 			}
-			return
+			return sleep(ctx, delay) && !closed(iv.Draining)
+		},
+	}
+	err := iv.change(ctx, ev, w, r)
+	switch {
+	case err == nil, errors.Is(err, errRejected):
+		// The outcome is r's (a 401 makes the command ask for consent).
+	case (errors.Is(err, errNoSlot) || errors.Is(err, errGaveUp)) && closed(iv.Draining):
+		r.Outcome, r.Detail = NotTried, restartingNotTried
+	case errors.Is(err, errNoSlot): // no slot in time
+		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
+		if ctx.Err() == nil && iv.canDefer() {
+			r.Detail = deferred
 		}
-		r.Attempts++
-		m, err := iv.Members.CreateMembership(ctx, token, r.Space, body)
-		if err == nil {
-			r.APIStatus = http.StatusOK
-			classifyMembership(r, m)
-			return
+	case errors.Is(err, errGaveUp) && transientServerError(r.APIStatus):
+		// failed, with its status
+	case errors.Is(err, errGaveUp):
+		r.Outcome, r.Detail = NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"
+		if iv.canDefer() {
+			r.Detail = deferred
 		}
-		if apiStatus(err) == http.StatusConflict {
-			iv.classifyExisting(ctx, token, r)
-			return
-		}
-		r.APIStatus = apiStatus(err)
-		serverError := transientServerError(r.APIStatus)
-		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable || (serverError && r.Attempts < maxServerErrors) {
-			// Over a quota, busy, or a passing server error: the same
-			// retries as background work, while the deadline allows.
-			delay := backoff(iv.BackoffBase, r.Attempts)
-			if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > delay {
-				if sleep(ctx, delay) && !closed(iv.Draining) {
-					continue
-				}
-			}
-			if closed(iv.Draining) {
-				r.Outcome, r.Detail = NotTried, restartingNotTried
-				return
-			}
-			if serverError {
-				classifyError(r, err, ev, false)
-				return
-			}
-			r.Outcome, r.Detail = NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"
-			if iv.canDefer() {
-				r.Detail = deferred
-			}
-			return
-		}
-		classifyError(r, err, ev, ctx.Err() != nil)
-		if r.APIStatus == 0 && closed(iv.Halted) {
+	default: // the deadline passed, or the app stopped, with a call under way
+		if closed(iv.Halted) {
 			r.Detail = restartingInFlight
 		}
-		return
 	}
 }
 

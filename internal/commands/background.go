@@ -10,7 +10,6 @@ import (
 	"html"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
@@ -417,60 +416,27 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 		return err
 	}
 	p.State = Sent
-	if err := iv.Pacer.WaitMembership(ctx, Turn{Who: inv.User, Job: inv.ID, Tag: tag}); err != nil {
-		return err
-	}
-	body := membershipBody(p.Target)
-	serverErrors := 0 // 500, 502 and 504 answers so far
-	for {
+	w := writer{
+		slot: func(ctx context.Context) error {
+			return iv.Pacer.WaitMembership(ctx, Turn{Who: inv.User, Job: inv.ID, Tag: tag})
+		},
 		// The slot may have taken a while: the token is looked at again.
-		if token, err = iv.liveToken(ctx, inv, scopes); err != nil {
-			iv.refund(ctx, inv, tag)
-			return err
-		}
-		r.Attempts++
-		m, err := iv.Members.CreateMembership(ctx, token, p.Space, body)
-		if err == nil {
-			r.APIStatus = http.StatusOK
-			classifyMembership(&r, m)
-			break
-		}
-		r.APIStatus = apiStatus(err)
-		if r.APIStatus == http.StatusUnauthorized {
-			// Google no longer honours the user's authorization: nothing
-			// more is tried in their name, here or on another instance.
-			iv.refund(ctx, inv, tag)
-			return iv.rejected(ctx, inv)
-		}
-		if transientServerError(r.APIStatus) {
-			serverErrors++
-		}
-		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable ||
-			(transientServerError(r.APIStatus) && serverErrors < maxServerErrors) {
-			// Over a quota, or busy: wait and try again, in a slot of its
-			// own (Google did not count the refused call); never a failure.
-			// A 500, 502 or 504 alike, up to maxServerErrors times.
-			iv.refund(ctx, inv, tag)
-			if !sleep(ctx, backoff(max(iv.BackoffBase, 100*time.Millisecond), min(r.Attempts, 6))) {
-				return ctx.Err()
-			}
-			if err := iv.Pacer.WaitMembership(ctx, Turn{Who: inv.User, Job: inv.ID, Tag: tag}); err != nil {
-				return err
-			}
-			continue
-		}
-		if ctx.Err() != nil {
-			return ctx.Err() // the call may have gone out: checked on resume
-		}
-		if r.APIStatus == http.StatusConflict {
-			// After a 5xx the earlier call may have added them after all.
-			if serverErrors == 0 || !iv.alreadyThere(ctx, token, &r) {
-				iv.classifyExisting(ctx, token, &r)
-			}
-		} else {
-			classifyError(&r, err, ev, false)
-		}
-		break
+		token:  func(ctx context.Context) (string, error) { return iv.liveToken(ctx, inv, scopes) },
+		refund: func(ctx context.Context) { iv.refund(ctx, inv, tag) },
+		// Background work waits out a quota or a busy Chat: never a failure.
+		pause: func(ctx context.Context, attempt int) bool {
+			return sleep(ctx, backoff(max(iv.BackoffBase, 100*time.Millisecond), min(attempt, 6)))
+		},
+	}
+	switch err := iv.change(ctx, ev, w, &r); {
+	case errors.Is(err, errRejected):
+		// Google no longer honours the user's authorization: nothing more
+		// is tried in their name, here or on another instance.
+		return iv.rejected(ctx, inv)
+	case errors.Is(err, errGaveUp):
+		return ctx.Err() // its pause ended with the slice: tried again
+	case err != nil:
+		return err
 	}
 	return iv.record(ctx, ev, inv, p, r)
 }
@@ -480,22 +446,6 @@ func (iv *Invite) refund(ctx context.Context, inv *Invitation, tag string) {
 	if err := iv.Pacer.Refund(ctx, tag); err != nil {
 		logFrom(ctx).Warn("give back a quota slot", "invitation", inv.ID, "error", err.Error())
 	}
-}
-
-// alreadyThere checks a target whose call may have gone out: a membership
-// found is that call's outcome.
-func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result) bool {
-	id, ok := strings.CutPrefix(r.Target.Name, "users/")
-	if !ok {
-		return false // a group's membership name is not derived from it
-	}
-	m, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+id)
-	if err != nil || m == nil {
-		return false
-	}
-	r.APIStatus = http.StatusOK
-	classifyMembership(r, m)
-	return r.Outcome == Added || r.Outcome == Invited
 }
 
 func (iv *Invite) record(ctx context.Context, ev *events.Event, inv *Invitation, p *Planned, r Result) error {

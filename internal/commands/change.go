@@ -1,0 +1,124 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/chatinvite/invitebot/internal/events"
+)
+
+// writer is how one membership change waits and what it may do while it
+// retries: a person waiting for the answer (bounded by Chat's deadline,
+// the rest deferred), or background work (waiting it out, every call with
+// a token checked live, refused calls' slots given back).
+type writer struct {
+	// slot takes a write slot within Google's quotas.
+	slot func(ctx context.Context) error
+	// token is the user's token for the next call.
+	token func(ctx context.Context) (string, error)
+	// refund gives back the slot of a call Google did not count.
+	refund func(ctx context.Context)
+	// pause waits before a retry; false ends the retries (the answer so
+	// far stands, for the caller to read).
+	pause func(ctx context.Context, attempt int) bool
+}
+
+// Errors change returns besides ctx's, slot's and token's.
+var (
+	// errGaveUp: pause ended the retries of a 429, 503 or passing 5xx.
+	errGaveUp = errors.New("retries ended")
+	// errRejected: Chat answered 401: the user's authorization is gone.
+	errRejected = errors.New("authorization rejected")
+	// errNoSlot wraps slot's error: no write slot was had.
+	errNoSlot = errors.New("no write slot")
+)
+
+// change makes one membership change for r with the one policy every size
+// shares: the call; its answer read as an outcome (409 as already there);
+// 429 RESOURCE_EXHAUSTED, 503 and up to maxServerErrors passing 500, 502 or
+// 504 tried again after a pause in a slot of their own, the refused call's
+// slot given back (Google did not count it). After a passing 5xx a 409 is
+// checked first: the earlier call may have added them after all.
+//
+// It returns nil with r's outcome set; errGaveUp with r.APIStatus the last
+// refusal; errRejected on a 401; ctx's error when the call may have gone
+// out; slot's error wrapped in errNoSlot; or token's error.
+func (iv *Invite) change(ctx context.Context, ev *events.Event, w writer, r *Result) error {
+	if err := w.slot(ctx); err != nil {
+		return fmt.Errorf("%w: %w", errNoSlot, err)
+	}
+	body := membershipBody(r.Target)
+	serverErrors := 0
+	for {
+		token, err := w.token(ctx)
+		if err != nil {
+			w.refund(ctx)
+			return err
+		}
+		r.Attempts++
+		m, err := iv.Members.CreateMembership(ctx, token, r.Space, body)
+		if err == nil {
+			r.APIStatus = http.StatusOK
+			classifyMembership(r, m)
+			return nil
+		}
+		r.APIStatus = apiStatus(err)
+		if r.APIStatus == http.StatusUnauthorized {
+			w.refund(ctx)
+			classifyError(r, err, ev, false)
+			return errRejected
+		}
+		if transientServerError(r.APIStatus) {
+			serverErrors++
+		}
+		if r.APIStatus == http.StatusTooManyRequests || r.APIStatus == http.StatusServiceUnavailable ||
+			(transientServerError(r.APIStatus) && serverErrors < maxServerErrors) {
+			w.refund(ctx)
+			if !w.pause(ctx, r.Attempts) {
+				if transientServerError(r.APIStatus) {
+					classifyError(r, err, ev, false)
+				}
+				return errGaveUp
+			}
+			if err := w.slot(ctx); err != nil {
+				return fmt.Errorf("%w: %w", errNoSlot, err)
+			}
+			continue
+		}
+		if r.APIStatus == 0 && ctx.Err() != nil {
+			classifyError(r, err, ev, true)
+			return ctx.Err() // the call may have gone out
+		}
+		if transientServerError(r.APIStatus) {
+			classifyError(r, err, ev, false)
+			return nil
+		}
+		if r.APIStatus == http.StatusConflict {
+			if serverErrors == 0 || !iv.alreadyThere(ctx, token, r) {
+				iv.classifyExisting(ctx, token, r)
+			}
+			return nil
+		}
+		classifyError(r, err, ev, ctx.Err() != nil)
+		return nil
+	}
+}
+
+// alreadyThere checks a target whose call may have gone out: a membership
+// found is that call's outcome.
+func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result) bool {
+	id, ok := strings.CutPrefix(r.Target.Name, "users/")
+	if !ok {
+		return false // a group's membership name is not derived from it
+	}
+	m, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+id)
+	if err != nil || m == nil {
+		return false
+	}
+	r.APIStatus = http.StatusOK
+	classifyMembership(r, m)
+	return r.Outcome == Added || r.Outcome == Invited
+}
