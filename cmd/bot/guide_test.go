@@ -115,7 +115,7 @@ func TestDeployGuideSettings(t *testing.T) {
 		}
 		env[k] = v
 	}
-	if _, err := config.Load(func(k string) string { return env[k] }, []string{"invite", "help", "logout"}); err != nil {
+	if _, err := config.Load(func(k string) string { return env[k] }, []string{"invite", "help", "logout", "remove"}); err != nil {
 		t.Errorf("the guide's settings do not start the bot on Cloud Run: %v", err)
 	}
 	if !strings.Contains(g.text, "BOT_BASE_URL=https://invite-$PROJECT_NUMBER.$REGION.run.app") || !strings.Contains(g.text, "gcloud run deploy invite ") {

@@ -25,6 +25,10 @@ func (fakeMembers) CreateMembership(_ context.Context, _, space string, m *chat.
 	return &chat.Membership{Name: space + "/members/x", State: "JOINED", Member: &chat.User{Name: m.Member.Name, DisplayName: "Someone", Type: "HUMAN"}}, nil
 }
 
+func (fakeMembers) DeleteMembership(context.Context, string, string) (*chat.Membership, error) {
+	return &chat.Membership{}, nil
+}
+
 func (fakeMembers) GetMembership(context.Context, string, string) (*chat.Membership, error) {
 	return &chat.Membership{Role: "ROLE_MANAGER"}, nil
 }

@@ -38,7 +38,7 @@ type mention struct {
 var messageSeq int
 
 // testCommands are the default COMMAND_IDS.
-var testCommands = map[int64]string{1: "invite", 2: "help", 3: "logout"}
+var testCommands = map[int64]string{1: "invite", 2: "help", 3: "logout", 4: "remove"}
 
 func spaceOf(id string) emulator.Space {
 	s := emulator.Space{ID: id, Type: emulator.SpaceTypeSpace}

@@ -53,6 +53,19 @@ func (c *Client) GetMembership(ctx context.Context, accessToken, name string) (*
 	return out, nil
 }
 
+// DeleteMembership calls spaces.members.delete as the owner of
+// accessToken; name is spaces/{space}/members/{member} (a person's id or
+// email, a membership's id, or app).
+func (c *Client) DeleteMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error) {
+	call := c.svc.Spaces.Members.Delete(name).Context(ctx)
+	bearer(call.Header(), accessToken)
+	out, err := call.Do()
+	if err != nil {
+		return nil, fmt.Errorf("delete membership %s: %w", name, err)
+	}
+	return out, nil
+}
+
 // ListOptions choose what spaces.members.list returns beyond joined
 // people and apps: groups only with showGroups, invited people only with
 // showInvited (the method's documented parameters).

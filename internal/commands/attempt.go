@@ -103,7 +103,7 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 			return sleep(ctx, delay) && !closed(iv.Draining)
 		},
 	}
-	err := iv.change(ctx, ev, w, r)
+	err := iv.change(ctx, ev, iv.op, w, r)
 	switch {
 	case err == nil, errors.Is(err, errRejected):
 		// The outcome is r's (a 401 makes the command ask for consent).

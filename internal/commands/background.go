@@ -92,14 +92,14 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 	if closed(iv.Draining) {
 		return events.Reply{Private: true, Transient: true, Cards: refusalCards("Nothing was done", restartingNotTried+".")}
 	}
-	scopes := neededScopes(targets, spaces, ev.Space.Name)
+	scopes := neededScopes(iv.op, targets, spaces, ev.Space.Name)
 	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, scopes)
 	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, scopes)
 	} else if err != nil {
 		return failure(ctx, "get access token", err)
 	}
-	inv := &Invitation{ID: newID(), MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
+	inv := &Invitation{ID: newID(), Op: iv.op, MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
 		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx)}
 	var open []int // targets policy left to write
 	var rs []Result
@@ -132,7 +132,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 	if left == 0 {
 		// Nothing to write: the answer is the result, as for a small one.
 		results, spaces, _ := inv.results()
-		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(results, ev.Space, spaces), CloseStatus: summary(results)}
+		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
 	}
 	reply := events.Reply{Empty: true}
 	if announce && iv.announce(ctx, inv) {
@@ -209,7 +209,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 	here := events.Space{Name: inv.Space, DisplayName: inv.SpaceName}
 	results, spaces, done := inv.results()
 	if final {
-		m.CardsV2 = resultCards(results, here, spaces)
+		m.CardsV2 = resultCards(inv.Op, results, here, spaces)
 		return m
 	}
 	var finished []Result
@@ -222,7 +222,11 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 	if inv.AddOn {
 		shape = events.AddOn
 	}
-	title := fmt.Sprintf("Inviting %s · %d done", people(len(inv.Targets)), done)
+	verb := "Inviting"
+	if inv.Op == Remove {
+		verb = "Removing"
+	}
+	title := fmt.Sprintf("%s %s · %d done", verb, people(len(inv.Targets)), done)
 	subtitle := "Starting"
 	if len(finished) > 0 {
 		subtitle = summary(finished)
@@ -317,7 +321,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	}
 	// Each call takes its own token (liveToken); this one only says at
 	// once whether the user's authorization is still there.
-	scopes := neededScopes(targets, spaces, inv.Space)
+	scopes := neededScopes(inv.Op, targets, spaces, inv.Space)
 	if _, err := iv.Auth.AccessToken(ctx, inv.User, scopes); consentRequired(err) {
 		return iv.giveUp(ctx, inv, iv.withdrawn(ctx, inv))
 	} else if err != nil {
@@ -404,7 +408,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 		return err
 	}
 	if p.State == Sent {
-		if iv.alreadyThere(ctx, token, &r) {
+		if iv.doneOnResume(ctx, inv.Op, token, &r) {
 			return iv.record(ctx, ev, inv, p, r)
 		}
 		// Its call never completed (a crash, a kill, a stop while it was
@@ -428,7 +432,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 			return sleep(ctx, backoff(max(iv.BackoffBase, 100*time.Millisecond), min(attempt, 6)))
 		},
 	}
-	switch err := iv.change(ctx, ev, w, &r); {
+	switch err := iv.change(ctx, ev, inv.Op, w, &r); {
 	case errors.Is(err, errRejected):
 		// Google no longer honours the user's authorization: nothing more
 		// is tried in their name, here or on another instance.

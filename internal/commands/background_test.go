@@ -29,6 +29,10 @@ func (c *chatNoOne) CreateMembership(_ context.Context, _, _ string, m *chat.Mem
 	return &chat.Membership{Member: m.Member, State: "JOINED"}, nil
 }
 
+func (c *chatNoOne) DeleteMembership(context.Context, string, string) (*chat.Membership, error) {
+	return &chat.Membership{}, nil
+}
+
 func (c *chatNoOne) GetMembership(context.Context, string, string) (*chat.Membership, error) {
 	return nil, errors.New("not found")
 }

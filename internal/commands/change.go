@@ -7,6 +7,10 @@ import (
 	"net/http"
 	"strings"
 
+	chat "google.golang.org/api/chat/v1"
+	"google.golang.org/api/googleapi"
+
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
 )
 
@@ -46,7 +50,7 @@ var (
 // It returns nil with r's outcome set; errGaveUp with r.APIStatus the last
 // refusal; errRejected on a 401; ctx's error when the call may have gone
 // out; slot's error wrapped in errNoSlot; or token's error.
-func (iv *Invite) change(ctx context.Context, ev *events.Event, w writer, r *Result) error {
+func (iv *Invite) change(ctx context.Context, ev *events.Event, op Op, w writer, r *Result) error {
 	if err := w.slot(ctx); err != nil {
 		return fmt.Errorf("%w: %w", errNoSlot, err)
 	}
@@ -59,10 +63,23 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, w writer, r *Res
 			return err
 		}
 		r.Attempts++
-		m, err := iv.Members.CreateMembership(ctx, token, r.Space, body)
+		var m *chat.Membership
+		if op == Remove {
+			m, err = iv.removeOne(ctx, ev, token, r)
+		} else {
+			m, err = iv.Members.CreateMembership(ctx, token, r.Space, body)
+		}
+		if errors.Is(err, errSelf) {
+			r.Outcome, r.Detail = NotTried, "that is you: type /remove me to leave"
+			return nil
+		}
 		if err == nil {
 			r.APIStatus = http.StatusOK
-			classifyMembership(r, m)
+			if op == Remove {
+				classifyRemoved(r, m)
+			} else {
+				classifyMembership(r, m)
+			}
 			return nil
 		}
 		r.APIStatus = apiStatus(err)
@@ -96,14 +113,74 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, w writer, r *Res
 			classifyError(r, err, ev, false)
 			return nil
 		}
-		if r.APIStatus == http.StatusConflict {
+		switch {
+		case op == Remove && r.APIStatus == http.StatusNotFound:
+			// After a passing 5xx, the earlier call may have removed them.
+			r.Outcome, r.Detail = NotAMember, ""
+			if serverErrors > 0 {
+				r.Outcome = Removed
+			}
+		case op == Remove && r.APIStatus == http.StatusForbidden:
+			r.Outcome, r.Detail = NotAllowed, "only space managers can remove others, and only a space manager a space manager"
+		case r.APIStatus == http.StatusConflict:
 			if serverErrors == 0 || !iv.alreadyThere(ctx, token, r) {
 				iv.classifyExisting(ctx, token, r)
 			}
-			return nil
+		default:
+			classifyError(r, err, ev, ctx.Err() != nil)
 		}
-		classifyError(r, err, ev, ctx.Err() != nil)
 		return nil
+	}
+}
+
+// errSelf: a /remove named its caller other than as "me".
+var errSelf = errors.New("the caller named themselves")
+
+// removeOne calls spaces.members.delete for r. A person is read first
+// (spaces.members.get, by id or email) so that the caller is never removed
+// by accident (only "/remove me" does that) and the card names whoever was
+// removed; a group's membership is found in the space's list (its name is
+// not derived from the group's); the app is "members/app". A target that
+// is not there answers 404, as Chat's delete would.
+func (iv *Invite) removeOne(ctx context.Context, ev *events.Event, token string, r *Result) (*chat.Membership, error) {
+	var name string
+	switch r.Target.Kind {
+	case TargetApp:
+		name = r.Space + "/members/app"
+	case TargetGroup:
+		err := iv.Members.ListMembers(ctx, token, r.Space, chatapi.ListOptions{ShowGroups: true}, func(m *chat.Membership) error {
+			if m.GroupMember != nil && strings.EqualFold(m.GroupMember.Name, r.Target.Name) {
+				name = m.Name
+				return chatapi.ErrStopListing
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			return nil, &googleapi.Error{Code: http.StatusNotFound, Message: "no membership of that group"}
+		}
+	default:
+		ref := strings.TrimPrefix(r.Target.Name, "users/")
+		m, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+ref)
+		if err != nil {
+			return nil, err
+		}
+		if m.Member != nil && m.Member.Name == ev.User.Name && r.Target.Typed != selfWord {
+			return nil, errSelf
+		}
+		name = m.Name
+	}
+	return iv.Members.DeleteMembership(ctx, token, name)
+}
+
+// classifyRemoved reads a deleted membership: removed, named as Chat names
+// them when that says more than what was typed.
+func classifyRemoved(r *Result, m *chat.Membership) {
+	r.Outcome, r.Detail = Removed, ""
+	if m != nil && m.Member != nil && m.Member.DisplayName != "" && m.Member.DisplayName != r.Target.Typed {
+		r.Detail = m.Member.DisplayName
 	}
 }
 
@@ -121,4 +198,23 @@ func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result) boo
 	r.APIStatus = http.StatusOK
 	classifyMembership(r, m)
 	return r.Outcome == Added || r.Outcome == Invited
+}
+
+// doneOnResume checks a target whose call may have gone out before a stop
+// or crash: an added person found there, or a removed one found gone, is
+// that call's outcome.
+func (iv *Invite) doneOnResume(ctx context.Context, op Op, token string, r *Result) bool {
+	if op == Add {
+		return iv.alreadyThere(ctx, token, r)
+	}
+	id, ok := strings.CutPrefix(r.Target.Name, "users/")
+	if !ok {
+		return false // a group or the app: deleted again, or found gone
+	}
+	_, err := iv.Members.GetMembership(ctx, token, r.Space+"/members/"+id)
+	if apiStatus(err) != http.StatusNotFound {
+		return false
+	}
+	r.APIStatus, r.Outcome = http.StatusOK, Removed
+	return true
 }

@@ -30,7 +30,7 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 	if iv.AppMessages == nil || iv.Jobs == nil || iv.Invitations == nil {
 		return iv.startPlanned(ctx, ev, nil, true) // the refusal, said once
 	}
-	scopes := append(neededScopes(req.Targets, spaces, ev.Space.Name), ScopeMemberships)
+	scopes := append(neededScopes(Add, req.Targets, spaces, ev.Space.Name), ScopeMemberships)
 	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, slices.Compact(slices.Sorted(slices.Values(scopes))))
 	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, []string{ScopeMemberships})

@@ -5,12 +5,23 @@ import (
 	"time"
 )
 
+// Op is what a membership change does.
+type Op int
+
+// Ops, as stored.
+const (
+	Add    Op = iota // spaces.members.create
+	Remove           // spaces.members.delete
+)
+
 // Invitation is an /invite too large to finish while Chat waits: its
 // targets and their outcomes are stored before work starts, and a
 // background job works through them within Google's quotas, reporting in a
 // progress message it updates, so nothing is lost to a restart.
 type Invitation struct {
-	ID          string
+	ID string
+	// Op: the invitation adds its targets, or removes them (/remove).
+	Op          Op
 	MessageName string // the command's message
 	User        string // who started it: users/{id}
 	Space       string // where the command came from, and where progress shows

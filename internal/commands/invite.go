@@ -18,6 +18,7 @@ import (
 type Members interface {
 	CreateMembership(ctx context.Context, accessToken, space string, m *chat.Membership) (*chat.Membership, error)
 	GetMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error)
+	DeleteMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error)
 	// ListMembers hands each of a space's members to each, page by page
 	// (joined people and apps; groups and invited people as opt asks); each
 	// returning chatapi.ErrStopListing ends it early.
@@ -32,9 +33,10 @@ type Policy struct {
 	Public         bool // post results for the space instead of privately
 }
 
-// Invite runs /invite.
+// Invite runs /invite, and /remove on the same engine (op Remove).
 type Invite struct {
 	Deps
+	op Op
 }
 
 // formScopes are what the form may need: consent asks for all of them
@@ -218,7 +220,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	if n := len(spaces) * len(req.Targets); n > iv.SyncMax && iv.SyncMax > 0 {
 		return iv.startBackground(ctx, ev, spaces, req.Targets)
 	}
-	scopes := neededScopes(req.Targets, spaces, ev.Space.Name)
+	scopes := neededScopes(iv.op, req.Targets, spaces, ev.Space.Name)
 	// The deadline covers everything from here, a token refresh included:
 	// Chat stops waiting at 30 s.
 	runCtx, cancel := context.WithTimeout(ctx, iv.Deadline)
@@ -259,17 +261,18 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	}
 	// The card's title and subtitle say what happened: no text repeats it
 	// above the card (a closing dialog shows the counts as its status).
-	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(results, ev.Space, spaces), CloseStatus: summary(results)}
+	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
 }
 
 // neededScopes are the scopes the targets need. Adding the app to the
-// space the command came from needs none: it is already there.
-func neededScopes(targets []Target, spaces []string, here string) []string {
+// space the command came from needs none: it is already there; removing it
+// needs chat.memberships.app wherever it is.
+func neededScopes(op Op, targets []Target, spaces []string, here string) []string {
 	var scopes []string
 	for _, t := range targets {
 		s := ScopeMemberships
 		if t.Kind == TargetApp {
-			if len(spaces) == 1 && spaces[0] == here {
+			if op == Add && len(spaces) == 1 && spaces[0] == here {
 				continue
 			}
 			s = ScopeMembershipsApp

@@ -36,15 +36,30 @@ func summary(results []Result) string {
 
 // headline says what happened, as the card's title: "3 people added to
 // Launch", "1 person invited to 2 spaces", "Nobody was added".
-func headline(results []Result, here events.Space, spaces []string) string {
-	var added, invited int
+func headline(op Op, results []Result, here events.Space, spaces []string) string {
+	var added, invited, removed int
 	for _, r := range results {
 		switch r.Outcome {
 		case Added:
 			added++
 		case Invited:
 			invited++
+		case Removed:
+			removed++
 		}
+	}
+	if op == Remove {
+		what := people(removed) + " removed"
+		if removed == 0 {
+			return "Nobody was removed"
+		}
+		switch {
+		case len(spaces) > 1:
+			return what + " from " + strconv.Itoa(len(spaces)) + " spaces"
+		case len(spaces) == 1:
+			return what + " from " + spaceLabel(spaces[0], here)
+		}
+		return what
 	}
 	var what string
 	switch {
@@ -87,7 +102,7 @@ func spaceLabel(space string, here events.Space) string {
 
 // resultCards is the one card that tells each target's outcome, grouped.
 // Every line in a space other than this one names it.
-func resultCards(results []Result, here events.Space, spaces []string) []*chat.CardWithId {
+func resultCards(op Op, results []Result, here events.Space, spaces []string) []*chat.CardWithId {
 	var sections []*chat.GoogleAppsCardV1Section
 	for o := Outcome(0); o < outcomeCount; o++ {
 		var group []Result
@@ -112,7 +127,7 @@ func resultCards(results []Result, here events.Space, spaces []string) []*chat.C
 		}
 		sections = append(sections, sec)
 	}
-	return card("invite-result", headline(results, here, spaces), summary(results), sections...)
+	return card("invite-result", headline(op, results, here, spaces), summary(results), sections...)
 }
 
 func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCardV1Widget {

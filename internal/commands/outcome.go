@@ -7,8 +7,10 @@ type Outcome int
 const (
 	Added Outcome = iota
 	Invited
+	Removed
 	AlreadyInvited
 	AlreadyMember
+	NotAMember
 	NotFound
 	NotAllowed
 	Invalid
@@ -17,7 +19,7 @@ const (
 	outcomeCount
 )
 
-var outcomeNames = [...]string{"added", "invited", "already invited", "already a member", "not found", "not allowed", "invalid", "failed", "not tried"}
+var outcomeNames = [...]string{"added", "invited", "removed", "already invited", "already a member", "not a member", "not found", "not allowed", "invalid", "failed", "not tried"}
 
 // String is the outcome's lower-case label, used in headers and logs.
 func (o Outcome) String() string { return outcomeNames[o] }
@@ -35,13 +37,13 @@ func outcomeNamed(name string) (Outcome, bool) {
 // sectionTitle heads the card section listing targets with this outcome.
 func (o Outcome) sectionTitle() string {
 	return [...]string{
-		"Added", "Invited: they must accept", "Already invited: waiting for them to accept", "Already a member", "Not found", "Not allowed", "Invalid", "Failed", "Not tried",
+		"Added", "Invited: they must accept", "Removed", "Already invited: waiting for them to accept", "Already a member", "Not a member", "Not found", "Not allowed", "Invalid", "Failed", "Not tried",
 	}[o]
 }
 
 // icon is the Chat knownIcon shown beside each target.
 func (o Outcome) icon() string {
-	return [...]string{"PERSON", "EMAIL", "EMAIL", "STAR", "DESCRIPTION", "MULTIPLE_PEOPLE", "DESCRIPTION", "BOOKMARK", "CLOCK"}[o]
+	return [...]string{"PERSON", "EMAIL", "PERSON", "EMAIL", "STAR", "DESCRIPTION", "DESCRIPTION", "MULTIPLE_PEOPLE", "DESCRIPTION", "BOOKMARK", "CLOCK"}[o]
 }
 
 // Result is one (space, target) attempt.

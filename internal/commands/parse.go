@@ -91,6 +91,24 @@ const maxQuoted = 60
 // ParseInvite reads the arguments of /invite: targets, then optionally "to"
 // and spaces. It is pure: no I/O, no clock.
 func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
+	return parseRequest(args, mentions, Add)
+}
+
+// selfWord is how /remove names its caller ("/remove me"): naming oneself
+// otherwise is refused, so nobody leaves a space by accident.
+const selfWord = "me"
+
+// ParseRemove reads the arguments of /remove: the same targets as
+// /invite's (not "members of"), or "me", then optionally "from" and spaces.
+func ParseRemove(args string, mentions []MentionRef) (InviteRequest, error) {
+	return parseRequest(args, mentions, Remove)
+}
+
+func parseRequest(args string, mentions []MentionRef, op Op) (InviteRequest, error) {
+	spacesWord, verb := "to", "add"
+	if op == Remove {
+		spacesWord, verb = "from", "remove"
+	}
 	var req InviteRequest
 	byPlaceholder := map[string]MentionRef{}
 	for _, m := range mentions {
@@ -102,11 +120,18 @@ func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
 	toks := strings.FieldsFunc(args, separator)
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]
-		if !inSpaces && strings.EqualFold(tok, "to") {
+		if !inSpaces && strings.EqualFold(tok, spacesWord) {
 			inSpaces = true
 			continue
 		}
-		if !inSpaces && strings.EqualFold(tok, "members") && i+1 < len(toks) && strings.EqualFold(toks[i+1], "of") {
+		if op == Remove && !inSpaces && strings.EqualFold(tok, selfWord) {
+			if !seenTarget[selfWord] {
+				seenTarget[selfWord] = true
+				req.Targets = append(req.Targets, Target{Kind: TargetUser, Typed: selfWord, Name: selfWord})
+			}
+			continue
+		}
+		if op == Add && !inSpaces && strings.EqualFold(tok, "members") && i+1 < len(toks) && strings.EqualFold(toks[i+1], "of") {
 			if i+2 >= len(toks) {
 				return InviteRequest{}, &ParseError{Token: "members of", Reason: "name the space whose members to invite: members of spaces/AAAA"}
 			}
@@ -142,10 +167,10 @@ func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
 		}
 	}
 	if len(req.Targets) == 0 && len(req.CopyFrom) == 0 {
-		return InviteRequest{}, &ParseError{Reason: "name at least one person, group or app to add"}
+		return InviteRequest{}, &ParseError{Reason: "name at least one person, group or app to " + verb}
 	}
 	if inSpaces && len(req.Spaces) == 0 {
-		return InviteRequest{}, &ParseError{Token: "to", Reason: "name at least one space after “to”"}
+		return InviteRequest{}, &ParseError{Token: spacesWord, Reason: "name at least one space after “" + spacesWord + "”"}
 	}
 	return req, nil
 }

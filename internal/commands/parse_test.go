@@ -227,3 +227,20 @@ func FuzzMentionArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRemove: /remove takes /invite's targets, "me" for the caller
+// and "from" before spaces; "members of" and "to" are /invite's.
+func TestParseRemove(t *testing.T) {
+	req, err := ParseRemove("bob@example.com, groups/eng me app from spaces/AAA", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(names(req.Targets), " "); got != "users/bob@example.com groups/eng me users/app" || len(req.Spaces) != 1 || req.Spaces[0] != "spaces/AAA" {
+		t.Fatalf("got %v %v", got, req.Spaces)
+	}
+	for _, bad := range []string{"", "members of spaces/AAA", "bob@example.com from", "bob@example.com to spaces/AAA"} {
+		if _, err := ParseRemove(bad, nil); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

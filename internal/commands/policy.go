@@ -22,10 +22,10 @@ func (iv *Invite) settle(ctx context.Context, ev *events.Event, token string, rs
 	for i := range rs {
 		r := &rs[i]
 		switch {
-		case r.Target.Kind == TargetApp && r.Space == ev.Space.Name:
+		case iv.op == Add && r.Target.Kind == TargetApp && r.Space == ev.Space.Name:
 			// Chat sent this event from the space: the app is in it.
 			r.Outcome, r.Detail = AlreadyMember, "Invite is already in this space"
-		case !iv.domainAllowed(r.Target):
+		case iv.op == Add && !iv.domainAllowed(r.Target):
 			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
 		default:
 			if !slices.Contains(spaces, r.Space) {
@@ -86,7 +86,7 @@ func (iv *Invite) checkCaller(ctx context.Context, ev *events.Event, token, spac
 		return Result{Outcome: NotAllowed, Detail: "you are invited to that space but have not joined it yet", APIStatus: http.StatusForbidden}, false
 	}
 	if iv.Policy.RequireManager && (m == nil || (m.Role != "ROLE_MANAGER" && m.Role != "ROLE_ASSISTANT_MANAGER")) {
-		return Result{Outcome: NotTried, Detail: "only owners and managers of that space may invite (this app's policy)"}, false
+		return Result{Outcome: NotTried, Detail: "only owners and managers of that space may " + map[Op]string{Add: "invite", Remove: "remove"}[iv.op] + " (this app's policy)"}, false
 	}
 	return Result{}, true
 }

@@ -101,6 +101,7 @@ func closed(c <-chan struct{}) bool {
 func All(d Deps) []Spec {
 	specs := []Spec{
 		inviteSpec(d),
+		removeSpec(d),
 		logoutSpec(d.Auth, d.Invitations),
 	}
 	return append(specs, helpSpec(specs))

@@ -38,7 +38,7 @@ var Settings = []Setting{
 	{"GOOGLE_EMULATOR_ALLOW_REMOTE", "false", "true: accept a GOOGLE_EMULATOR_URL on another host (a shared test emulator)."},
 	{"GOOGLE_APPLICATION_CREDENTIALS", "", "Service-account key file the app calls the Chat API as itself with (scope chat.bot), for the progress of large invitations; unset on Cloud Run or App Engine: the runtime service account. Without either, invitations of more than 20 are refused; smaller ones work."},
 	{"GOOGLE_CLOUD_PROJECT", "", "Cloud project id for log trace ids (projects/PROJECT/traces/TRACE); unset on Cloud Run or App Engine: read from the metadata server."},
-	{"COMMAND_IDS", "1=invite,2=help,3=logout", "Slash-command id to command, as configured in the Chat API console."},
+	{"COMMAND_IDS", "1=invite,2=help,3=logout,4=remove", "Slash-command id to command, as configured in the Chat API console."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"GOOGLE_OAUTH_CLIENT_ID", "", "OAuth 2.0 web client id; its redirect URI is $BOT_BASE_URL/oauth2/callback (required)."},
 	{"GOOGLE_OAUTH_CLIENT_SECRET", "", "OAuth 2.0 web client secret (required): the value, sm://projects/P/secrets/S/versions/V (Secret Manager), or use GOOGLE_OAUTH_CLIENT_SECRET_FILE."},

@@ -114,7 +114,7 @@ func TestEmulatorMustBeLocal(t *testing.T) {
 	}
 }
 
-var testCommands = []string{"help", "invite", "logout"}
+var testCommands = []string{"help", "invite", "logout", "remove"}
 
 func TestUsageListsEverySetting(t *testing.T) {
 	var b bytes.Buffer

@@ -24,9 +24,9 @@ func (db *DB) CreateInvitationWith(ctx context.Context, inv *commands.Invitation
 		return fmt.Errorf("create invitation: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck
-	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at, trace)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt), inv.Trace); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at, trace, op)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt), inv.Trace, int(inv.Op)); err != nil {
 		return fmt.Errorf("create invitation: %w", err)
 	}
 	for _, p := range inv.Targets {
@@ -55,8 +55,8 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*commands.Invitatio
 	inv := &commands.Invitation{ID: id}
 	var private, addOn, stopped int
 	var finished, created int64
-	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace
-		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace)
+	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace, op
+		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace, &inv.Op)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoInvitation
 	}

@@ -115,6 +115,8 @@ var migrations = []string{
 	// 8: the trace of the request that started an invitation, so that its
 	// background work logs under it.
 	`ALTER TABLE invitations ADD COLUMN trace TEXT NOT NULL DEFAULT ''`,
+	// 9: what an invitation does: 0 adds its targets, 1 removes them.
+	`ALTER TABLE invitations ADD COLUMN op INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
