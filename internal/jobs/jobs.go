@@ -12,6 +12,14 @@
 // slice that finds the lease held by a live slice (of any instance, this
 // one included) ends, so however many copies of a job River holds (a
 // takeover, then River's own rescue of the original), one works at a time.
+//
+// An idle instance costs next to nothing: River is told of every job this
+// instance queues as it queues it (an in-process signal: River's poll-only
+// mode, with neither LISTEN/NOTIFY nor the SQLite driver's 50 ms outbox
+// poll), each next slice is a job queued by the slice before, and River's
+// poll for jobs queued elsewhere (retries, River's own rescues) is slow.
+// Every job starts from a queueing: an instance's own /invite, its
+// takeover of a dead instance's job, or its resumption at start.
 package jobs
 
 import (
@@ -64,17 +72,39 @@ type Config struct {
 	// lease for LeaseFor (default 15 s) is taken over by a live instance.
 	Leases   Leases
 	LeaseFor time.Duration
-	// Poll is how often an idle instance looks for jobs (default 1 s).
+	// Poll is how often an idle instance looks for jobs it was not told
+	// of (default 10 s): a retry of a failed slice, River's rescue of a
+	// stuck one. Jobs this instance queues start at once.
 	Poll    time.Duration
 	Workers int
 	Logger  *slog.Logger
 }
+
+// defaultPoll is River's poll for jobs this instance was not told of. Each
+// poll is a few queries (River itself adds two every 2 s in poll-only
+// mode, and its leader's upkeep every 5 s): an idle instance stays within
+// a couple of milliseconds of CPU a second.
+const defaultPoll = 10 * time.Second
+
+// inProcess is River's driver without its listener, so that River runs in
+// poll-only mode and tells its producer of every job this client inserts
+// (River does that only for drivers without a listener). The SQLite
+// driver's listener polls an outbox table every 50 ms (most of an idle
+// instance's CPU); the database/sql driver for PostgreSQL has none.
+type inProcess struct {
+	riverdriver.Driver[*sql.Tx]
+}
+
+func (inProcess) SupportsListener() bool { return false }
 
 type args struct {
 	ID string `json:"id"`
 	// Takeover, when set, is the expiry of the dead holder's lease: a job
 	// queued to take id over (unique per takeover).
 	Takeover int64 `json:"takeover,omitempty"`
+	// After, when set, is the River job whose slice this one continues
+	// (unique per slice).
+	After int64 `json:"after,omitempty"`
 }
 
 func (args) Kind() string { return "invitation" }
@@ -102,14 +132,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	if !held {
 		return nil // a live slice has it, and carries the job on
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	slice, cancel := context.WithCancel(ctx)
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		w.renew(ctx, cancel, id, owner)
+		w.renew(slice, cancel, id, owner)
 	}()
-	err = w.work(ctx, id)
-	more := errors.Is(err, ErrMore) || (ctx.Err() != nil && err != nil)
+	err = w.work(slice, id)
+	more := errors.Is(err, ErrMore) || (slice.Err() != nil && err != nil)
 	cancel()
 	<-renewed
 	if rerr := w.leases.ReleaseLease(context.WithoutCancel(ctx), id, owner, err == nil); rerr != nil && err == nil {
@@ -117,7 +147,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	}
 	if more {
 		// Not a failure: the next slice (here or, after a stop, on any
-		// instance) goes on where this one ended.
+		// instance) goes on where this one ended. It is a job of its own,
+		// queued now, so that River starts it at once; a job snoozed
+		// instead would wait for River's next poll. Stopping, or when the
+		// queueing fails, the job is snoozed: it runs again at the next
+		// start or poll.
+		if client, cerr := river.ClientFromContextSafely[*sql.Tx](ctx); cerr == nil && ctx.Err() == nil {
+			next := args{ID: id, After: job.ID}
+			if _, ierr := client.Insert(ctx, next, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); ierr == nil {
+				return nil
+			}
+		}
 		return river.JobSnooze(0)
 	}
 	return err
@@ -174,9 +214,9 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	var driver riverdriver.Driver[*sql.Tx]
 	switch dialect {
 	case "sqlite":
-		driver = riversqlite.New(db)
+		driver = inProcess{riversqlite.New(db)}
 	case "postgres":
-		driver = riverdatabasesql.New(db)
+		driver = inProcess{riverdatabasesql.New(db)}
 	default:
 		return nil, fmt.Errorf("jobs: unknown dialect %q", dialect)
 	}
@@ -197,7 +237,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		cfg.LeaseFor = 15 * time.Second
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = time.Second
+		cfg.Poll = defaultPoll
 	}
 	if cfg.Workers <= 0 {
 		// Slices mostly wait for quota slots: many may run at once.
@@ -212,6 +252,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		RescueStuckJobsAfter: cfg.SliceTimeout + time.Second,
 		FetchPollInterval:    cfg.Poll,
 		FetchCooldown:        min(cfg.Poll, 100*time.Millisecond),
+		PollOnly:             true,
 		Logger:               cfg.Logger,
 	})
 	if err != nil {

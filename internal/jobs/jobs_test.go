@@ -240,3 +240,44 @@ func TestCopiesInOneProcessOneAtATime(t *testing.T) {
 		t.Fatalf("the copy worked while the first slice held the lease (%d calls)", n)
 	}
 }
+
+// TestWorkStartsWithoutAPoll: with River's poll an hour away, a job this
+// instance queues starts, and so does each next slice of it: nothing
+// waits for a poll, so an idle instance can poll rarely.
+func TestWorkStartsWithoutAPoll(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			url := ""
+			if engine == "postgres" {
+				url = storagetest.PostgresURL(t)
+			}
+			db := open(t, url)
+			ctx := context.Background()
+			id := "inv-prompt-" + engine + time.Now().Format("150405.000000000")
+			done := make(chan struct{})
+			var calls atomic.Int32
+			pool, dialect := db.JobPool()
+			q, err := New(ctx, pool, dialect, func(_ context.Context, got string) error {
+				if got != id {
+					return nil
+				}
+				if calls.Add(1) < 3 {
+					return ErrMore
+				}
+				close(done)
+				return nil
+			}, Config{Leases: db, Poll: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = q.Stop(context.Background()) })
+			if err := q.Enqueue(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			wait(t, done, "the third slice, with River's poll an hour away")
+		})
+	}
+}
