@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,6 +38,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Work does one slice of a job: it returns ErrMore to be called again for
@@ -197,15 +199,27 @@ func (w *worker) renew(ctx context.Context, cancel func(), id, owner string) {
 	}
 }
 
-// Queue is a running job queue.
+// Queue is a running job queue. River runs only while a job is waiting or
+// running in the database: its own loops (its completer ticks every 50 ms)
+// would otherwise cost an idle instance a few milliseconds of CPU a second.
+// A job queued here starts River at once; the search for expired leases,
+// every LeaseFor/4, starts it for a job queued elsewhere (a retry, another
+// instance's job left behind) and stops it once nothing is left.
 type Queue struct {
 	client   *river.Client[*sql.Tx]
+	db       *sql.DB
 	leases   Leases
 	leaseFor time.Duration
 	now      func() time.Time
 	log      *slog.Logger
 	stop     context.CancelFunc
 	swept    chan struct{}
+
+	// mu orders starting and stopping River with queueing, so that a job
+	// queued here never finds River stopping.
+	mu      sync.Mutex
+	runCtx  context.Context // nil until Start
+	running bool
 }
 
 // New migrates River's tables in db (sqlite or postgres; for SQLite, a pool
@@ -262,12 +276,15 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{client: client, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log}, nil
+	return &Queue{client: client, db: db, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log}, nil
 }
 
 // Start runs jobs, and the search for expired leases, until Stop.
 func (q *Queue) Start(ctx context.Context) error {
-	if err := q.client.Start(ctx); err != nil {
+	q.mu.Lock()
+	q.runCtx = ctx
+	q.mu.Unlock()
+	if err := q.settle(ctx); err != nil {
 		return err
 	}
 	ctx, q.stop = context.WithCancel(ctx)
@@ -282,9 +299,52 @@ func (q *Queue) Start(ctx context.Context) error {
 				return
 			case <-t.C:
 			}
-			_ = q.TakeOverExpired(ctx) // logged by River on insert errors; tried again at the next tick
+			// Errors are tried again at the next tick (River logs its own).
+			if err := q.TakeOverExpired(ctx); err != nil {
+				q.log.Warn("search for expired leases", "error", err)
+			}
+			if err := q.settle(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("start or stop the job queue", "error", err)
+			}
 		}
 	}()
+	return nil
+}
+
+// settle runs River while a job is waiting or running in the database,
+// and stops it when none is.
+func (q *Queue) settle(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var pending bool
+	err := q.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`).Scan(&pending)
+	if err != nil {
+		return fmt.Errorf("jobs waiting: %w", err)
+	}
+	if pending {
+		return q.wake()
+	}
+	if q.running {
+		// Nothing runs, unless River fetched another instance's job since
+		// the count: that slice is cancelled and goes on later.
+		if err := q.client.StopAndCancel(ctx); err != nil {
+			return fmt.Errorf("stop the idle job queue: %w", err)
+		}
+		q.running = false
+	}
+	return nil
+}
+
+// wake starts River unless it runs, or the queue is not started. The
+// caller holds mu.
+func (q *Queue) wake() error {
+	if q.running || q.runCtx == nil {
+		return nil
+	}
+	if err := q.client.Start(q.runCtx); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	q.running = true
 	return nil
 }
 
@@ -296,7 +356,7 @@ func (q *Queue) TakeOverExpired(ctx context.Context) error {
 		return fmt.Errorf("expired leases: %w", err)
 	}
 	for id, at := range expired {
-		res, err := q.client.Insert(ctx, args{ID: id, Takeover: at.UnixMilli()}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		res, err := q.queue(ctx, args{ID: id, Takeover: at.UnixMilli()})
 		if err != nil {
 			return fmt.Errorf("take over %s: %w", id, err)
 		}
@@ -314,6 +374,13 @@ func (q *Queue) Stop(ctx context.Context) error {
 		q.stop()
 		<-q.swept
 	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.runCtx = nil
+	if !q.running {
+		return nil
+	}
+	q.running = false
 	return q.client.StopAndCancel(ctx)
 }
 
@@ -323,9 +390,20 @@ func (q *Queue) Enqueue(ctx context.Context, id string) error {
 }
 
 func (q *Queue) insert(ctx context.Context, a args) error {
-	_, err := q.client.Insert(ctx, a, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
-	if err != nil {
+	if _, err := q.queue(ctx, a); err != nil {
 		return fmt.Errorf("enqueue %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+// queue inserts a job and makes sure River runs to start it: River tells
+// its producer of the insert at once.
+func (q *Queue) queue(ctx context.Context, a args) (*rivertype.JobInsertResult, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	res, err := q.client.Insert(ctx, a, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	if err != nil {
+		return nil, err
+	}
+	return res, q.wake()
 }
