@@ -59,6 +59,7 @@ processes' logs and stores) is removed at the end unless -keep is given. See BEN
 	flag.IntVar(&o.Quota.ProjectWrites, "quota-project", 25, "membership writes per window the emulator allows in the quota phase")
 	flag.DurationVar(&o.Quota.Window, "quota-window", 5*time.Second, "the quota phase's window (Google's is a minute)")
 	flag.DurationVar(&o.Quota.Latency, "quota-latency", 0, "emulated Chat API latency in the quota phase")
+	flag.DurationVar(&o.Idle, "idle", 30*time.Second, "how long an idle bot's CPU (app credentials, SQLite and PostgreSQL) is counted (0 skips it)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (process logs, stores) and print where it is")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -35,6 +35,7 @@ type Options struct {
 	SlowInFlight int           // events in flight at once in that phase
 	ColdStarts   int           // starts per store for the cold-start median (0: skip)
 	Quota        QuotaOptions  // the quota phase (People 0: skip)
+	Idle         time.Duration // how long idle CPU is counted, per store (0: skip)
 	DatabaseURL  string        // PostgreSQL for the cold start (empty: skip)
 	BotLogLevel  string        // LOG_LEVEL of the bot under load
 	BotBinary    string        // prebuilt bot; empty: go build ./cmd/bot
@@ -67,6 +68,7 @@ type Report struct {
 	ColdStartNotes []string     `json:"cold_start_notes,omitempty"`
 	QuotaPhase     []quotaRun   `json:"quota_phase,omitempty"`
 	QuotaOptions   QuotaOptions `json:"quota_options"`
+	Idle           []idleRun    `json:"idle_cpu,omitempty"`
 }
 
 // ratio compares the bot with one baseline in the throughput phase.
@@ -222,6 +224,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		} else {
 			rep.ColdStartNotes = append(rep.ColdStartNotes, "PostgreSQL skipped: no -database-url (or TEST_DATABASE_URL)")
+		}
+	}
+	if o.Idle > 0 {
+		if rep.Idle, err = e.idlePhase(ctx, o.Idle); err != nil {
+			return nil, err
 		}
 	}
 	if o.Quota.People > 0 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -61,12 +60,8 @@ func (q QuotaOptions) least() time.Duration {
 // one instance on SQLite; two on PostgreSQL; two on PostgreSQL with the
 // first killed (SIGKILL) halfway.
 func (e *env) quotaPhase(ctx context.Context, q QuotaOptions) ([]quotaRun, error) {
-	key, err := e.adminGet("service-account", url.Values{"email": {"invite-bot@load.iam.gserviceaccount.com"}})
+	keyFile, err := e.appKey()
 	if err != nil {
-		return nil, err
-	}
-	keyFile := filepath.Join(e.dir, "app-key.json")
-	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
 		return nil, err
 	}
 	type mode struct {
