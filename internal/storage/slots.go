@@ -11,14 +11,99 @@ import (
 	"github.com/chatinvite/invitebot/internal/commands"
 )
 
-// Slots is the ledger the pacer takes its write slots from: on PostgreSQL a
-// table every instance shares, so that together they stay within Google's
-// quotas; nil on SQLite, whose single instance keeps it in memory.
+// Slots is the ledger the pacer takes its write slots from, kept in the
+// quota_slots table: on PostgreSQL every instance shares it, so that
+// together they stay within Google's quotas; on SQLite, whose single
+// instance decides in memory, each slot is written down as it is taken, so
+// that a restart (even after kill -9) still counts the writes Google
+// counts, and is not answered 429.
 func (db *DB) Slots() commands.Slots {
 	if db.dialect != Postgres {
-		return nil
+		return &sqliteSlots{w: db.w, mem: commands.NewMemorySlots(time.Now)}
 	}
 	return &pgSlots{sql: db.sql}
+}
+
+// sqliteSlots is the in-memory ledger of commands, read back from the
+// database at its first use and written through to it.
+type sqliteSlots struct {
+	w   *sql.DB
+	mem *commands.MemorySlots
+
+	mu     sync.Mutex
+	loaded bool
+	swept  time.Time // when slots out of every window were last deleted
+}
+
+// load reads the slots a previous run of this instance took, once.
+func (s *sqliteSlots) load(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded {
+		return nil
+	}
+	rows, err := s.w.QueryContext(ctx, `SELECT bucket, at, tag FROM quota_slots ORDER BY at`)
+	if err != nil {
+		return fmt.Errorf("read write slots: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bucket, tag string
+		var at int64
+		if err := rows.Scan(&bucket, &at, &tag); err != nil {
+			return fmt.Errorf("read write slots: %w", err)
+		}
+		s.mem.Restore(bucket, time.UnixMicro(at), tag)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read write slots: %w", err)
+	}
+	s.loaded = true
+	return nil
+}
+
+// Reserve implements commands.Slots: decided in memory, and a slot taken
+// is written down before it is used.
+func (s *sqliteSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
+	if err := s.load(ctx); err != nil {
+		return commands.Slot{}, err
+	}
+	slot, err := s.mem.Reserve(ctx, bucket, quota, window, tag)
+	if err != nil || !slot.Taken {
+		return slot, err
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at, tag) VALUES ($1, $2, $3)`, bucket, slot.At.UnixMicro(), tag); err != nil {
+		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+	}
+	s.mu.Lock()
+	sweep := slot.At.Sub(s.swept) > window
+	if sweep {
+		s.swept = slot.At
+	}
+	s.mu.Unlock()
+	if sweep { // at most once a window: what left it is dropped
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM quota_slots WHERE at <= $1`, slot.At.Add(-window).UnixMicro()); err != nil {
+			return commands.Slot{}, fmt.Errorf("reserve a write slot: drop old slots: %w", err)
+		}
+	}
+	return slot, nil
+}
+
+// Refund implements commands.Slots.
+func (s *sqliteSlots) Refund(ctx context.Context, bucket, tag string) error {
+	if err := s.load(ctx); err != nil {
+		return err
+	}
+	if err := s.mem.Refund(ctx, bucket, tag); err != nil {
+		return err
+	}
+	if tag == "" {
+		return nil
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM quota_slots WHERE bucket = $1 AND tag = $2`, bucket, tag); err != nil {
+		return fmt.Errorf("refund a write slot: %w", err)
+	}
+	return nil
 }
 
 type pgSlots struct {
