@@ -64,7 +64,7 @@ func (r *Router) Dispatch(ctx context.Context, ev *events.Event) events.Reply {
 		// events"): it runs, and a welcome line leads its answer.
 		reply.Text = strings.TrimSpace(welcomeLine + "\n" + reply.Text)
 	}
-	return reply
+	return fitReply(reply)
 }
 
 // route finds the command an event invokes. A click names its command in
