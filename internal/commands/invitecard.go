@@ -141,7 +141,7 @@ func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCa
 	}
 	var bottom []string
 	if r.Detail != "" {
-		bottom = append(bottom, shorten(r.Detail))
+		bottom = append(bottom, shortenTo(r.Detail, maxDetailRunes))
 	}
 	if manySpaces || r.Space != here.Name {
 		bottom = append(bottom, "in "+spaceLabel(r.Space, here))

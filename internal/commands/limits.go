@@ -20,9 +20,13 @@ const (
 	// carries beside its cards (its name, sender, viewer, the reply's
 	// envelope).
 	cardBudget = maxMessageBytes - 1_000
-	// maxShownRunes: a name or address longer than this is shown cut,
-	// ending with an ellipsis (the parser accepts addresses of 254).
+	// maxShownRunes: what a person typed (an address, a name) longer than
+	// this is shown cut, ending with an ellipsis (the parser accepts
+	// addresses of 254).
 	maxShownRunes = 64
+	// maxDetailRunes: the same for a line's reason or resolved name (the
+	// reasons written here are shorter).
+	maxDetailRunes = 200
 )
 
 // measure is the message's size as JSON and its widgets, card by card.
@@ -49,12 +53,15 @@ func within(m *chat.Message, limit int) bool {
 }
 
 // shorten cuts s to maxShownRunes characters, the last an ellipsis.
-func shorten(s string) string {
-	if utf8.RuneCountInString(s) <= maxShownRunes {
+func shorten(s string) string { return shortenTo(s, maxShownRunes) }
+
+// shortenTo cuts s to n characters, the last an ellipsis.
+func shortenTo(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:maxShownRunes-1]) + "…"
+	return string(r[:n-1]) + "…"
 }
 
 // tooLongCards replace an answer that Chat would refuse: they say so
