@@ -30,9 +30,19 @@ type sqliteSlots struct {
 	w   *sql.DB
 	mem *commands.MemorySlots
 
-	mu     sync.Mutex
-	loaded bool
-	swept  time.Time // when slots out of every window were last deleted
+	mu       sync.Mutex
+	loaded   bool
+	swept    time.Time // when slots out of every window were last deleted
+	queue    []*slotWrite
+	flushing bool
+}
+
+// slotWrite is a slot taken, waiting to be written down.
+type slotWrite struct {
+	bucket, tag string
+	at          time.Time
+	window      time.Duration
+	done        chan error
 }
 
 // load reads the slots a previous run of this instance took, once.
@@ -72,21 +82,61 @@ func (s *sqliteSlots) Reserve(ctx context.Context, bucket string, quota int, win
 	if err != nil || !slot.Taken {
 		return slot, err
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at, tag) VALUES ($1, $2, $3)`, bucket, slot.At.UnixMicro(), tag); err != nil {
+	if err := s.write(ctx, &slotWrite{bucket: bucket, tag: tag, at: slot.At, window: window, done: make(chan error, 1)}); err != nil {
 		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
+	return slot, nil
+}
+
+// write writes a slot down, with whatever other slots are waiting, in one
+// transaction (SQLite has one writer: a transaction a slot would cost
+// every event half the bot's throughput). The first to arrive writes for
+// those that arrive while it writes.
+func (s *sqliteSlots) write(ctx context.Context, w *slotWrite) error {
 	s.mu.Lock()
-	sweep := slot.At.Sub(s.swept) > window
-	if sweep {
-		s.swept = slot.At
+	s.queue = append(s.queue, w)
+	if s.flushing {
+		s.mu.Unlock()
+		return <-w.done
 	}
+	s.flushing = true
+	for len(s.queue) > 0 {
+		batch := s.queue
+		s.queue = nil
+		sweep := w.at.Sub(s.swept) > w.window
+		if sweep {
+			s.swept = w.at
+		}
+		s.mu.Unlock()
+		err := s.flush(context.WithoutCancel(ctx), batch, sweep)
+		for _, b := range batch {
+			b.done <- err
+		}
+		s.mu.Lock()
+	}
+	s.flushing = false
 	s.mu.Unlock()
-	if sweep { // at most once a window: what left it is dropped
-		if _, err := s.w.ExecContext(ctx, `DELETE FROM quota_slots WHERE at <= $1`, slot.At.Add(-window).UnixMicro()); err != nil {
-			return commands.Slot{}, fmt.Errorf("reserve a write slot: drop old slots: %w", err)
+	return <-w.done
+}
+
+func (s *sqliteSlots) flush(ctx context.Context, batch []*slotWrite, sweep bool) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	for _, b := range batch {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at, tag) VALUES ($1, $2, $3)`, b.bucket, b.at.UnixMicro(), b.tag); err != nil {
+			return err
 		}
 	}
-	return slot, nil
+	if sweep { // at most once a window: what left it is dropped
+		last := batch[len(batch)-1]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM quota_slots WHERE at <= $1`, last.at.Add(-last.window).UnixMicro()); err != nil {
+			return fmt.Errorf("drop old slots: %w", err)
+		}
+	}
+	return tx.Commit()
 }
 
 // Refund implements commands.Slots.
