@@ -38,6 +38,7 @@ func TestHarnessTinyRun(t *testing.T) {
 		SlowLatency: 50 * time.Millisecond, SlowInFlight: 40, ColdStarts: 2,
 		DatabaseURL: os.Getenv("TEST_DATABASE_URL"), BotLogLevel: "info", Self: self,
 		Quota: QuotaOptions{People: 50, Spaces: 2, SpaceWrites: 10, ProjectWrites: 20, Window: time.Second},
+		Idle:  time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,9 @@ func TestHarnessTinyRun(t *testing.T) {
 		if q.Lost != 0 || q.Calls < q.People || q.Seconds <= 0 {
 			t.Fatalf("quota phase %+v", q)
 		}
+	}
+	if len(rep.Idle) == 0 || rep.Idle[0].Store != "SQLite" || rep.Idle[0].Seconds <= 0 {
+		t.Fatalf("idle phase: %+v", rep.Idle)
 	}
 	if rep.Slow[0].PeakGoroutines == 0 {
 		t.Fatal("no goroutine count from the bot")
