@@ -65,6 +65,7 @@ processes' logs and stores) is removed at the end unless -keep is given. See BEN
 	flag.IntVar(&o.Promises.Large, "fairness-large", 0, "people of the fairness mode's large invitation (0 skips it)")
 	flag.IntVar(&o.Promises.Small, "fairness-small", 10, "one-person /invites sent during it, a second apart")
 	flag.IntVar(&o.Promises.SignOut, "signout", 0, "people of the sign-out mode's invitation on one of two instances sharing PostgreSQL, whose inviter signs out on the other (0 skips it; needs -database-url)")
+	flag.DurationVar(&o.Idle, "idle", 30*time.Second, "how long an idle bot's CPU (app credentials, SQLite and PostgreSQL) is counted (0 skips it)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (process logs, stores) and print where it is")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -96,7 +96,13 @@ type starter struct {
 }
 
 func (s starter) Start(ctx context.Context, inv *commands.Invitation) error {
-	return s.db.CreateInvitationWith(ctx, inv, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.db.CreateInvitationWith(ctx, inv, func(ctx context.Context, tx *sql.Tx) error {
 		return s.q.EnqueueTx(ctx, tx, inv.ID)
 	})
+	if err != nil {
+		return err
+	}
+	// River heard of the insert before the commit: told again now, it
+	// fetches the job at once rather than at its next poll.
+	return s.q.Enqueue(ctx, inv.ID)
 }

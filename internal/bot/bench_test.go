@@ -41,9 +41,12 @@ func (fakeMembers) ListMembers(context.Context, string, string, chatapi.ListOpti
 // whole handler (verification with a reused token, decoding, parsing, the
 // consented user's cached token, the remembered result, the card, the
 // reply, both log lines at info to a discarding writer), with the Chat API
-// call faked: the bot's own work per event.
+// call faked: the bot's own work per event. Google's quota is lifted, as
+// the load harness lifts it: past 300 events the pacer would otherwise
+// wait for the next window, which is Google's limit, not the bot's work.
 func BenchmarkInviteEvent(b *testing.B) {
-	h := startBotWith(b, nil, Deps{Members: fakeMembers{}, Logger: logging.New(io.Discard, slog.LevelInfo)})
+	h := startBotWith(b, map[string]string{"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "1000000", "QUOTA_SPACE_WRITES_PER_MINUTE": "1000000"},
+		Deps{Members: fakeMembers{}, Logger: logging.New(io.Discard, slog.LevelInfo)})
 	h.grant(alice)
 	token := "Bearer " + h.emu.ChatToken(h.cfg.ChatAudience)
 	handler := h.bot.Handler()

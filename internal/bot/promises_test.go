@@ -248,3 +248,21 @@ func TestOneUserDoesNotStarveAnother(t *testing.T) {
 		t.Fatalf("bob's 3 came after %d of alice's writes", made-3)
 	}
 }
+
+// TestLargeStartsWithoutAPoll: an invitation stored with its job in one
+// transaction starts at once, without waiting for River's poll, whether
+// River was idle or already running another.
+func TestLargeStartsWithoutAPoll(t *testing.T) {
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "10", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "100"},
+		Deps{BackoffBase: time.Millisecond, QuotaWindow: testQuota.Window, ProgressEvery: 300 * time.Millisecond, JobPoll: time.Hour})
+	h.clock.Real()
+	h.grant(alice)
+	for i := range 3 {
+		prefix := fmt.Sprintf("nopoll%d-", i)
+		h.invite(alice, "AAA", " "+strings.Join(addPeople(h, prefix, 21), ", "))
+		h.progressWithin("AAA", 30*time.Second, func(m chat.Message) bool {
+			return cardID(m) == "invite-result" && strings.Contains(mustJSON(m), prefix)
+		})
+	}
+}

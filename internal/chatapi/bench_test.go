@@ -24,9 +24,8 @@ func benchEmulator(b *testing.B) (*emulator.Emulator, string, *http.Client) {
 	emu.AddPerson(emulator.Person{ID: "1", Email: "a@load.example", AutoAccept: true})
 	emu.AddSpace(emulator.Space{ID: "S", Domain: "load.example"})
 	emu.AddMember("S", "1", emulator.RoleOwner)
-	transport := &http.Transport{MaxIdleConnsPerHost: 64, Protocols: new(http.Protocols)}
-	transport.Protocols.SetUnencryptedHTTP2(true)
-	client := &http.Client{Transport: transport}
+	// The emulator speaks plain HTTP/1.1, as the bot's client does.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	resp, err := client.Get(emu.URL() + "/_emulator/access-token?" + url.Values{"email": {"a@load.example"}, "scope": {emulator.ScopeMemberships}}.Encode())
 	if err != nil {
 		b.Fatal(err)

@@ -210,7 +210,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 	results, spaces, done := inv.results()
 	if final {
 		m.CardsV2 = resultCards(inv.Op, results, here, spaces)
-		return m
+		return fitMessage(m)
 	}
 	var finished []Result
 	for i, p := range inv.Targets {
@@ -240,7 +240,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 		widgets = append(widgets, button("Stop", events.ButtonAction(shape, iv.Endpoint, map[string]string{"command": "invite", "step": "stop", "invitation": inv.ID}, false)))
 	}
 	m.CardsV2 = card(progressCardID, title, subtitle, section("", widgets...))
-	return m
+	return fitMessage(m)
 }
 
 func (iv *Invite) quotaPerMinute() int {

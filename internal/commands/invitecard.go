@@ -101,8 +101,22 @@ func spaceLabel(space string, here events.Space) string {
 }
 
 // resultCards is the one card that tells each target's outcome, grouped.
-// Every line in a space other than this one names it.
+// Every line in a space other than this one names it. Up to
+// maxLinesPerGroup lines a group; fewer when the card would pass Chat's
+// limits, the rest counted in "and N more".
 func resultCards(op Op, results []Result, here events.Space, spaces []string) []*chat.CardWithId {
+	var cards []*chat.CardWithId
+	for lines := maxLinesPerGroup; lines >= 0; lines-- {
+		cards = resultCardsOf(op, results, here, spaces, lines)
+		if within(&chat.Message{CardsV2: cards}, cardBudget) {
+			break
+		}
+	}
+	return cards
+}
+
+// resultCardsOf is the result card with up to lines lines a group.
+func resultCardsOf(op Op, results []Result, here events.Space, spaces []string, lines int) []*chat.CardWithId {
 	var sections []*chat.GoogleAppsCardV1Section
 	for o := Outcome(0); o < outcomeCount; o++ {
 		var group []Result
@@ -116,8 +130,12 @@ func resultCards(op Op, results []Result, here events.Space, spaces []string) []
 		}
 		sec := &chat.GoogleAppsCardV1Section{Header: o.sectionTitle() + " (" + strconv.Itoa(len(group)) + ")"}
 		for i, r := range group {
-			if i == maxLinesPerGroup {
-				sec.Widgets = append(sec.Widgets, paragraph(fmt.Sprintf("<i>and %d more</i>", len(group)-maxLinesPerGroup)))
+			if i == lines {
+				more := "and %d more"
+				if lines == 0 {
+					more = "%d, not listed"
+				}
+				sec.Widgets = append(sec.Widgets, paragraph("<i>"+fmt.Sprintf(more, len(group)-lines)+"</i>"))
 				break
 			}
 			sec.Widgets = append(sec.Widgets, resultLine(r, here, len(spaces) > 1))
@@ -133,12 +151,12 @@ func resultCards(op Op, results []Result, here events.Space, spaces []string) []
 func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCardV1Widget {
 	d := &chat.GoogleAppsCardV1DecoratedText{
 		StartIcon: &chat.GoogleAppsCardV1Icon{KnownIcon: r.Outcome.icon()},
-		Text:      html.EscapeString(r.Target.Typed),
+		Text:      html.EscapeString(shorten(r.Target.Typed)),
 		WrapText:  true,
 	}
 	var bottom []string
 	if r.Detail != "" {
-		bottom = append(bottom, r.Detail)
+		bottom = append(bottom, shortenTo(r.Detail, maxDetailRunes))
 	}
 	if manySpaces || r.Space != here.Name {
 		bottom = append(bottom, "in "+spaceLabel(r.Space, here))

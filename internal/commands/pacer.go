@@ -23,9 +23,12 @@ type Pacer struct {
 	turns                    turns
 }
 
-// Slots is the ledger of write slots the Pacer hands out. One instance
-// keeps it in memory; instances sharing PostgreSQL keep it there, so that
-// together they stay within the quotas (the storage package implements it).
+// Slots is the ledger of write slots the Pacer hands out. It is kept in
+// the database (the storage package implements it): instances sharing
+// PostgreSQL take their slots from one table, so that together they stay
+// within the quotas; a SQLite instance keeps its slots in memory and
+// writes each one down, so that after a restart it still knows the writes
+// Google counts.
 type Slots interface {
 	// Reserve takes a slot for one write now if bucket has fewer than
 	// quota writes in the window that ends now; otherwise it takes none
@@ -167,6 +170,15 @@ func (m *MemorySlots) Reserve(_ context.Context, bucket string, quota int, windo
 	}
 	m.buckets[bucket] = append(ts, taken{now, tag})
 	return Slot{Taken: true, At: now}, nil
+}
+
+// Restore puts back a slot taken at at: a ledger kept in a database reads
+// its slots back at start, oldest first, so that a restarted instance
+// knows the writes Google still counts.
+func (m *MemorySlots) Restore(bucket string, at time.Time, tag string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buckets[bucket] = append(m.buckets[bucket], taken{at, tag})
 }
 
 // Refund implements Slots.

@@ -67,7 +67,7 @@ func (r *Router) Dispatch(ctx context.Context, ev *events.Event) events.Reply {
 		reply.Text = strings.TrimSpace(welcomeLine + "\n" + reply.Text)
 		reply.Empty = false
 	}
-	return reply
+	return fitReply(reply)
 }
 
 // route finds the command an event invokes. A click names its command in

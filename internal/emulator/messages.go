@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -68,8 +70,12 @@ func (e *Emulator) handleCreateMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spaceID, id := r.PathValue("space"), r.URL.Query().Get("messageId")
-	if id != "" && (!strings.HasPrefix(id, "client-") || len(id) > 63) {
-		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "messageId must start with client- and be at most 63 characters.")
+	if id != "" && !clientMessageID.MatchString(id) {
+		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "messageId must start with client-, contain only lowercase letters, numbers and hyphens, and be at most 63 characters.")
+		return
+	}
+	if why := overLimits(&m); why != "" {
+		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", why)
 		return
 	}
 	e.mu.Lock()
@@ -132,20 +138,26 @@ func (e *Emulator) handleUpdateMessage(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusForbidden, "PERMISSION_DENIED", "An app can update only the messages it created.")
 		return
 	}
-	if !e.spend(w, r.PathValue("space"), false) {
-		return
-	}
+	updated := m.Message
 	for _, field := range strings.Split(mask, ",") {
 		switch strings.TrimSpace(field) {
 		case "text":
-			m.Message.Text = in.Text
+			updated.Text = in.Text
 		case "cardsV2", "cards_v2":
-			m.Message.CardsV2 = in.CardsV2
+			updated.CardsV2 = in.CardsV2
 		default:
 			googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Unsupported updateMask field "+field+".")
 			return
 		}
 	}
+	if why := overLimits(&updated); why != "" {
+		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", why)
+		return
+	}
+	if !e.spend(w, r.PathValue("space"), false) {
+		return
+	}
+	m.Message = updated
 	m.Updates++
 	m.Message.LastUpdateTime = e.now().UTC().Format("2006-01-02T15:04:05.000000Z")
 	writeJSON(w, m.Message)
@@ -157,6 +169,44 @@ func (e *Emulator) DeleteMessage(name string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.state.messages, name)
+}
+
+// clientMessageID is Google's rule for a client-assigned message id: it
+// "Begins with client-", "Contains up to 63 characters and only lowercase
+// letters, numbers, and hyphens"
+// (https://developers.google.com/workspace/chat/api/reference/rest/v1/spaces.messages/create,
+// query parameter messageId).
+var clientMessageID = regexp.MustCompile(`^client-[a-z0-9-]{0,56}$`)
+
+// Chat's limits on a message: "The maximum message size, including the
+// message contents, is 32,000 bytes" (spaces.messages.create), and at most
+// 100 widgets in its cards.
+const (
+	maxMessageBytes   = 32_000
+	maxMessageWidgets = 100
+)
+
+// overLimits says why Chat would refuse m, or "" when it would not.
+func overLimits(m *chat.Message) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "Invalid message."
+	}
+	if len(b) > maxMessageBytes {
+		return fmt.Sprintf("Message of %d bytes: the maximum message size is %d bytes.", len(b), maxMessageBytes)
+	}
+	widgets := 0
+	for _, c := range m.CardsV2 {
+		if c != nil && c.Card != nil {
+			for _, s := range c.Card.Sections {
+				widgets += len(s.Widgets)
+			}
+		}
+	}
+	if widgets > maxMessageWidgets {
+		return fmt.Sprintf("Cards with %d widgets: a message holds at most %d.", widgets, maxMessageWidgets)
+	}
+	return ""
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -12,6 +12,14 @@
 // slice that finds the lease held by a live slice (of any instance, this
 // one included) ends, so however many copies of a job River holds (a
 // takeover, then River's own rescue of the original), one works at a time.
+//
+// An idle instance costs next to nothing: River is told of every job this
+// instance queues as it queues it (an in-process signal: River's poll-only
+// mode, with neither LISTEN/NOTIFY nor the SQLite driver's 50 ms outbox
+// poll), each next slice is a job queued by the slice before, and River's
+// poll for jobs queued elsewhere (retries, River's own rescues) is slow.
+// Every job starts from a queueing: an instance's own /invite, its
+// takeover of a dead instance's job, or its resumption at start.
 package jobs
 
 import (
@@ -22,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -29,6 +38,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Work does one slice of a job: it returns ErrMore to be called again for
@@ -64,7 +74,9 @@ type Config struct {
 	// lease for LeaseFor (default 15 s) is taken over by a live instance.
 	Leases   Leases
 	LeaseFor time.Duration
-	// Poll is how often an idle instance looks for jobs (default 1 s).
+	// Poll is how often an idle instance looks for jobs it was not told
+	// of (default 10 s): a retry of a failed slice, River's rescue of a
+	// stuck one. Jobs this instance queues start at once.
 	Poll    time.Duration
 	Workers int
 	Logger  *slog.Logger
@@ -74,11 +86,31 @@ type Config struct {
 	KeepFinished time.Duration
 }
 
+// defaultPoll is River's poll for jobs this instance was not told of. Each
+// poll is a few queries (River itself adds two every 2 s in poll-only
+// mode, and its leader's upkeep every 5 s): an idle instance stays within
+// a couple of milliseconds of CPU a second.
+const defaultPoll = 10 * time.Second
+
+// inProcess is River's driver without its listener, so that River runs in
+// poll-only mode and tells its producer of every job this client inserts
+// (River does that only for drivers without a listener). The SQLite
+// driver's listener polls an outbox table every 50 ms (most of an idle
+// instance's CPU); the database/sql driver for PostgreSQL has none.
+type inProcess struct {
+	riverdriver.Driver[*sql.Tx]
+}
+
+func (inProcess) SupportsListener() bool { return false }
+
 type args struct {
 	ID string `json:"id"`
 	// Takeover, when set, is the expiry of the dead holder's lease: a job
 	// queued to take id over (unique per takeover).
 	Takeover int64 `json:"takeover,omitempty"`
+	// After, when set, is the River job whose slice this one continues
+	// (unique per slice).
+	After int64 `json:"after,omitempty"`
 }
 
 func (args) Kind() string { return "invitation" }
@@ -106,14 +138,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	if !held {
 		return nil // a live slice has it, and carries the job on
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	slice, cancel := context.WithCancel(ctx)
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		w.renew(ctx, cancel, id, owner)
+		w.renew(slice, cancel, id, owner)
 	}()
-	err = w.work(ctx, id)
-	more := errors.Is(err, ErrMore) || (ctx.Err() != nil && err != nil)
+	err = w.work(slice, id)
+	more := errors.Is(err, ErrMore) || (slice.Err() != nil && err != nil)
 	cancel()
 	<-renewed
 	if rerr := w.leases.ReleaseLease(context.WithoutCancel(ctx), id, owner, err == nil); rerr != nil && err == nil {
@@ -121,7 +153,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[args]) error {
 	}
 	if more {
 		// Not a failure: the next slice (here or, after a stop, on any
-		// instance) goes on where this one ended.
+		// instance) goes on where this one ended. It is a job of its own,
+		// queued now, so that River starts it at once; a job snoozed
+		// instead would wait for River's next poll. Stopping, or when the
+		// queueing fails, the job is snoozed: it runs again at the next
+		// start or poll.
+		if client, cerr := river.ClientFromContextSafely[*sql.Tx](ctx); cerr == nil && ctx.Err() == nil {
+			next := args{ID: id, After: job.ID}
+			if _, ierr := client.Insert(ctx, next, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); ierr == nil {
+				return nil
+			}
+		}
 		return river.JobSnooze(0)
 	}
 	return err
@@ -161,15 +203,27 @@ func (w *worker) renew(ctx context.Context, cancel func(), id, owner string) {
 	}
 }
 
-// Queue is a running job queue.
+// Queue is a running job queue. River runs only while a job is waiting or
+// running in the database: its own loops (its completer ticks every 50 ms)
+// would otherwise cost an idle instance a few milliseconds of CPU a second.
+// A job queued here starts River at once; the search for expired leases,
+// every LeaseFor/4, starts it for a job queued elsewhere (a retry, another
+// instance's job left behind) and stops it once nothing is left.
 type Queue struct {
 	client   *river.Client[*sql.Tx]
+	db       *sql.DB
 	leases   Leases
 	leaseFor time.Duration
 	now      func() time.Time
 	log      *slog.Logger
 	stop     context.CancelFunc
 	swept    chan struct{}
+
+	// mu orders starting and stopping River with queueing, so that a job
+	// queued here never finds River stopping.
+	mu      sync.Mutex
+	runCtx  context.Context // nil until Start
+	running bool
 }
 
 // New migrates River's tables in db (sqlite or postgres; for SQLite, a pool
@@ -178,9 +232,9 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	var driver riverdriver.Driver[*sql.Tx]
 	switch dialect {
 	case "sqlite":
-		driver = riversqlite.New(db)
+		driver = inProcess{riversqlite.New(db)}
 	case "postgres":
-		driver = riverdatabasesql.New(db)
+		driver = inProcess{riverdatabasesql.New(db)}
 	default:
 		return nil, fmt.Errorf("jobs: unknown dialect %q", dialect)
 	}
@@ -201,7 +255,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		cfg.LeaseFor = 15 * time.Second
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = time.Second
+		cfg.Poll = defaultPoll
 	}
 	if cfg.Workers <= 0 {
 		// Slices mostly wait for quota slots: many may run at once.
@@ -216,6 +270,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 		RescueStuckJobsAfter: cfg.SliceTimeout + time.Second,
 		FetchPollInterval:    cfg.Poll,
 		FetchCooldown:        min(cfg.Poll, 100*time.Millisecond),
+		PollOnly:             true,
 		Logger:               cfg.Logger,
 		// River reads zero as its defaults (a day, a week).
 		CompletedJobRetentionPeriod: max(cfg.KeepFinished, time.Nanosecond),
@@ -229,12 +284,15 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{client: client, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log}, nil
+	return &Queue{client: client, db: db, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log}, nil
 }
 
 // Start runs jobs, and the search for expired leases, until Stop.
 func (q *Queue) Start(ctx context.Context) error {
-	if err := q.client.Start(ctx); err != nil {
+	q.mu.Lock()
+	q.runCtx = ctx
+	q.mu.Unlock()
+	if err := q.settle(ctx); err != nil {
 		return err
 	}
 	ctx, q.stop = context.WithCancel(ctx)
@@ -249,9 +307,52 @@ func (q *Queue) Start(ctx context.Context) error {
 				return
 			case <-t.C:
 			}
-			_ = q.TakeOverExpired(ctx) // logged by River on insert errors; tried again at the next tick
+			// Errors are tried again at the next tick (River logs its own).
+			if err := q.TakeOverExpired(ctx); err != nil {
+				q.log.Warn("search for expired leases", "error", err)
+			}
+			if err := q.settle(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("start or stop the job queue", "error", err)
+			}
 		}
 	}()
+	return nil
+}
+
+// settle runs River while a job is waiting or running in the database,
+// and stops it when none is.
+func (q *Queue) settle(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var pending bool
+	err := q.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`).Scan(&pending)
+	if err != nil {
+		return fmt.Errorf("jobs waiting: %w", err)
+	}
+	if pending {
+		return q.wake()
+	}
+	if q.running {
+		// Nothing runs, unless River fetched another instance's job since
+		// the count: that slice is cancelled and goes on later.
+		if err := q.client.StopAndCancel(ctx); err != nil {
+			return fmt.Errorf("stop the idle job queue: %w", err)
+		}
+		q.running = false
+	}
+	return nil
+}
+
+// wake starts River unless it runs, or the queue is not started. The
+// caller holds mu.
+func (q *Queue) wake() error {
+	if q.running || q.runCtx == nil {
+		return nil
+	}
+	if err := q.client.Start(q.runCtx); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	q.running = true
 	return nil
 }
 
@@ -263,7 +364,7 @@ func (q *Queue) TakeOverExpired(ctx context.Context) error {
 		return fmt.Errorf("expired leases: %w", err)
 	}
 	for id, at := range expired {
-		res, err := q.client.Insert(ctx, args{ID: id, Takeover: at.UnixMilli()}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		res, err := q.queue(ctx, args{ID: id, Takeover: at.UnixMilli()})
 		if err != nil {
 			return fmt.Errorf("take over %s: %w", id, err)
 		}
@@ -281,6 +382,13 @@ func (q *Queue) Stop(ctx context.Context) error {
 		q.stop()
 		<-q.swept
 	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.runCtx = nil
+	if !q.running {
+		return nil
+	}
+	q.running = false
 	return q.client.StopAndCancel(ctx)
 }
 
@@ -290,7 +398,10 @@ func (q *Queue) Enqueue(ctx context.Context, id string) error {
 }
 
 // EnqueueTx adds the job for id within tx, so that it is committed with
-// whatever else tx writes (River's transactional insert).
+// whatever else tx writes (River's transactional insert). River is told of
+// it at the insert, before the commit, and may fetch too early: once tx is
+// committed, Enqueue the same id (a duplicate, skipped) to have River
+// running and fetching.
 func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, id string) error {
 	if _, err := q.client.InsertTx(ctx, tx, args{ID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 		return fmt.Errorf("enqueue %s: %w", id, err)
@@ -299,9 +410,20 @@ func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, id string) error {
 }
 
 func (q *Queue) insert(ctx context.Context, a args) error {
-	_, err := q.client.Insert(ctx, a, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
-	if err != nil {
+	if _, err := q.queue(ctx, a); err != nil {
 		return fmt.Errorf("enqueue %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+// queue inserts a job and makes sure River runs to start it: River tells
+// its producer of the insert at once.
+func (q *Queue) queue(ctx context.Context, a args) (*rivertype.JobInsertResult, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	res, err := q.client.Insert(ctx, a, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	if err != nil {
+		return nil, err
+	}
+	return res, q.wake()
 }

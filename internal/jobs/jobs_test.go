@@ -240,3 +240,90 @@ func TestCopiesInOneProcessOneAtATime(t *testing.T) {
 		t.Fatalf("the copy worked while the first slice held the lease (%d calls)", n)
 	}
 }
+
+// TestWorkStartsWithoutAPoll: with River's poll an hour away, a job this
+// instance queues starts, and so does each next slice of it: nothing
+// waits for a poll, so an idle instance can poll rarely.
+func TestWorkStartsWithoutAPoll(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			url := ""
+			if engine == "postgres" {
+				url = storagetest.PostgresURL(t)
+			}
+			db := open(t, url)
+			ctx := context.Background()
+			id := "inv-prompt-" + engine + time.Now().Format("150405.000000000")
+			done := make(chan struct{})
+			var calls atomic.Int32
+			pool, dialect := db.JobPool()
+			q, err := New(ctx, pool, dialect, func(_ context.Context, got string) error {
+				if got != id {
+					return nil
+				}
+				if calls.Add(1) < 3 {
+					return ErrMore
+				}
+				close(done)
+				return nil
+			}, Config{Leases: db, Poll: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = q.Stop(context.Background()) })
+			if err := q.Enqueue(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			wait(t, done, "the third slice, with River's poll an hour away")
+		})
+	}
+}
+
+// TestAnIdleQueueStopsRiver: River does not run while no job waits, so
+// its loops cost an idle instance nothing; a job queued then starts it,
+// and once the job is done River stops again.
+func TestAnIdleQueueStopsRiver(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	done := make(chan struct{}, 2)
+	pool, dialect := db.JobPool()
+	q, err := New(ctx, pool, dialect, func(context.Context, string) error {
+		done <- struct{}{}
+		return nil
+	}, Config{Leases: db, Poll: time.Hour, LeaseFor: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Stop(context.Background()) })
+	running := func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running
+	}
+	if running() {
+		t.Fatal("River runs with no job in the queue")
+	}
+	for i, id := range []string{"inv-idle-1", "inv-idle-2"} {
+		if err := q.Enqueue(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, done, "the job queued while River was stopped")
+		// River records the job done a moment after it returns.
+		deadline := time.Now().Add(30 * time.Second)
+		for running() {
+			if err := q.settle(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job %d done, yet River still runs", i+1)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -36,12 +36,13 @@ type Options struct {
 	ColdStarts   int           // starts per store for the cold-start median (0: skip)
 	Quota        QuotaOptions  // the quota phase (People 0: skip)
 	Promises     PromiseOptions
-	DatabaseURL  string // PostgreSQL for the cold start (empty: skip)
-	BotLogLevel  string // LOG_LEVEL of the bot under load
-	BotBinary    string // prebuilt bot; empty: go build ./cmd/bot
-	CPUProfile   string // write the bot's CPU profile of the throughput phase here
-	HeapProfile  string // write the bot's heap profile, taken mid slow-Google phase, here
-	Self         string // this binary, re-executed for the emulator and baseline
+	Idle         time.Duration // how long idle CPU is counted, per store (0: skip)
+	DatabaseURL  string        // PostgreSQL for the cold start (empty: skip)
+	BotLogLevel  string        // LOG_LEVEL of the bot under load
+	BotBinary    string        // prebuilt bot; empty: go build ./cmd/bot
+	CPUProfile   string        // write the bot's CPU profile of the throughput phase here
+	HeapProfile  string        // write the bot's heap profile, taken mid slow-Google phase, here
+	Self         string        // this binary, re-executed for the emulator and baseline
 	JSON         bool
 	Out          io.Writer
 	Progress     io.Writer
@@ -68,6 +69,7 @@ type Report struct {
 	ColdStartNotes []string        `json:"cold_start_notes,omitempty"`
 	QuotaPhase     []quotaRun      `json:"quota_phase,omitempty"`
 	QuotaOptions   QuotaOptions    `json:"quota_options"`
+	Idle           []idleRun       `json:"idle_cpu,omitempty"`
 	Promises       *promisesReport `json:"promises,omitempty"`
 }
 
@@ -224,6 +226,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		} else {
 			rep.ColdStartNotes = append(rep.ColdStartNotes, "PostgreSQL skipped: no -database-url (or TEST_DATABASE_URL)")
+		}
+	}
+	if o.Idle > 0 {
+		if rep.Idle, err = e.idlePhase(ctx, o.Idle); err != nil {
+			return nil, err
 		}
 	}
 	if o.Quota.People > 0 {

@@ -39,6 +39,7 @@ func TestHarnessTinyRun(t *testing.T) {
 		DatabaseURL: os.Getenv("TEST_DATABASE_URL"), BotLogLevel: "info", Self: self,
 		Quota:    QuotaOptions{People: 50, Spaces: 2, SpaceWrites: 10, ProjectWrites: 20, Window: time.Second},
 		Promises: PromiseOptions{Saturation: 30, Rate: 50, Spaces: 3, Large: 40, Small: 2},
+		Idle:     time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +69,9 @@ func TestHarnessTinyRun(t *testing.T) {
 	if p := rep.Promises; p == nil || p.Saturation == nil || p.Fairness == nil || p.Saturation.Lost != 0 || p.Saturation.P99ms <= 0 ||
 		p.Fairness.Lost != 0 || p.Fairness.SmallMaxWindows <= 0 {
 		t.Fatalf("promises phase %+v", rep.Promises)
+	}
+	if len(rep.Idle) == 0 || rep.Idle[0].Store != "SQLite" || rep.Idle[0].Seconds <= 0 {
+		t.Fatalf("idle phase: %+v", rep.Idle)
 	}
 	if rep.Slow[0].PeakGoroutines == 0 {
 		t.Fatal("no goroutine count from the bot")

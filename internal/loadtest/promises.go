@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -300,19 +299,6 @@ func (e *env) fairness(ctx context.Context, q QuotaOptions, p PromiseOptions, ke
 		run.SmallMaxWindows, run.SmallMedianWindows = windows[len(windows)-1], windows[len(windows)/2]
 	}
 	return run, nil
-}
-
-// appKey writes the app's service-account key from the emulator to a file.
-func (e *env) appKey() (string, error) {
-	key, err := e.adminGet("service-account", url.Values{"email": {"invite-bot@load.iam.gserviceaccount.com"}})
-	if err != nil {
-		return "", err
-	}
-	keyFile := filepath.Join(e.dir, "app-key.json")
-	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
-		return "", err
-	}
-	return keyFile, nil
 }
 
 // promisesPhase runs the saturation and fairness modes.

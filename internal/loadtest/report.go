@@ -75,6 +75,9 @@ func (r *Report) Print(w io.Writer, asJSON bool) error {
 	for _, n := range r.ColdStartNotes {
 		fmt.Fprintln(w, "  "+n)
 	}
+	for _, x := range r.Idle {
+		fmt.Fprintf(w, "Idle CPU (%s, app credentials, over %.0f s): %.2f ms a second\n", x.Store, x.Seconds, x.CPUMsPerSec)
+	}
 	if len(r.QuotaPhase) > 0 {
 		q := r.QuotaOptions
 		fmt.Fprintf(w, "\nQuota phase (%d people across %d spaces, each space's share in one /invite; the emulator allows %d message writes per space and %d membership writes per project per %v, and answers in %v)\n",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/commands/slotstest"
 	"github.com/chatinvite/invitebot/internal/storage/storagetest"
 )
@@ -12,25 +13,37 @@ import (
 // reserving write slots at once, stay within one quota between them.
 func TestSharedSlotsNeverOverQuota(t *testing.T) {
 	url := storagetest.PostgresURL(t)
-	var dbs []*DB
-	for range 2 {
-		db, err := Open(context.Background(), url, "")
+	slotstest.NeverOverQuota(t, openSlots(t, url, "")(), openSlots(t, url, "")())
+}
+
+// TestSQLiteSlotsNeverOverQuota: the single SQLite instance's ledger keeps
+// the same rule.
+func TestSQLiteSlotsNeverOverQuota(t *testing.T) {
+	slotstest.NeverOverQuota(t, openSlots(t, "", t.TempDir())())
+}
+
+// TestSlotsSurviveARestart: an instance opened again on the same store
+// (restarted after kill -9) still counts the slots taken before, on
+// either engine.
+func TestSlotsSurviveARestart(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		slotstest.SurvivesRestart(t, openSlots(t, "", t.TempDir()))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		slotstest.SurvivesRestart(t, openSlots(t, storagetest.PostgresURL(t), ""))
+	})
+}
+
+// openSlots returns a function that opens the store anew, as a starting
+// instance does, and returns its ledger; the previous one is left open,
+// as a killed instance's would be, until the test ends.
+func openSlots(t *testing.T, url, dir string) func() commands.Slots {
+	return func() commands.Slots {
+		db, err := Open(context.Background(), url, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		dbs = append(dbs, db)
-	}
-	slotstest.NeverOverQuota(t, dbs[0].Slots(), dbs[1].Slots())
-}
-
-func TestSQLiteKeepsSlotsInMemory(t *testing.T) {
-	db, err := Open(context.Background(), "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if db.Slots() != nil {
-		t.Fatal("a single SQLite instance needs no shared ledger")
+		return db.Slots()
 	}
 }

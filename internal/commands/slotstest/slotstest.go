@@ -93,3 +93,37 @@ func NeverOverQuota(t *testing.T, ledgers ...commands.Slots) {
 		t.Fatalf("one refund freed two slots: %+v %v", s, err)
 	}
 }
+
+// SurvivesRestart takes a quota of slots from a ledger and refunds one,
+// then opens the ledger again, as an instance restarted (even after
+// kill -9) does, and checks that the new one counts the slots taken: the
+// refunded slot is free, and no other until the first leaves the window.
+// A ledger that forgot them would have the restarted instance's writes
+// answered 429 by Google, which still counts them.
+func SurvivesRestart(t *testing.T, open func() commands.Slots) {
+	t.Helper()
+	const quota = 3
+	const window = time.Minute
+	ctx := context.Background()
+	before := open()
+	for i := range quota {
+		s, err := before.Reserve(ctx, "bucket:restart", quota, window, fmt.Sprintf("before-%d", i))
+		if err != nil || !s.Taken {
+			t.Fatalf("slot %d of the quota: %+v %v", i, s, err)
+		}
+	}
+	if err := before.Refund(ctx, "bucket:restart", "before-0"); err != nil {
+		t.Fatalf("refund: %v", err)
+	}
+	after := open()
+	if s, err := after.Reserve(ctx, "bucket:restart", quota, window, "after-0"); err != nil || !s.Taken {
+		t.Fatalf("the slot refunded before the restart is not free after it: %+v %v", s, err)
+	}
+	s, err := after.Reserve(ctx, "bucket:restart", quota, window, "after-1")
+	if err != nil {
+		t.Fatalf("reserve: %v", err)
+	}
+	if s.Taken || s.Wait <= 0 {
+		t.Fatalf("after a restart, a slot over the quota taken before it: %+v", s)
+	}
+}

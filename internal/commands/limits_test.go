@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/events"
+)
+
+// longAddress is an address of 254 characters, the longest the parser
+// accepts.
+func longAddress(i int) string {
+	local := fmt.Sprintf("p%d-", i)
+	local += strings.Repeat("a", 64-len(local))
+	d := strings.Repeat("d", 60)
+	return local + "@" + d + "." + d + "." + d[:59] + ".example"
+}
+
+// TestFinalCardOfLongAddressesFits: the final card of 1,000 targets named
+// by 254-character addresses, with every outcome, long reasons and two
+// spaces, stays within Chat's 32,000 bytes and 100 widgets: addresses are
+// cut with an ellipsis, and each group lists what fits, then "and N more".
+// Text that grows when escaped (<, & and > become entities, then JSON
+// escapes) makes the card drop lines to fit.
+func TestFinalCardOfLongAddressesFits(t *testing.T) {
+	if a := longAddress(1); len(a) != 254 {
+		t.Fatalf("address of %d characters", len(a))
+	}
+	for _, c := range []struct {
+		name       string
+		typed      func(i int) string
+		dropsLines bool
+	}{
+		{"254-character addresses", longAddress, true},
+		{"text that grows when escaped", func(i int) string { return strings.Repeat("<&>", 90) + fmt.Sprint(i) }, true},
+	} {
+		inv := &Invitation{ID: "x", User: "users/1", Space: "spaces/AAA", SpaceName: "Launch", Private: true}
+		for i := range 1000 {
+			o := Outcome(i % int(outcomeCount))
+			inv.Targets = append(inv.Targets, Planned{Seq: i, Space: []string{"spaces/AAA", "spaces/BBBBBBBBBBBB"}[i%2],
+				Target: Target{Kind: TargetUser, Typed: c.typed(i), Name: "users/" + c.typed(i)},
+				State:  Done, Outcome: o.String(), Detail: strings.Repeat("a long reason ", 20)})
+		}
+		results, here, spaces := finalResults(inv)
+		if c.dropsLines && within(&chat.Message{CardsV2: resultCardsOf(Add, results, here, spaces, maxLinesPerGroup)}, cardBudget) {
+			t.Fatalf("%s: every line fits anyway: the case shows nothing", c.name)
+		}
+		m := (&Invite{}).progressMessage(inv, true)
+		size, widgets := measure(m)
+		if size > maxMessageBytes || widgets > maxMessageWidgets {
+			t.Fatalf("%s: final card of %d bytes, %d widgets", c.name, size, widgets)
+		}
+		if m.CardsV2[0].CardId != "invite-result" {
+			t.Fatalf("%s: the result card was replaced: %s", c.name, m.CardsV2[0].CardId)
+		}
+		b, _ := json.Marshal(m)
+		if !strings.Contains(string(b), "…") || strings.Contains(string(b), longAddress(0)) {
+			t.Fatalf("%s: long text is not cut", c.name)
+		}
+		more := regexp.MustCompile(`and (\d+) more`)
+		for _, s := range m.CardsV2[0].Card.Sections {
+			count, _ := strconv.Atoi(regexp.MustCompile(`\((\d+)\)$`).FindStringSubmatch(s.Header)[1])
+			last := s.Widgets[len(s.Widgets)-1]
+			if last.TextParagraph == nil || !more.MatchString(last.TextParagraph.Text) {
+				t.Fatalf("%s: %s: no \"and N more\"", c.name, s.Header)
+			}
+			n, _ := strconv.Atoi(more.FindStringSubmatch(last.TextParagraph.Text)[1])
+			if n+len(s.Widgets)-1 != count || (c.dropsLines && len(s.Widgets)-1 >= maxLinesPerGroup) {
+				t.Fatalf("%s: %s: %d lines and %d more", c.name, s.Header, len(s.Widgets)-1, n)
+			}
+		}
+	}
+}
+
+func finalResults(inv *Invitation) ([]Result, events.Space, []string) {
+	results, spaces, _ := inv.results()
+	return results, events.Space{Name: inv.Space, DisplayName: inv.SpaceName}, spaces
+}
+
+// TestShorten: short text is left alone; long text is cut to
+// maxShownRunes characters, the last an ellipsis, never inside a character.
+func TestShorten(t *testing.T) {
+	if got := shorten("ana@example.com"); got != "ana@example.com" {
+		t.Fatalf("short text changed: %q", got)
+	}
+	for _, s := range []string{longAddress(7), strings.Repeat("é", 200)} {
+		got := shorten(s)
+		if utf8.RuneCountInString(got) != maxShownRunes || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) || !strings.HasPrefix(s, strings.TrimSuffix(got, "…")) {
+			t.Fatalf("shorten(%q) = %q", s, got)
+		}
+	}
+}
+
+// TestEveryReplyWithinLimits: an answer Chat would refuse (over 32,000
+// bytes, or over 100 widgets) is replaced, through the router, by a card
+// that says it was too long.
+func TestEveryReplyWithinLimits(t *testing.T) {
+	var many []*chat.GoogleAppsCardV1Widget
+	for range 101 {
+		many = append(many, paragraph("x"))
+	}
+	for name, reply := range map[string]events.Reply{
+		"too long":         {Private: true, Text: strings.Repeat("x", 40_000)},
+		"too many widgets": {Cards: card("c", "t", "s", section("", many...))},
+	} {
+		r, err := NewRouter([]Spec{{Name: "big", Run: func(context.Context, *events.Event) events.Reply { return reply }}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.Dispatch(t.Context(), &events.Event{Kind: events.KindMessage, CommandName: "/big"})
+		m := &chat.Message{Text: got.Text, CardsV2: got.Cards}
+		if !within(m, maxMessageBytes) || len(got.Cards) != 1 || got.Cards[0].CardId != "too-long" || got.Private != reply.Private {
+			t.Fatalf("%s: %+v", name, got)
+		}
+	}
+	small := events.Reply{Text: "fine"}
+	if got := fitReply(small); got.Text != "fine" || got.Cards != nil {
+		t.Fatalf("a small reply changed: %+v", got)
+	}
+}

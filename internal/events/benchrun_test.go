@@ -1,0 +1,12 @@
+package events
+
+import (
+	"testing"
+
+	"github.com/chatinvite/invitebot/internal/benchtest"
+)
+
+// TestBenchmarksRun: every benchmark here still runs.
+func TestBenchmarksRun(t *testing.T) {
+	benchtest.Run(t, 1, BenchmarkVerifyChatToken, BenchmarkVerifyChatTokenFirstSight)
+}
