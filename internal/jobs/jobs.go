@@ -218,6 +218,10 @@ type Queue struct {
 	log      *slog.Logger
 	stop     context.CancelFunc
 	swept    chan struct{}
+	// keepFinished is how long a finished job is kept; cleaned is when
+	// this instance last deleted older ones.
+	keepFinished time.Duration
+	cleaned      time.Time
 
 	// mu orders starting and stopping River with queueing, so that a job
 	// queued here never finds River stopping.
@@ -284,7 +288,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{client: client, db: db, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log}, nil
+	return &Queue{client: client, db: db, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log, keepFinished: cfg.KeepFinished}, nil
 }
 
 // Start runs jobs, and the search for expired leases, until Stop.
@@ -314,6 +318,9 @@ func (q *Queue) Start(ctx context.Context) error {
 			if err := q.settle(ctx); err != nil && ctx.Err() == nil {
 				q.log.Warn("start or stop the job queue", "error", err)
 			}
+			if err := q.deleteFinished(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("delete finished jobs", "error", err)
+			}
 		}
 	}()
 	return nil
@@ -339,6 +346,35 @@ func (q *Queue) settle(ctx context.Context) error {
 			return fmt.Errorf("stop the idle job queue: %w", err)
 		}
 		q.running = false
+	}
+	return nil
+}
+
+// deleteFinished deletes, at most once a minute, up to 500 finished jobs
+// older than keepFinished. River's own cleaner does so only while River
+// runs, and River runs only while there is work.
+func (q *Queue) deleteFinished(ctx context.Context) error {
+	now := q.now()
+	if !q.cleaned.IsZero() && now.Sub(q.cleaned) < time.Minute {
+		return nil
+	}
+	q.cleaned = now
+	list, err := q.client.JobList(ctx, river.NewJobListParams().
+		States(rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded).First(500))
+	if err != nil {
+		return fmt.Errorf("list finished jobs: %w", err)
+	}
+	var ids []int64
+	for _, j := range list.Jobs {
+		if j.FinalizedAt != nil && !j.FinalizedAt.After(now.Add(-q.keepFinished)) {
+			ids = append(ids, j.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := q.client.JobDeleteMany(ctx, river.NewJobDeleteManyParams().IDs(ids...).First(len(ids))); err != nil {
+		return fmt.Errorf("delete finished jobs: %w", err)
 	}
 	return nil
 }

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// TestFinishedJobsAreDeleted: with nothing kept (INVITE_HISTORY_DAYS=0),
-// River deletes a completed job at its next cleaning, here the one a
-// restarted queue runs when it becomes the leader, instead of a day later.
+// TestFinishedJobsAreDeleted: with nothing kept (INVITE_HISTORY_DAYS=0), a
+// completed job is deleted at the queue's next sweep, instead of a day
+// later, even though River no longer runs once no work waits (so its own
+// cleaner does not).
 func TestFinishedJobsAreDeleted(t *testing.T) {
 	db := open(t, "")
 	ctx := context.Background()
