@@ -167,17 +167,8 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 // announce creates the invitation's progress message if its space's message
 // quota gives a slot within SlotWait (or before the app stops).
 func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
-	wctx, cancel := context.WithTimeout(ctx, iv.slotWait())
+	wctx, cancel := iv.whileChatWaits(ctx, iv.slotWait())
 	defer cancel()
-	if iv.Halted != nil {
-		go func() {
-			select {
-			case <-iv.Halted:
-				cancel()
-			case <-wctx.Done():
-			}
-		}()
-	}
 	if err := iv.Pacer.Wait(wctx, inv.Space, false); err != nil {
 		return false
 	}

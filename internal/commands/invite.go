@@ -223,17 +223,8 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	scopes := neededScopes(iv.op, req.Targets, spaces, ev.Space.Name)
 	// The deadline covers everything from here, a token refresh included:
 	// Chat stops waiting at 30 s.
-	runCtx, cancel := context.WithTimeout(ctx, iv.Deadline)
+	runCtx, cancel := iv.whileChatWaits(ctx, iv.Deadline)
 	defer cancel()
-	if iv.Halted != nil {
-		go func() {
-			select {
-			case <-iv.Halted:
-				cancel()
-			case <-runCtx.Done():
-			}
-		}()
-	}
 	var token string
 	if len(scopes) > 0 { // else nothing calls the API
 		var err error
@@ -299,4 +290,20 @@ func deferredPlans(results []Result) ([]Planned, bool) {
 		plans = append(plans, p)
 	}
 	return plans, found
+}
+
+// whileChatWaits is ctx bounded by d, and ended too when the app must give
+// up what is in flight (Halted), so that every request is answered.
+func (iv *Invite) whileChatWaits(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	if iv.Halted != nil {
+		go func() {
+			select {
+			case <-iv.Halted:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
 }
