@@ -19,15 +19,29 @@ const (
 	outcomeCount
 )
 
-var outcomeNames = [...]string{"added", "invited", "removed", "already invited", "already a member", "not a member", "not found", "not allowed", "invalid", "failed", "not tried"}
+// outcomes describes each outcome: its label (as stored and logged), the
+// heading of its section on the card, and the icon beside each line.
+var outcomes = [outcomeCount]struct{ name, title, icon string }{
+	Added:          {"added", "Added", "PERSON"},
+	Invited:        {"invited", "Invited: they must accept", "EMAIL"},
+	Removed:        {"removed", "Removed", "PERSON"},
+	AlreadyInvited: {"already invited", "Already invited: waiting for them to accept", "EMAIL"},
+	AlreadyMember:  {"already a member", "Already a member", "STAR"},
+	NotAMember:     {"not a member", "Not a member", "DESCRIPTION"},
+	NotFound:       {"not found", "Not found", "DESCRIPTION"},
+	NotAllowed:     {"not allowed", "Not allowed", "MULTIPLE_PEOPLE"},
+	Invalid:        {"invalid", "Invalid", "DESCRIPTION"},
+	Failed:         {"failed", "Failed", "BOOKMARK"},
+	NotTried:       {"not tried", "Not tried", "CLOCK"},
+}
 
 // String is the outcome's lower-case label, used in headers and logs.
-func (o Outcome) String() string { return outcomeNames[o] }
+func (o Outcome) String() string { return outcomes[o].name }
 
 // outcomeNamed is the outcome whose label is name.
 func outcomeNamed(name string) (Outcome, bool) {
-	for o, n := range outcomeNames {
-		if n == name {
+	for o, d := range outcomes {
+		if d.name == name {
 			return Outcome(o), true
 		}
 	}
@@ -35,16 +49,10 @@ func outcomeNamed(name string) (Outcome, bool) {
 }
 
 // sectionTitle heads the card section listing targets with this outcome.
-func (o Outcome) sectionTitle() string {
-	return [...]string{
-		"Added", "Invited: they must accept", "Removed", "Already invited: waiting for them to accept", "Already a member", "Not a member", "Not found", "Not allowed", "Invalid", "Failed", "Not tried",
-	}[o]
-}
+func (o Outcome) sectionTitle() string { return outcomes[o].title }
 
 // icon is the Chat knownIcon shown beside each target.
-func (o Outcome) icon() string {
-	return [...]string{"PERSON", "EMAIL", "PERSON", "EMAIL", "STAR", "DESCRIPTION", "DESCRIPTION", "MULTIPLE_PEOPLE", "DESCRIPTION", "BOOKMARK", "CLOCK"}[o]
-}
+func (o Outcome) icon() string { return outcomes[o].icon }
 
 // Result is one (space, target) attempt.
 type Result struct {
