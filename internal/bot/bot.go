@@ -27,6 +27,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/jobs"
 	"github.com/chatinvite/invitebot/internal/jwks"
 	"github.com/chatinvite/invitebot/internal/oauthflow"
+	"github.com/chatinvite/invitebot/internal/quota"
 	"github.com/chatinvite/invitebot/internal/storage"
 	"github.com/chatinvite/invitebot/internal/tokencrypt"
 )
@@ -182,7 +183,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		},
 		Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
 		Draining: b.draining, Halted: b.halted,
-		Invitations: db, Pacer: commands.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow, db.Slots()),
+		Invitations: db, Pacer: quota.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow, db.Slots()),
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
 		SlotWait:       deps.SlotWait,
 		QuotaPerMinute: int(int64(cfg.QuotaMembershipWrites) * int64(time.Minute) / int64(deps.QuotaWindow)),

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/quota"
 )
 
 // attempt tries every (space, target) pair with bounded concurrency.
@@ -75,7 +76,7 @@ func (iv *Invite) waitSlot(ctx context.Context, ev *events.Event) error {
 		ctx, cancel = context.WithTimeout(ctx, iv.slotWait())
 		defer cancel()
 	}
-	return iv.Pacer.WaitMembership(ctx, Turn{Who: ev.User.Name})
+	return iv.Pacer.Membership(ctx, quota.Turn{Who: ev.User.Name})
 }
 
 // tryOne makes one membership change while a person waits: the shared

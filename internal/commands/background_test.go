@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/quota"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
 
@@ -73,12 +74,12 @@ func TestResumedTargetGivesBackItsSlot(t *testing.T) {
 	if err := db.CreateInvitation(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
-	pacer := commands.NewPacer(60, 1, time.Hour, nil)
+	pacer := quota.NewPacer(60, 1, time.Hour, nil)
 	// The instance that died: it marked the target sent and took the slot.
 	if err := db.MarkSent(ctx, inv.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := pacer.WaitMembership(ctx, commands.Turn{Tag: "inv1/0"}); err != nil {
+	if err := pacer.Membership(ctx, quota.Turn{Tag: "inv1/0"}); err != nil {
 		t.Fatal(err)
 	}
 	members := &chatNoOne{}
@@ -141,7 +142,7 @@ func TestLargeInvitationCallsConcurrently(t *testing.T) {
 	}
 	members := &chatBarrier{want: 4, reached: make(chan struct{})}
 	work := commands.Background(commands.Deps{Auth: tokens{}, Members: members, Now: time.Now, Invitations: db, Concurrency: 4,
-		AppMessages: messages{}, Pacer: commands.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
+		AppMessages: messages{}, Pacer: quota.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
 	if err := work(ctx, inv.ID); err != nil {
 		t.Fatalf("work: %v (calls made one at a time never reach 4 at once)", err)
 	}

@@ -186,7 +186,7 @@ func (iv *Invite) postResult(ctx context.Context, ev *events.Event, reply events
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := iv.Pacer.Wait(ctx, ev.Space.Name, false); err != nil {
+	if err := iv.Pacer.Message(ctx, ev.Space.Name); err != nil {
 		return false
 	}
 	m := &chat.Message{Text: reply.Text, CardsV2: reply.Cards}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/quota"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
 
@@ -63,17 +64,17 @@ func (c *chatHook) CreateMembership(ctx context.Context, token, space string, m 
 
 // countingSlots counts the quota slots held: taken, less given back.
 type countingSlots struct {
-	commands.Slots
+	quota.Slots
 	mu   sync.Mutex
 	held map[string]int
 }
 
 func newCountingSlots() *countingSlots {
-	return &countingSlots{Slots: commands.NewMemorySlots(time.Now), held: map[string]int{}}
+	return &countingSlots{Slots: quota.NewMemorySlots(time.Now), held: map[string]int{}}
 }
 
-func (s *countingSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
-	slot, err := s.Slots.Reserve(ctx, bucket, quota, window, tag)
+func (s *countingSlots) Reserve(ctx context.Context, bucket string, limit int, window time.Duration, tag string) (quota.Slot, error) {
+	slot, err := s.Slots.Reserve(ctx, bucket, limit, window, tag)
 	if err == nil && slot.Taken && strings.Contains(bucket, "memberships") {
 		s.mu.Lock()
 		s.held[tag]++
@@ -176,7 +177,7 @@ func TestSignOutStopsBackgroundWork(t *testing.T) {
 				return tc.third
 			}}
 			work := commands.Background(commands.Deps{Auth: auth, Members: members, Now: time.Now, Invitations: db, Concurrency: 1,
-				AppMessages: messages{}, Pacer: commands.NewPacer(60, 300, time.Minute, slots), Policy: commands.Policy{MaxTargets: 100}})
+				AppMessages: messages{}, Pacer: quota.NewPacer(60, 300, time.Minute, slots), Policy: commands.Policy{MaxTargets: 100}})
 			if err := work(ctx, "inv"); err != nil {
 				t.Fatalf("work: %v", err)
 			}
@@ -216,7 +217,7 @@ func TestSignedOutBeforeASlice(t *testing.T) {
 	auth.gone.Store(true)
 	members := &chatHook{}
 	work := commands.Background(commands.Deps{Auth: auth, Members: members, Now: time.Now, Invitations: db, Concurrency: 4,
-		AppMessages: messages{}, Pacer: commands.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
+		AppMessages: messages{}, Pacer: quota.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
 	if err := work(ctx, "inv"); err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestTransientServerErrorsAreRetried(t *testing.T) {
 		return nil
 	}}
 	work := commands.Background(commands.Deps{Auth: &grantAuth{}, Members: members, Now: time.Now, Invitations: db, Concurrency: 4,
-		BackoffBase: time.Millisecond, AppMessages: messages{}, Pacer: commands.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
+		BackoffBase: time.Millisecond, AppMessages: messages{}, Pacer: quota.NewPacer(60, 300, time.Minute, nil), Policy: commands.Policy{MaxTargets: 100}})
 	if err := work(ctx, "inv"); err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func (inv *Invitation) results() ([]Result, []string, int) {
 // when the answer carried the first card. When Chat refuses, the state is
 // logged instead.
 func (iv *Invite) updateProgress(ctx context.Context, inv *Invitation) {
-	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
+	if err := iv.Pacer.Message(ctx, inv.Space); err != nil {
 		return
 	}
 	m := iv.progressMessage(inv, false)
@@ -133,7 +133,7 @@ func (iv *Invite) createProgress(ctx context.Context, inv *Invitation, m *chat.M
 // Other failures (Chat unavailable) are returned, to be tried again.
 func (iv *Invite) showFinal(ctx context.Context, inv *Invitation) error {
 	final := iv.progressMessage(inv, true)
-	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
+	if err := iv.Pacer.Message(ctx, inv.Space); err != nil {
 		return err
 	}
 	var err error
@@ -148,7 +148,7 @@ func (iv *Invite) showFinal(ctx context.Context, inv *Invitation) error {
 	if !gone(err) {
 		return fmt.Errorf("show the final card: %w", err)
 	}
-	if err := iv.Pacer.Wait(ctx, inv.Space, false); err != nil {
+	if err := iv.Pacer.Message(ctx, inv.Space); err != nil {
 		return err
 	}
 	_, err = iv.AppMessages.CreateMessage(ctx, inv.Space, "client-fin-"+inv.ID, final)

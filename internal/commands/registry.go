@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/quota"
 )
 
 // OAuth scopes commands ask users to grant (defined here only).
@@ -65,7 +66,7 @@ type Deps struct {
 	Invitations InvitationStore
 	Jobs        Jobs
 	AppMessages AppMessages
-	Pacer       *Pacer
+	Pacer       *quota.Pacer
 	SyncMax     int
 	// Endpoint is the app's endpoint URL (add-on buttons name it).
 	Endpoint string

@@ -160,7 +160,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
 	wctx, cancel := iv.whileChatWaits(ctx, iv.slotWait())
 	defer cancel()
-	if err := iv.Pacer.Wait(wctx, inv.Space, false); err != nil {
+	if err := iv.Pacer.Message(wctx, inv.Space); err != nil {
 		return false
 	}
 	if _, err := iv.AppMessages.CreateMessage(ctx, inv.Space, progressID(inv), iv.progressMessage(inv, false)); err != nil {

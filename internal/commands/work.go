@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/quota"
 )
 
 // ErrMoreWork asks for Work to be called again for the same invitation.
@@ -153,7 +154,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 	p.State = Sent
 	w := writer{
 		slot: func(ctx context.Context) error {
-			return iv.Pacer.WaitMembership(ctx, Turn{Who: inv.User, Job: inv.ID, Tag: tag})
+			return iv.Pacer.Membership(ctx, quota.Turn{Who: inv.User, Job: inv.ID, Tag: tag})
 		},
 		// The slot may have taken a while: the token is looked at again.
 		token:  func(ctx context.Context) (string, error) { return iv.liveToken(ctx, inv, scopes) },

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/quota"
 )
 
 // Slots is the ledger the pacer takes its write slots from, kept in the
@@ -17,9 +17,9 @@ import (
 // instance decides in memory, each slot is written down as it is taken, so
 // that a restart (even after kill -9) still counts the writes Google
 // counts, and is not answered 429.
-func (db *DB) Slots() commands.Slots {
+func (db *DB) Slots() quota.Slots {
 	if db.dialect != Postgres {
-		return &sqliteSlots{w: db.w, mem: commands.NewMemorySlots(time.Now)}
+		return &sqliteSlots{w: db.w, mem: quota.NewMemorySlots(time.Now)}
 	}
 	return &pgSlots{sql: db.sql}
 }
@@ -28,7 +28,7 @@ func (db *DB) Slots() commands.Slots {
 // database at its first use and written through to it.
 type sqliteSlots struct {
 	w   *sql.DB
-	mem *commands.MemorySlots
+	mem *quota.MemorySlots
 
 	mu       sync.Mutex
 	loaded   bool
@@ -72,18 +72,18 @@ func (s *sqliteSlots) load(ctx context.Context) error {
 	return nil
 }
 
-// Reserve implements commands.Slots: decided in memory, and a slot taken
+// Reserve implements quota.Slots: decided in memory, and a slot taken
 // is written down before it is used.
-func (s *sqliteSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
+func (s *sqliteSlots) Reserve(ctx context.Context, bucket string, limit int, window time.Duration, tag string) (quota.Slot, error) {
 	if err := s.load(ctx); err != nil {
-		return commands.Slot{}, err
+		return quota.Slot{}, err
 	}
-	slot, err := s.mem.Reserve(ctx, bucket, quota, window, tag)
+	slot, err := s.mem.Reserve(ctx, bucket, limit, window, tag)
 	if err != nil || !slot.Taken {
 		return slot, err
 	}
 	if err := s.write(ctx, &slotWrite{bucket: bucket, tag: tag, at: slot.At, window: window, done: make(chan error, 1)}); err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	return slot, nil
 }
@@ -139,7 +139,7 @@ func (s *sqliteSlots) flush(ctx context.Context, batch []*slotWrite, sweep bool)
 	return tx.Commit()
 }
 
-// Refund implements commands.Slots.
+// Refund implements quota.Slots.
 func (s *sqliteSlots) Refund(ctx context.Context, bucket, tag string) error {
 	if err := s.load(ctx); err != nil {
 		return err
@@ -164,48 +164,48 @@ type pgSlots struct {
 	mu sync.Mutex
 }
 
-// Reserve implements commands.Slots: under a transaction lock on the
+// Reserve implements quota.Slots: under a transaction lock on the
 // bucket, on the database's clock, the same rule as the in-memory ledger.
-func (s *pgSlots) Reserve(ctx context.Context, bucket string, quota int, window time.Duration, tag string) (commands.Slot, error) {
+func (s *pgSlots) Reserve(ctx context.Context, bucket string, limit int, window time.Duration, tag string) (quota.Slot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "quota_slots:"+bucket); err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: lock: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: lock: %w", err)
 	}
 	var now int64
 	if err := tx.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`).Scan(&now); err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: clock: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: clock: %w", err)
 	}
 	w := window.Microseconds()
 	// Every bucket is counted over the same window: what left it is
 	// dropped, whichever bucket it was in.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quota_slots WHERE at <= $1`, now-w); err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	var kth int64
-	err = tx.QueryRowContext(ctx, `SELECT at FROM quota_slots WHERE bucket = $1 ORDER BY at DESC OFFSET $2 LIMIT 1`, bucket, quota-1).Scan(&kth)
+	err = tx.QueryRowContext(ctx, `SELECT at FROM quota_slots WHERE bucket = $1 ORDER BY at DESC OFFSET $2 LIMIT 1`, bucket, limit-1).Scan(&kth)
 	switch {
-	case err == nil: // the window is full: the quota-th latest write frees the next slot
+	case err == nil: // the window is full: the limit-th latest write frees the next slot
 		at := kth + w
-		return commands.Slot{At: time.UnixMicro(at), Wait: time.Duration(at-now) * time.Microsecond}, nil
+		return quota.Slot{At: time.UnixMicro(at), Wait: time.Duration(at-now) * time.Microsecond}, nil
 	case !errors.Is(err, sql.ErrNoRows):
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO quota_slots (bucket, at, tag) VALUES ($1, $2, $3)`, bucket, now, tag); err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return commands.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
+		return quota.Slot{}, fmt.Errorf("reserve a write slot: %w", err)
 	}
-	return commands.Slot{Taken: true, At: time.UnixMicro(now)}, nil
+	return quota.Slot{Taken: true, At: time.UnixMicro(now)}, nil
 }
 
-// Refund implements commands.Slots.
+// Refund implements quota.Slots.
 func (s *pgSlots) Refund(ctx context.Context, bucket, tag string) error {
 	if tag == "" {
 		return nil

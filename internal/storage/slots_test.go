@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/chatinvite/invitebot/internal/commands"
-	"github.com/chatinvite/invitebot/internal/commands/slotstest"
+	"github.com/chatinvite/invitebot/internal/quota"
+	"github.com/chatinvite/invitebot/internal/quota/slotstest"
 	"github.com/chatinvite/invitebot/internal/storage/storagetest"
 )
 
@@ -37,8 +37,8 @@ func TestSlotsSurviveARestart(t *testing.T) {
 // openSlots returns a function that opens the store anew, as a starting
 // instance does, and returns its ledger; the previous one is left open,
 // as a killed instance's would be, until the test ends.
-func openSlots(t *testing.T, url, dir string) func() commands.Slots {
-	return func() commands.Slots {
+func openSlots(t *testing.T, url, dir string) func() quota.Slots {
+	return func() quota.Slots {
 		db, err := Open(context.Background(), url, dir)
 		if err != nil {
 			t.Fatal(err)

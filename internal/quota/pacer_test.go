@@ -1,16 +1,16 @@
-package commands_test
+package quota_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/chatinvite/invitebot/internal/commands"
-	"github.com/chatinvite/invitebot/internal/commands/slotstest"
+	"github.com/chatinvite/invitebot/internal/quota"
+	"github.com/chatinvite/invitebot/internal/quota/slotstest"
 )
 
 func TestMemorySlotsNeverOverQuota(t *testing.T) {
-	slotstest.NeverOverQuota(t, commands.NewMemorySlots(time.Now))
+	slotstest.NeverOverQuota(t, quota.NewMemorySlots(time.Now))
 }
 
 // TestSlotsAsTheWindowMoves: a full window frees a slot as its oldest
@@ -19,8 +19,8 @@ func TestMemorySlotsNeverOverQuota(t *testing.T) {
 func TestSlotsAsTheWindowMoves(t *testing.T) {
 	start := time.Unix(1_800_000_000, 0)
 	now := start
-	m := commands.NewMemorySlots(func() time.Time { return now })
-	ask := func() commands.Slot {
+	m := quota.NewMemorySlots(func() time.Time { return now })
+	ask := func() quota.Slot {
 		s, err := m.Reserve(context.Background(), "project:memberships", 3, time.Minute, "")
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package commands
+package quota
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func TestMembershipSlotsInTurn(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.WaitMembership(ctx, turn); err != nil {
+			if err := p.Membership(ctx, turn); err != nil {
 				t.Error(err)
 			}
 			mu.Lock()
@@ -80,13 +80,13 @@ func TestTurnGivenUpPassesOn(t *testing.T) {
 	g := gatedSlots{free: make(chan struct{})}
 	p := NewPacer(60, 300, time.Minute, g)
 	first := make(chan error)
-	go func() { first <- p.WaitMembership(context.Background(), Turn{Who: "a"}) }()
+	go func() { first <- p.Membership(context.Background(), Turn{Who: "a"}) }()
 	for !p.turns.held() {
 		time.Sleep(time.Millisecond)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	gaveUp := make(chan error)
-	go func() { gaveUp <- p.WaitMembership(ctx, Turn{Who: "b"}) }()
+	go func() { gaveUp <- p.Membership(ctx, Turn{Who: "b"}) }()
 	for p.turns.queued() != 1 {
 		time.Sleep(time.Millisecond)
 	}
@@ -95,7 +95,7 @@ func TestTurnGivenUpPassesOn(t *testing.T) {
 		t.Fatal("a writer whose context ended got a slot")
 	}
 	third := make(chan error)
-	go func() { third <- p.WaitMembership(context.Background(), Turn{Who: "c"}) }()
+	go func() { third <- p.Membership(context.Background(), Turn{Who: "c"}) }()
 	for p.turns.queued() != 1 {
 		time.Sleep(time.Millisecond)
 	}

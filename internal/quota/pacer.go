@@ -1,4 +1,9 @@
-package commands
+// Package quota keeps the app's Chat API writes within Google's quotas
+// (https://developers.google.com/workspace/chat/limits): membership writes
+// per project, message writes per space, each counted over a trailing
+// window on a ledger of write slots (this instance's memory, or a table
+// instances share), with membership writers served in turn.
+package quota
 
 import (
 	"context"
@@ -61,10 +66,10 @@ func NewPacer(spaceWrites, projectMembershipWrites int, window time.Duration, sl
 	return &Pacer{spaceQuota: spaceWrites, projectQuota: projectMembershipWrites, window: window + margin, slots: slots}
 }
 
-// Wait takes a slot for one write, a membership write or a message write in
-// space, and waits for it, or returns ctx's error.
-func (p *Pacer) Wait(ctx context.Context, space string, membership bool) error {
-	return p.wait(ctx, space, membership, "")
+// Message takes a slot for one message write (spaces.messages.create or
+// patch) in space, waiting for it, or returns ctx's error.
+func (p *Pacer) Message(ctx context.Context, space string) error {
+	return p.wait(ctx, space, false, "")
 }
 
 // Turn says whose membership write asks for a slot: the person whose
@@ -74,11 +79,12 @@ type Turn struct {
 	Who, Job, Tag string
 }
 
-// WaitMembership is Wait for a membership write. Within this instance,
+// Membership takes a slot for one membership write (spaces.members.create
+// or delete) in the project, waiting for it. Within this instance,
 // writers take the project's slots in turn: people in turn, and each
 // person's invitations in turn, so a one-person /invite started during a
 // 1,000-person one waits for one slot, not for the large one's queue.
-func (p *Pacer) WaitMembership(ctx context.Context, t Turn) error {
+func (p *Pacer) Membership(ctx context.Context, t Turn) error {
 	if p == nil {
 		return nil
 	}
@@ -314,4 +320,16 @@ func (t *turns) queued() int {
 		}
 	}
 	return n
+}
+
+// sleep waits d unless ctx ends first; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
