@@ -17,6 +17,7 @@ import (
 	"github.com/chatinvite/invitebot/internal/endpoints"
 	"github.com/chatinvite/invitebot/internal/jobs"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
 
@@ -95,7 +96,7 @@ type starter struct {
 	q  *jobs.Queue
 }
 
-func (s starter) Start(ctx context.Context, inv *commands.Invitation) error {
+func (s starter) Start(ctx context.Context, inv *membership.Invitation) error {
 	err := s.db.CreateInvitationWith(ctx, inv, func(ctx context.Context, tx *sql.Tx) error {
 		return s.q.EnqueueTx(ctx, tx, inv.ID)
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // formFlow opens the invite form as alice in AAA and returns a function
@@ -242,11 +243,11 @@ func TestUnfinishableInvitationIsGivenUp(t *testing.T) {
 	h := startLarge(t, nil)
 	h.grant(alice)
 	db := h.bot.DB
-	inv := &commands.Invitation{ID: "stuck", User: "users/" + alice.ID, Space: "spaces/AAA", SpaceName: "Team",
+	inv := &membership.Invitation{ID: "stuck", User: "users/" + alice.ID, Space: "spaces/AAA", SpaceName: "Team",
 		ProgressMessage: "spaces/AAA/messages/client-inv-stuck", Private: true}
 	for i, e := range addPeople(h, "stuck", 3) {
-		inv.Targets = append(inv.Targets, commands.Planned{Seq: i, Space: "spaces/AAA",
-			Target: commands.Target{Kind: commands.TargetUser, Typed: e, Name: "users/" + e, Email: e}})
+		inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: "spaces/AAA",
+			Target: membership.Target{Kind: membership.TargetUser, Typed: e, Name: "users/" + e, Email: e}})
 	}
 	if err := db.CreateInvitation(context.Background(), inv); err != nil {
 		t.Fatal(err)
@@ -262,7 +263,7 @@ func TestUnfinishableInvitationIsGivenUp(t *testing.T) {
 		t.Fatalf("not given up: %+v %v", got, err)
 	}
 	for _, p := range got.Targets {
-		if p.Outcome != commands.NotTried.String() {
+		if p.Outcome != membership.NotTried.String() {
 			t.Fatalf("target %d: %q", p.Seq, p.Outcome)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
-	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
 
@@ -174,7 +174,7 @@ func TestLargeInvitationResumesAfterARestart(t *testing.T) {
 	// A call that may have gone out: marked sent, and made at Google.
 	inv, _ := db.GetInvitation(context.Background(), ids[0])
 	for _, p := range inv.Targets {
-		if p.State == commands.Pending {
+		if p.State == membership.Pending {
 			if err := db.MarkSent(context.Background(), inv.ID, p.Seq); err != nil {
 				t.Fatal(err)
 			}

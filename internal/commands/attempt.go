@@ -15,11 +15,12 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/quota"
 )
 
 // attempt tries every (space, target) pair with bounded concurrency.
-func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, spaces []string, targets []Target) []Result {
+func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, spaces []string, targets []membership.Target) []Result {
 	results := make([]Result, 0, len(spaces)*len(targets))
 	for _, s := range spaces {
 		for _, t := range targets {
@@ -47,7 +48,7 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 				// down with every request in flight.
 				if p := recover(); p != nil {
 					logFrom(ctx).Error("invite attempt panicked", "panic", fmt.Sprint(p), "space", r.Space, "target", r.Target.Name)
-					r.Outcome, r.Detail = Failed, "something went wrong on the app's side"
+					r.Outcome, r.Detail = membership.Failed, "something went wrong on the app's side"
 				}
 			}()
 			iv.tryOne(ctx, ev, token, r)
@@ -85,11 +86,11 @@ func (iv *Invite) waitSlot(ctx context.Context, ev *events.Event) error {
 // tried.
 func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r *Result) {
 	if closed(iv.Draining) {
-		r.Outcome, r.Detail = NotTried, restartingNotTried
+		r.Outcome, r.Detail = membership.NotTried, restartingNotTried
 		return
 	}
 	if ctx.Err() != nil {
-		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
+		r.Outcome, r.Detail = membership.NotTried, "the time limit was reached first"
 		return
 	}
 	w := writer{
@@ -109,16 +110,16 @@ func (iv *Invite) tryOne(ctx context.Context, ev *events.Event, token string, r 
 	case err == nil, errors.Is(err, errRejected):
 		// The outcome is r's (a 401 makes the command ask for consent).
 	case (errors.Is(err, errNoSlot) || errors.Is(err, errGaveUp)) && closed(iv.Draining):
-		r.Outcome, r.Detail = NotTried, restartingNotTried
+		r.Outcome, r.Detail = membership.NotTried, restartingNotTried
 	case errors.Is(err, errNoSlot): // no slot in time
-		r.Outcome, r.Detail = NotTried, "the time limit was reached first"
+		r.Outcome, r.Detail = membership.NotTried, "the time limit was reached first"
 		if ctx.Err() == nil && iv.canDefer() {
 			r.Detail = deferred
 		}
 	case errors.Is(err, errGaveUp) && transientServerError(r.APIStatus):
 		// failed, with its status
 	case errors.Is(err, errGaveUp):
-		r.Outcome, r.Detail = NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"
+		r.Outcome, r.Detail = membership.NotTried, "Chat's limit on additions a minute was reached: run /invite again in a minute"
 		if iv.canDefer() {
 			r.Detail = deferred
 		}
@@ -158,7 +159,7 @@ func apiStatus(err error) int {
 // accepted: spaces.members.create answers 409 ALREADY_EXISTS for both, and
 // spaces.members.get says which (state JOINED or INVITED).
 func (iv *Invite) classifyExisting(ctx context.Context, token string, r *Result) {
-	r.APIStatus, r.Outcome = http.StatusConflict, AlreadyMember
+	r.APIStatus, r.Outcome = http.StatusConflict, membership.AlreadyMember
 	id, ok := strings.CutPrefix(r.Target.Name, "users/")
 	if !ok { // a group: its membership name is not derived from the group's
 		return
@@ -168,22 +169,22 @@ func (iv *Invite) classifyExisting(ctx context.Context, token string, r *Result)
 		return
 	}
 	if m.State == "INVITED" {
-		r.Outcome, r.Detail = AlreadyInvited, "waiting for them to accept"
+		r.Outcome, r.Detail = membership.AlreadyInvited, "waiting for them to accept"
 	}
 }
 
 func classifyMembership(r *Result, m *chat.Membership) {
 	if m == nil {
-		r.Outcome, r.Detail = Failed, "Chat answered without a membership"
+		r.Outcome, r.Detail = membership.Failed, "Chat answered without a membership"
 		return
 	}
 	switch m.State {
 	case "JOINED":
-		r.Outcome = Added
+		r.Outcome = membership.Added
 	case "INVITED":
-		r.Outcome = Invited
+		r.Outcome = membership.Invited
 	default:
-		r.Outcome, r.Detail = Failed, "Chat answered with an unexpected state"
+		r.Outcome, r.Detail = membership.Failed, "Chat answered with an unexpected state"
 		return
 	}
 	switch {
@@ -201,21 +202,21 @@ func classifyMembership(r *Result, m *chat.Membership) {
 func classifyError(r *Result, err error, ev *events.Event, timedOut bool) {
 	switch r.APIStatus {
 	case http.StatusNotFound:
-		r.Outcome, r.Detail = NotFound, notFoundReason(r.Target)
+		r.Outcome, r.Detail = membership.NotFound, notFoundReason(r.Target)
 	case http.StatusForbidden:
-		r.Outcome, r.Detail = NotAllowed, notAllowedReason(r, ev, apiMessage(err))
+		r.Outcome, r.Detail = membership.NotAllowed, notAllowedReason(r, ev, apiMessage(err))
 	case http.StatusBadRequest:
-		r.Outcome, r.Detail = Invalid, invalidReason(r.Target)
+		r.Outcome, r.Detail = membership.Invalid, invalidReason(r.Target)
 	case http.StatusUnauthorized:
-		r.Outcome, r.Detail = Failed, "your authorization was rejected"
+		r.Outcome, r.Detail = membership.Failed, "your authorization was rejected"
 	case 0:
 		if timedOut {
-			r.Outcome, r.Detail = Failed, "no answer before the time limit (it may still happen)"
+			r.Outcome, r.Detail = membership.Failed, "no answer before the time limit (it may still happen)"
 		} else {
-			r.Outcome, r.Detail = Failed, "Chat could not be reached"
+			r.Outcome, r.Detail = membership.Failed, "Chat could not be reached"
 		}
 	default:
-		r.Outcome, r.Detail = Failed, fmt.Sprintf("Chat answered with an error (%d)", r.APIStatus)
+		r.Outcome, r.Detail = membership.Failed, fmt.Sprintf("Chat answered with an error (%d)", r.APIStatus)
 	}
 }
 
@@ -229,11 +230,11 @@ func apiMessage(err error) string {
 
 // notFoundReason says who was not found. A space that was not found is
 // told apart afterwards (explainNotFound).
-func notFoundReason(t Target) string {
+func notFoundReason(t membership.Target) string {
 	switch t.Kind {
-	case TargetGroup:
+	case membership.TargetGroup:
 		return "no such group, or it is not visible to you"
-	case TargetApp:
+	case membership.TargetApp:
 		return "the space was not found, or you are not a member of it"
 	}
 	if t.Email == "" {
@@ -258,7 +259,7 @@ func notAllowedReason(r *Result, ev *events.Event, msg string) string {
 		return "you are not a member of that space: ask one of its members to invite them"
 	case strings.Contains(msg, "manager"):
 		return "only the space's managers can add people to it"
-	case r.Target.Kind == TargetApp:
+	case r.Target.Kind == membership.TargetApp:
 		return "you may not add apps to that space: a space manager can, if your organization allows it"
 	case r.Target.Email != "":
 		return "the space's settings or your organization's policy don't allow it: ask a space manager or your admin"
@@ -266,8 +267,8 @@ func notAllowedReason(r *Result, ev *events.Event, msg string) string {
 	return "the space's settings don't let you add people: ask a space manager (people outside your organization must be named by email)"
 }
 
-func invalidReason(t Target) string {
-	if t.Kind == TargetGroup {
+func invalidReason(t membership.Target) string {
+	if t.Kind == membership.TargetGroup {
 		return "groups can only be added to named spaces"
 	}
 	return "Chat did not accept this name"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/quota"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
@@ -69,8 +70,8 @@ func TestResumedTargetGivesBackItsSlot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db := newStore(t)
-	inv := &commands.Invitation{ID: "inv1", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv1",
-		CreatedAt: time.Now(), Targets: []commands.Planned{{Seq: 0, Space: "spaces/AAA", Target: commands.Target{Kind: commands.TargetUser, Name: "users/42", Typed: "users/42"}}}}
+	inv := &membership.Invitation{ID: "inv1", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv1",
+		CreatedAt: time.Now(), Targets: []membership.Planned{{Seq: 0, Space: "spaces/AAA", Target: membership.Target{Kind: membership.TargetUser, Name: "users/42", Typed: "users/42"}}}}
 	if err := db.CreateInvitation(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestResumedTargetGivesBackItsSlot(t *testing.T) {
 		t.Fatalf("resume: %v (the slot was not given back)", err)
 	}
 	got, err := db.GetInvitation(ctx, inv.ID)
-	if err != nil || !got.Finished || got.Targets[0].Outcome != commands.Added.String() || members.creates.Load() != 1 {
+	if err != nil || !got.Finished || got.Targets[0].Outcome != membership.Added.String() || members.creates.Load() != 1 {
 		t.Fatalf("after the resume: %+v, %v, %d calls", got, err, members.creates.Load())
 	}
 }
@@ -132,10 +133,10 @@ func TestLargeInvitationCallsConcurrently(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db := newStore(t)
-	inv := &commands.Invitation{ID: "inv2", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv2", CreatedAt: time.Now()}
+	inv := &membership.Invitation{ID: "inv2", User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-inv2", CreatedAt: time.Now()}
 	for i := range 24 {
-		inv.Targets = append(inv.Targets, commands.Planned{Seq: i, Space: "spaces/AAA",
-			Target: commands.Target{Kind: commands.TargetUser, Name: fmt.Sprintf("users/%d", 100+i), Typed: "x"}})
+		inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: "spaces/AAA",
+			Target: membership.Target{Kind: membership.TargetUser, Name: fmt.Sprintf("users/%d", 100+i), Typed: "x"}})
 	}
 	if err := db.CreateInvitation(ctx, inv); err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func TestLargeInvitationCallsConcurrently(t *testing.T) {
 		t.Fatalf("after the work: finished %v, %v, %d calls", got != nil && got.Finished, err, members.creates.Load())
 	}
 	for _, p := range got.Targets {
-		if p.Outcome != commands.Added.String() {
+		if p.Outcome != membership.Added.String() {
 			t.Fatalf("target %d: %s", p.Seq, p.Outcome)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // writer is how one membership change waits and what it may do while it
@@ -50,7 +51,7 @@ var (
 // It returns nil with r's outcome set; errGaveUp with r.APIStatus the last
 // refusal; errRejected on a 401; ctx's error when the call may have gone
 // out; slot's error wrapped in errNoSlot; or token's error.
-func (iv *Invite) change(ctx context.Context, ev *events.Event, op Op, w writer, r *Result) error {
+func (iv *Invite) change(ctx context.Context, ev *events.Event, op membership.Op, w writer, r *Result) error {
 	if err := w.slot(ctx); err != nil {
 		return fmt.Errorf("%w: %w", errNoSlot, err)
 	}
@@ -64,18 +65,18 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, op Op, w writer,
 		}
 		r.Attempts++
 		var m *chat.Membership
-		if op == Remove {
+		if op == membership.Remove {
 			m, err = iv.removeOne(ctx, ev, token, r)
 		} else {
 			m, err = iv.Members.CreateMembership(ctx, token, r.Space, body)
 		}
 		if errors.Is(err, errSelf) {
-			r.Outcome, r.Detail = NotTried, "that is you: type /remove me to leave"
+			r.Outcome, r.Detail = membership.NotTried, "that is you: type /remove me to leave"
 			return nil
 		}
 		if err == nil {
 			r.APIStatus = http.StatusOK
-			if op == Remove {
+			if op == membership.Remove {
 				classifyRemoved(r, m)
 			} else {
 				classifyMembership(r, m)
@@ -114,14 +115,14 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, op Op, w writer,
 			return nil
 		}
 		switch {
-		case op == Remove && r.APIStatus == http.StatusNotFound:
+		case op == membership.Remove && r.APIStatus == http.StatusNotFound:
 			// After a passing 5xx, the earlier call may have removed them.
-			r.Outcome, r.Detail = NotAMember, ""
+			r.Outcome, r.Detail = membership.NotAMember, ""
 			if serverErrors > 0 {
-				r.Outcome = Removed
+				r.Outcome = membership.Removed
 			}
-		case op == Remove && r.APIStatus == http.StatusForbidden:
-			r.Outcome, r.Detail = NotAllowed, "only space managers can remove others, and only a space manager a space manager"
+		case op == membership.Remove && r.APIStatus == http.StatusForbidden:
+			r.Outcome, r.Detail = membership.NotAllowed, "only space managers can remove others, and only a space manager a space manager"
 		case r.APIStatus == http.StatusConflict:
 			if serverErrors == 0 || !iv.alreadyThere(ctx, token, r) {
 				iv.classifyExisting(ctx, token, r)
@@ -145,9 +146,9 @@ var errSelf = errors.New("the caller named themselves")
 func (iv *Invite) removeOne(ctx context.Context, ev *events.Event, token string, r *Result) (*chat.Membership, error) {
 	var name string
 	switch r.Target.Kind {
-	case TargetApp:
+	case membership.TargetApp:
 		name = r.Space + "/members/app"
-	case TargetGroup:
+	case membership.TargetGroup:
 		err := iv.Members.ListMembers(ctx, token, r.Space, chatapi.ListOptions{ShowGroups: true}, func(m *chat.Membership) error {
 			if m.GroupMember != nil && strings.EqualFold(m.GroupMember.Name, r.Target.Name) {
 				name = m.Name
@@ -178,7 +179,7 @@ func (iv *Invite) removeOne(ctx context.Context, ev *events.Event, token string,
 // classifyRemoved reads a deleted membership: removed, named as Chat names
 // them when that says more than what was typed.
 func classifyRemoved(r *Result, m *chat.Membership) {
-	r.Outcome, r.Detail = Removed, ""
+	r.Outcome, r.Detail = membership.Removed, ""
 	if m != nil && m.Member != nil && m.Member.DisplayName != "" && m.Member.DisplayName != r.Target.Typed {
 		r.Detail = m.Member.DisplayName
 	}
@@ -197,14 +198,14 @@ func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result) boo
 	}
 	r.APIStatus = http.StatusOK
 	classifyMembership(r, m)
-	return r.Outcome == Added || r.Outcome == Invited
+	return r.Outcome == membership.Added || r.Outcome == membership.Invited
 }
 
 // doneOnResume checks a target whose call may have gone out before a stop
 // or crash: an added person found there, or a removed one found gone, is
 // that call's outcome.
-func (iv *Invite) doneOnResume(ctx context.Context, op Op, token string, r *Result) bool {
-	if op == Add {
+func (iv *Invite) doneOnResume(ctx context.Context, op membership.Op, token string, r *Result) bool {
+	if op == membership.Add {
 		return iv.alreadyThere(ctx, token, r)
 	}
 	id, ok := strings.CutPrefix(r.Target.Name, "users/")
@@ -215,6 +216,6 @@ func (iv *Invite) doneOnResume(ctx context.Context, op Op, token string, r *Resu
 	if apiStatus(err) != http.StatusNotFound {
 		return false
 	}
-	r.APIStatus, r.Outcome = http.StatusOK, Removed
+	r.APIStatus, r.Outcome = http.StatusOK, membership.Removed
 	return true
 }

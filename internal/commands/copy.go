@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // copyMembers invites everyone in the CopyFrom spaces who is not already in
@@ -30,7 +31,7 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 	if iv.AppMessages == nil || iv.Jobs == nil || iv.Invitations == nil {
 		return iv.startPlanned(ctx, ev, nil, true) // the refusal, said once
 	}
-	scopes := append(neededScopes(Add, req.Targets, spaces, ev.Space.Name), ScopeMemberships)
+	scopes := append(neededScopes(membership.Add, req.Targets, spaces, ev.Space.Name), ScopeMemberships)
 	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, slices.Compact(slices.Sorted(slices.Values(scopes))))
 	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, []string{ScopeMemberships})
@@ -50,21 +51,21 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 			logFrom(ctx).Warn("list the destination's members", "space", s, "error", err.Error())
 		}
 	}
-	var plans []Planned
+	var plans []membership.Planned
 	writes := 0
 	// named: a target typed beside "members of" is reported even when it
 	// is already there; a copied one is then left out.
-	plan := func(t Target, named bool, keys ...string) {
+	plan := func(t membership.Target, named bool, keys ...string) {
 		for i, s := range spaces {
-			p := Planned{Space: s, Target: t}
+			p := membership.Planned{Space: s, Target: t}
 			switch dests[i].state(keys...) {
 			case "JOINED":
 				if !named {
 					continue
 				}
-				p.State, p.Outcome, p.Detail = Done, AlreadyMember.String(), ""
+				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyMember.String(), ""
 			case "INVITED":
-				p.State, p.Outcome, p.Detail = Done, AlreadyInvited.String(), "waiting for them to accept"
+				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyInvited.String(), "waiting for them to accept"
 			default:
 				writes++
 			}
@@ -115,15 +116,15 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 // copied is the target a source space's membership becomes, and the key
 // that matches it in another space's list (the user's or group's resource
 // name); apps, and memberships naming nobody, are not copied.
-func copied(m *chat.Membership) (Target, string, bool) {
+func copied(m *chat.Membership) (membership.Target, string, bool) {
 	switch {
 	case m.GroupMember != nil && m.GroupMember.Name != "":
-		return Target{Kind: TargetGroup, Typed: m.GroupMember.Name, Name: m.GroupMember.Name}, m.GroupMember.Name, true
+		return membership.Target{Kind: membership.TargetGroup, Typed: m.GroupMember.Name, Name: m.GroupMember.Name}, m.GroupMember.Name, true
 	case m.Member == nil || m.Member.Name == "" || m.Member.Type == "BOT":
-		return Target{}, "", false
+		return membership.Target{}, "", false
 	}
 	u := m.Member
-	t := Target{Kind: TargetUser, Typed: u.DisplayName, Name: u.Name}
+	t := membership.Target{Kind: membership.TargetUser, Typed: u.DisplayName, Name: u.Name}
 	if email := strings.ToLower(u.Email); email != "" {
 		t.Name, t.Email = "users/"+email, email
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // Members is the part of the Chat API /invite calls.
@@ -36,7 +37,7 @@ type Policy struct {
 // Invite runs /invite, and /remove on the same engine (op Remove).
 type Invite struct {
 	Deps
-	op Op
+	op membership.Op
 }
 
 // formScopes are what the form may need: consent asks for all of them
@@ -258,12 +259,12 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 // neededScopes are the scopes the targets need. Adding the app to the
 // space the command came from needs none: it is already there; removing it
 // needs chat.memberships.app wherever it is.
-func neededScopes(op Op, targets []Target, spaces []string, here string) []string {
+func neededScopes(op membership.Op, targets []membership.Target, spaces []string, here string) []string {
 	var scopes []string
 	for _, t := range targets {
 		s := ScopeMemberships
-		if t.Kind == TargetApp {
-			if op == Add && len(spaces) == 1 && spaces[0] == here {
+		if t.Kind == membership.TargetApp {
+			if op == membership.Add && len(spaces) == 1 && spaces[0] == here {
 				continue
 			}
 			s = ScopeMembershipsApp
@@ -277,15 +278,15 @@ func neededScopes(op Op, targets []Target, spaces []string, here string) []strin
 
 // deferredPlans turns results some of which were deferred into the plan of
 // a background invitation: the rest done, the deferred ones to write.
-func deferredPlans(results []Result) ([]Planned, bool) {
-	var plans []Planned
+func deferredPlans(results []Result) ([]membership.Planned, bool) {
+	var plans []membership.Planned
 	found := false
 	for _, r := range results {
-		p := Planned{Space: r.Space, Target: r.Target}
+		p := membership.Planned{Space: r.Space, Target: r.Target}
 		if r.Detail == deferred {
 			found = true
 		} else {
-			p.State, p.Outcome, p.Detail, p.APIStatus = Done, r.Outcome.String(), r.Detail, r.APIStatus
+			p.State, p.Outcome, p.Detail, p.APIStatus = membership.Done, r.Outcome.String(), r.Detail, r.APIStatus
 		}
 		plans = append(plans, p)
 	}

@@ -9,6 +9,7 @@ import (
 	chat "google.golang.org/api/chat/v1"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // maxLinesPerGroup: past this, a group ends with "and N more".
@@ -16,12 +17,12 @@ const maxLinesPerGroup = 10
 
 // summary counts outcomes: "3 added · 1 invited · 1 not found".
 func summary(results []Result) string {
-	var counts [outcomeCount]int
+	var counts [membership.OutcomeCount]int
 	for _, r := range results {
 		counts[r.Outcome]++
 	}
 	var b strings.Builder
-	for o := Outcome(0); o < outcomeCount; o++ {
+	for o := membership.Outcome(0); o < membership.OutcomeCount; o++ {
 		if counts[o] > 0 {
 			if b.Len() > 0 {
 				b.WriteString(" · ")
@@ -36,19 +37,19 @@ func summary(results []Result) string {
 
 // headline says what happened, as the card's title: "3 people added to
 // Launch", "1 person invited to 2 spaces", "Nobody was added".
-func headline(op Op, results []Result, here events.Space, spaces []string) string {
+func headline(op membership.Op, results []Result, here events.Space, spaces []string) string {
 	var added, invited, removed int
 	for _, r := range results {
 		switch r.Outcome {
-		case Added:
+		case membership.Added:
 			added++
-		case Invited:
+		case membership.Invited:
 			invited++
-		case Removed:
+		case membership.Removed:
 			removed++
 		}
 	}
-	if op == Remove {
+	if op == membership.Remove {
 		what := people(removed) + " removed"
 		if removed == 0 {
 			return "Nobody was removed"
@@ -104,7 +105,7 @@ func spaceLabel(space string, here events.Space) string {
 // Every line in a space other than this one names it. Up to
 // maxLinesPerGroup lines a group; fewer when the card would pass Chat's
 // limits, the rest counted in "and N more".
-func resultCards(op Op, results []Result, here events.Space, spaces []string) []*chat.CardWithId {
+func resultCards(op membership.Op, results []Result, here events.Space, spaces []string) []*chat.CardWithId {
 	var cards []*chat.CardWithId
 	for lines := maxLinesPerGroup; lines >= 0; lines-- {
 		cards = resultCardsOf(op, results, here, spaces, lines)
@@ -116,9 +117,9 @@ func resultCards(op Op, results []Result, here events.Space, spaces []string) []
 }
 
 // resultCardsOf is the result card with up to lines lines a group.
-func resultCardsOf(op Op, results []Result, here events.Space, spaces []string, lines int) []*chat.CardWithId {
+func resultCardsOf(op membership.Op, results []Result, here events.Space, spaces []string, lines int) []*chat.CardWithId {
 	var sections []*chat.GoogleAppsCardV1Section
-	for o := Outcome(0); o < outcomeCount; o++ {
+	for o := membership.Outcome(0); o < membership.OutcomeCount; o++ {
 		var group []Result
 		for _, r := range results {
 			if r.Outcome == o {
@@ -128,7 +129,7 @@ func resultCardsOf(op Op, results []Result, here events.Space, spaces []string, 
 		if len(group) == 0 {
 			continue
 		}
-		sec := &chat.GoogleAppsCardV1Section{Header: o.sectionTitle() + " (" + strconv.Itoa(len(group)) + ")"}
+		sec := &chat.GoogleAppsCardV1Section{Header: sectionTitle(o) + " (" + strconv.Itoa(len(group)) + ")"}
 		for i, r := range group {
 			if i == lines {
 				more := "and %d more"
@@ -150,7 +151,7 @@ func resultCardsOf(op Op, results []Result, here events.Space, spaces []string, 
 
 func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCardV1Widget {
 	d := &chat.GoogleAppsCardV1DecoratedText{
-		StartIcon: &chat.GoogleAppsCardV1Icon{KnownIcon: r.Outcome.icon()},
+		StartIcon: &chat.GoogleAppsCardV1Icon{KnownIcon: icon(r.Outcome)},
 		Text:      html.EscapeString(shorten(r.Target.Typed)),
 		WrapText:  true,
 	}

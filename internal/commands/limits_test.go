@@ -13,6 +13,7 @@ import (
 	chat "google.golang.org/api/chat/v1"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // longAddress is an address of 254 characters, the longest the parser
@@ -42,15 +43,15 @@ func TestFinalCardOfLongAddressesFits(t *testing.T) {
 		{"254-character addresses", longAddress, true},
 		{"text that grows when escaped", func(i int) string { return strings.Repeat("<&>", 90) + fmt.Sprint(i) }, true},
 	} {
-		inv := &Invitation{ID: "x", User: "users/1", Space: "spaces/AAA", SpaceName: "Launch", Private: true}
+		inv := &membership.Invitation{ID: "x", User: "users/1", Space: "spaces/AAA", SpaceName: "Launch", Private: true}
 		for i := range 1000 {
-			o := Outcome(i % int(outcomeCount))
-			inv.Targets = append(inv.Targets, Planned{Seq: i, Space: []string{"spaces/AAA", "spaces/BBBBBBBBBBBB"}[i%2],
-				Target: Target{Kind: TargetUser, Typed: c.typed(i), Name: "users/" + c.typed(i)},
-				State:  Done, Outcome: o.String(), Detail: strings.Repeat("a long reason ", 20)})
+			o := membership.Outcome(i % int(membership.OutcomeCount))
+			inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: []string{"spaces/AAA", "spaces/BBBBBBBBBBBB"}[i%2],
+				Target: membership.Target{Kind: membership.TargetUser, Typed: c.typed(i), Name: "users/" + c.typed(i)},
+				State:  membership.Done, Outcome: o.String(), Detail: strings.Repeat("a long reason ", 20)})
 		}
 		results, here, spaces := finalResults(inv)
-		if c.dropsLines && within(&chat.Message{CardsV2: resultCardsOf(Add, results, here, spaces, maxLinesPerGroup)}, cardBudget) {
+		if c.dropsLines && within(&chat.Message{CardsV2: resultCardsOf(membership.Add, results, here, spaces, maxLinesPerGroup)}, cardBudget) {
 			t.Fatalf("%s: every line fits anyway: the case shows nothing", c.name)
 		}
 		m := (&Invite{}).progressMessage(inv, true)
@@ -80,8 +81,8 @@ func TestFinalCardOfLongAddressesFits(t *testing.T) {
 	}
 }
 
-func finalResults(inv *Invitation) ([]Result, events.Space, []string) {
-	results, spaces, _ := inv.results()
+func finalResults(inv *membership.Invitation) ([]Result, events.Space, []string) {
+	results, spaces, _ := outcomesOf(inv)
 	return results, events.Space{Name: inv.Space, DisplayName: inv.SpaceName}, spaces
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // Why the rest of a background invitation is not tried.
@@ -36,7 +37,7 @@ func (e *haltError) Error() string { return "invitation halted: " + e.reason }
 // instance, stops the calls of every instance within that time; and an
 // invitation stopped (its Stop button, or sign-out, which stops every
 // invitation of its user in the shared database) makes no further call.
-func (iv *Invite) liveToken(ctx context.Context, inv *Invitation, scopes []string) (string, error) {
+func (iv *Invite) liveToken(ctx context.Context, inv *membership.Invitation, scopes []string) (string, error) {
 	stopped, why, err := iv.Invitations.StopReason(ctx, inv.ID)
 	if err != nil {
 		return "", err
@@ -54,7 +55,7 @@ func (iv *Invite) liveToken(ctx context.Context, inv *Invitation, scopes []strin
 // withdrawn says why inv's user's authorization is gone: they signed out
 // (their invitations were stopped saying so), or it was withdrawn
 // otherwise (revoked at Google, expired).
-func (iv *Invite) withdrawn(ctx context.Context, inv *Invitation) string {
+func (iv *Invite) withdrawn(ctx context.Context, inv *membership.Invitation) string {
 	if stopped, why, err := iv.Invitations.StopReason(ctx, inv.ID); err == nil && stopped && why != "" {
 		return why
 	}
@@ -64,7 +65,7 @@ func (iv *Invite) withdrawn(ctx context.Context, inv *Invitation) string {
 // rejected handles a 401 from Chat during inv: every invitation of the
 // user stops, on whichever instance works it, and the grant is dropped;
 // inv halts. A sign-out that caused the 401 keeps its own reason.
-func (iv *Invite) rejected(ctx context.Context, inv *Invitation) error {
+func (iv *Invite) rejected(ctx context.Context, inv *membership.Invitation) error {
 	logFrom(ctx).Warn("Chat rejected the user's authorization; their grant is dropped and their invitations stop", "invitation", inv.ID, "inviter", inv.User)
 	why := iv.withdrawn(ctx, inv)
 	if _, err := iv.Invitations.StopUserInvitations(ctx, inv.User, why); err != nil {
@@ -78,14 +79,14 @@ func (iv *Invite) rejected(ctx context.Context, inv *Invitation) error {
 
 // giveUp ends inv without trying the rest: each target left gets its audit
 // line ("not tried", why), then the final card shows.
-func (iv *Invite) giveUp(ctx context.Context, inv *Invitation, why string) error {
+func (iv *Invite) giveUp(ctx context.Context, inv *membership.Invitation, why string) error {
 	if why == stoppedNotTried {
 		inv.Stopped = true
 	}
 	ev := inviteEvent(inv)
 	for _, p := range inv.Targets {
-		if p.State != Done {
-			iv.audit(ctx, ev, &Result{Target: p.Target, Space: p.Space, Outcome: NotTried, Detail: why})
+		if p.State != membership.Done {
+			iv.audit(ctx, ev, &Result{Target: p.Target, Space: p.Space, Outcome: membership.NotTried, Detail: why})
 		}
 	}
 	logFrom(ctx).Info("large invitation ends early", "invitation", inv.ID, "inviter", inv.User, "why", why)
@@ -94,6 +95,6 @@ func (iv *Invite) giveUp(ctx context.Context, inv *Invitation, why string) error
 
 // inviteEvent stands for the command that started inv, for audit lines
 // and outcomes written in the background.
-func inviteEvent(inv *Invitation) *events.Event {
+func inviteEvent(inv *membership.Invitation) *events.Event {
 	return &events.Event{User: events.User{Name: inv.User}, Space: events.Space{Name: inv.Space, DisplayName: inv.SpaceName}}
 }

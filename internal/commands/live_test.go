@@ -14,6 +14,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/quota"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
@@ -103,10 +104,10 @@ func (s *countingSlots) count() int {
 // storeInvitation stores an invitation of n people for users/1.
 func storeInvitation(t *testing.T, db *storage.DB, id string, n int) {
 	t.Helper()
-	inv := &commands.Invitation{ID: id, User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-" + id, CreatedAt: time.Now()}
+	inv := &membership.Invitation{ID: id, User: "users/1", Space: "spaces/AAA", ProgressMessage: "spaces/AAA/messages/client-inv-" + id, CreatedAt: time.Now()}
 	for i := range n {
-		inv.Targets = append(inv.Targets, commands.Planned{Seq: i, Space: "spaces/AAA",
-			Target: commands.Target{Kind: commands.TargetUser, Name: fmt.Sprintf("users/%d", 100+i), Typed: fmt.Sprintf("p%d", i)}})
+		inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: "spaces/AAA",
+			Target: membership.Target{Kind: membership.TargetUser, Name: fmt.Sprintf("users/%d", 100+i), Typed: fmt.Sprintf("p%d", i)}})
 	}
 	if err := db.CreateInvitation(context.Background(), inv); err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func outcomes(t *testing.T, db *storage.DB, id string) (map[string]int, bool) {
 	out := map[string]int{}
 	for _, p := range inv.Targets {
 		key := p.Outcome
-		if p.Outcome == commands.NotTried.String() || p.Outcome == commands.Failed.String() {
+		if p.Outcome == membership.NotTried.String() || p.Outcome == membership.Failed.String() {
 			key += ": " + p.Detail
 		}
 		out[key]++

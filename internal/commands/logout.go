@@ -7,13 +7,14 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 func logFrom(ctx context.Context) *slog.Logger { return logging.From(ctx) }
 
 // logoutSpec is /logout: it revokes the invoking user's grant, at Google
 // too, and stops their invitations under way.
-func logoutSpec(auth Authority, invitations InvitationStore) Spec {
+func logoutSpec(auth Authority, invitations membership.InvitationStore) Spec {
 	return Spec{
 		Name:        "logout",
 		Description: "Revoke the authorization you gave Invite, at Google too",
@@ -26,7 +27,7 @@ func logoutSpec(auth Authority, invitations InvitationStore) Spec {
 // logout stops the user's invitations before their grant goes: whichever
 // instance works one then reads why it stopped ("you signed out") before it
 // finds the grant gone, and makes no further call in their name.
-func logout(ctx context.Context, auth Authority, invitations InvitationStore, ev *events.Event) events.Reply {
+func logout(ctx context.Context, auth Authority, invitations membership.InvitationStore, ev *events.Event) events.Reply {
 	stopped := 0
 	if invitations != nil {
 		n, err := invitations.StopUserInvitations(ctx, ev.User.Name, signedOutNotTried)

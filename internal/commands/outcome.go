@@ -1,64 +1,34 @@
 package commands
 
-// Outcome is what really happened to one target in one space.
-type Outcome int
+import "github.com/chatinvite/invitebot/internal/membership"
 
-// Outcomes, in the order the result card lists them.
-const (
-	Added Outcome = iota
-	Invited
-	Removed
-	AlreadyInvited
-	AlreadyMember
-	NotAMember
-	NotFound
-	NotAllowed
-	Invalid
-	Failed
-	NotTried
-	outcomeCount
-)
-
-// outcomes describes each outcome: its label (as stored and logged), the
-// heading of its section on the card, and the icon beside each line.
-var outcomes = [outcomeCount]struct{ name, title, icon string }{
-	Added:          {"added", "Added", "PERSON"},
-	Invited:        {"invited", "Invited: they must accept", "EMAIL"},
-	Removed:        {"removed", "Removed", "PERSON"},
-	AlreadyInvited: {"already invited", "Already invited: waiting for them to accept", "EMAIL"},
-	AlreadyMember:  {"already a member", "Already a member", "STAR"},
-	NotAMember:     {"not a member", "Not a member", "DESCRIPTION"},
-	NotFound:       {"not found", "Not found", "DESCRIPTION"},
-	NotAllowed:     {"not allowed", "Not allowed", "MULTIPLE_PEOPLE"},
-	Invalid:        {"invalid", "Invalid", "DESCRIPTION"},
-	Failed:         {"failed", "Failed", "BOOKMARK"},
-	NotTried:       {"not tried", "Not tried", "CLOCK"},
+// cardLook is how an outcome shows on a card: the heading of its section
+// and the icon beside each line.
+var cardLook = [membership.OutcomeCount]struct{ title, icon string }{
+	membership.Added:          {"Added", "PERSON"},
+	membership.Invited:        {"Invited: they must accept", "EMAIL"},
+	membership.Removed:        {"Removed", "PERSON"},
+	membership.AlreadyInvited: {"Already invited: waiting for them to accept", "EMAIL"},
+	membership.AlreadyMember:  {"Already a member", "STAR"},
+	membership.NotAMember:     {"Not a member", "DESCRIPTION"},
+	membership.NotFound:       {"Not found", "DESCRIPTION"},
+	membership.NotAllowed:     {"Not allowed", "MULTIPLE_PEOPLE"},
+	membership.Invalid:        {"Invalid", "DESCRIPTION"},
+	membership.Failed:         {"Failed", "BOOKMARK"},
+	membership.NotTried:       {"Not tried", "CLOCK"},
 }
 
-// String is the outcome's lower-case label, used in headers and logs.
-func (o Outcome) String() string { return outcomes[o].name }
+// sectionTitle heads the card section listing targets with outcome o.
+func sectionTitle(o membership.Outcome) string { return cardLook[o].title }
 
-// outcomeNamed is the outcome whose label is name.
-func outcomeNamed(name string) (Outcome, bool) {
-	for o, d := range outcomes {
-		if d.name == name {
-			return Outcome(o), true
-		}
-	}
-	return 0, false
-}
-
-// sectionTitle heads the card section listing targets with this outcome.
-func (o Outcome) sectionTitle() string { return outcomes[o].title }
-
-// icon is the Chat knownIcon shown beside each target.
-func (o Outcome) icon() string { return outcomes[o].icon }
+// icon is the Chat knownIcon shown beside each target with outcome o.
+func icon(o membership.Outcome) string { return cardLook[o].icon }
 
 // Result is one (space, target) attempt.
 type Result struct {
-	Target  Target
+	Target  membership.Target
 	Space   string
-	Outcome Outcome
+	Outcome membership.Outcome
 	// Detail is the resolved name (when the API returned one) or the reason.
 	Detail    string
 	APIStatus int

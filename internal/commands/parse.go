@@ -7,32 +7,13 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/chatinvite/invitebot/internal/membership"
 )
-
-// TargetKind says what a target names.
-type TargetKind int
-
-// Target kinds.
-const (
-	TargetUser  TargetKind = iota // a person, by email or id
-	TargetGroup                   // a Google Group
-	TargetApp                     // this Chat app itself
-)
-
-// Target is one thing to add, as typed and as the Chat API names it.
-type Target struct {
-	Kind TargetKind
-	// Typed is what the user wrote (a mention's display text for @mentions).
-	Typed string
-	// Name is the API name: users/{id}, users/{email}, groups/{id}, users/app.
-	Name string
-	// Email is set (lower-cased) when the target was named by email.
-	Email string
-}
 
 // InviteRequest is a parsed /invite.
 type InviteRequest struct {
-	Targets []Target
+	Targets []membership.Target
 	// Spaces are spaces/{id} names; empty means the current space.
 	Spaces []string
 	// CopyFrom are spaces whose members are invited too ("members of
@@ -91,7 +72,7 @@ const maxQuoted = 60
 // ParseInvite reads the arguments of /invite: targets, then optionally "to"
 // and spaces. It is pure: no I/O, no clock.
 func ParseInvite(args string, mentions []MentionRef) (InviteRequest, error) {
-	return parseRequest(args, mentions, Add)
+	return parseRequest(args, mentions, membership.Add)
 }
 
 // selfWord is how /remove names its caller ("/remove me"): naming oneself
@@ -101,12 +82,12 @@ const selfWord = "me"
 // ParseRemove reads the arguments of /remove: the same targets as
 // /invite's (not "members of"), or "me", then optionally "from" and spaces.
 func ParseRemove(args string, mentions []MentionRef) (InviteRequest, error) {
-	return parseRequest(args, mentions, Remove)
+	return parseRequest(args, mentions, membership.Remove)
 }
 
-func parseRequest(args string, mentions []MentionRef, op Op) (InviteRequest, error) {
+func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteRequest, error) {
 	spacesWord, verb := "to", "add"
-	if op == Remove {
+	if op == membership.Remove {
 		spacesWord, verb = "from", "remove"
 	}
 	var req InviteRequest
@@ -124,14 +105,14 @@ func parseRequest(args string, mentions []MentionRef, op Op) (InviteRequest, err
 			inSpaces = true
 			continue
 		}
-		if op == Remove && !inSpaces && strings.EqualFold(tok, selfWord) {
+		if op == membership.Remove && !inSpaces && strings.EqualFold(tok, selfWord) {
 			if !seenTarget[selfWord] {
 				seenTarget[selfWord] = true
-				req.Targets = append(req.Targets, Target{Kind: TargetUser, Typed: selfWord, Name: selfWord})
+				req.Targets = append(req.Targets, membership.Target{Kind: membership.TargetUser, Typed: selfWord, Name: selfWord})
 			}
 			continue
 		}
-		if op == Add && !inSpaces && strings.EqualFold(tok, "members") && i+1 < len(toks) && strings.EqualFold(toks[i+1], "of") {
+		if op == membership.Add && !inSpaces && strings.EqualFold(tok, "members") && i+1 < len(toks) && strings.EqualFold(toks[i+1], "of") {
 			if i+2 >= len(toks) {
 				return InviteRequest{}, &ParseError{Token: "members of", Reason: "name the space whose members to invite: members of spaces/AAAA"}
 			}
@@ -186,49 +167,49 @@ func unwrap(tok string) string {
 	return tok
 }
 
-func parseTarget(raw string, mentions map[string]MentionRef) (Target, error) {
+func parseTarget(raw string, mentions map[string]MentionRef) (membership.Target, error) {
 	if m, ok := mentions[raw]; ok {
-		return Target{Kind: TargetUser, Typed: m.Display, Name: m.User}, nil
+		return membership.Target{Kind: membership.TargetUser, Typed: m.Display, Name: m.User}, nil
 	}
 	tok := unwrap(raw)
 	lower := strings.ToLower(tok)
 	switch {
 	case lower == "app" || lower == "users/app":
-		return Target{Kind: TargetApp, Typed: raw, Name: "users/app"}, nil
+		return membership.Target{Kind: membership.TargetApp, Typed: raw, Name: "users/app"}, nil
 	case strings.HasPrefix(lower, "users/"):
 		ref := tok[len("users/"):]
 		if isEmail(ref) {
 			return emailTarget(raw, ref), nil
 		}
 		if isNumericID(ref) {
-			return Target{Kind: TargetUser, Typed: raw, Name: "users/" + ref}, nil
+			return membership.Target{Kind: membership.TargetUser, Typed: raw, Name: "users/" + ref}, nil
 		}
-		return Target{}, &ParseError{Token: raw, Reason: "after users/ put a numeric user id or an email"}
+		return membership.Target{}, &ParseError{Token: raw, Reason: "after users/ put a numeric user id or an email"}
 	case strings.HasPrefix(lower, "people/"):
 		ref := tok[len("people/"):]
 		if isNumericID(ref) {
-			return Target{Kind: TargetUser, Typed: raw, Name: "users/" + ref}, nil
+			return membership.Target{Kind: membership.TargetUser, Typed: raw, Name: "users/" + ref}, nil
 		}
-		return Target{}, &ParseError{Token: raw, Reason: "after people/ put a numeric id"}
+		return membership.Target{}, &ParseError{Token: raw, Reason: "after people/ put a numeric id"}
 	case strings.HasPrefix(lower, "groups/"):
 		ref := tok[len("groups/"):]
 		if isResourceID(ref) {
-			return Target{Kind: TargetGroup, Typed: raw, Name: "groups/" + ref}, nil
+			return membership.Target{Kind: membership.TargetGroup, Typed: raw, Name: "groups/" + ref}, nil
 		}
-		return Target{}, &ParseError{Token: raw, Reason: "after groups/ put the group's id"}
+		return membership.Target{}, &ParseError{Token: raw, Reason: "after groups/ put the group's id"}
 	case isNumericID(tok):
-		return Target{Kind: TargetUser, Typed: raw, Name: "users/" + tok}, nil
+		return membership.Target{Kind: membership.TargetUser, Typed: raw, Name: "users/" + tok}, nil
 	case strings.HasPrefix(tok, "@") && !strings.Contains(tok[1:], "@"):
-		return Target{}, &ParseError{Token: raw, Reason: "is not a mention Chat recognised: pick the person from the @ list, or type their email"}
+		return membership.Target{}, &ParseError{Token: raw, Reason: "is not a mention Chat recognised: pick the person from the @ list, or type their email"}
 	case isEmail(tok):
 		return emailTarget(raw, tok), nil
 	}
-	return Target{}, &ParseError{Token: raw, Reason: "is not an email, @mention, user id (users/… or people/…), group (groups/…) or app"}
+	return membership.Target{}, &ParseError{Token: raw, Reason: "is not an email, @mention, user id (users/… or people/…), group (groups/…) or app"}
 }
 
-func emailTarget(typed, email string) Target {
+func emailTarget(typed, email string) membership.Target {
 	email = strings.ToLower(email)
-	return Target{Kind: TargetUser, Typed: typed, Name: "users/" + email, Email: email}
+	return membership.Target{Kind: membership.TargetUser, Typed: typed, Name: "users/" + email, Email: email}
 }
 
 // parseSpace reads spaces/{id} or a Chat space link.

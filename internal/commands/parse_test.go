@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
-func names(ts []Target) []string {
+func names(ts []membership.Target) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
 		out[i] = t.Name

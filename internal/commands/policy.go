@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // settle decides, before anything is stored or any membership written,
@@ -22,11 +23,11 @@ func (iv *Invite) settle(ctx context.Context, ev *events.Event, token string, rs
 	for i := range rs {
 		r := &rs[i]
 		switch {
-		case iv.op == Add && r.Target.Kind == TargetApp && r.Space == ev.Space.Name:
+		case iv.op == membership.Add && r.Target.Kind == membership.TargetApp && r.Space == ev.Space.Name:
 			// Chat sent this event from the space: the app is in it.
-			r.Outcome, r.Detail = AlreadyMember, "Invite is already in this space"
-		case iv.op == Add && !iv.domainAllowed(r.Target):
-			r.Outcome, r.Detail = NotTried, "not allowed by this app's policy"
+			r.Outcome, r.Detail = membership.AlreadyMember, "Invite is already in this space"
+		case iv.op == membership.Add && !iv.domainAllowed(r.Target):
+			r.Outcome, r.Detail = membership.NotTried, "not allowed by this app's policy"
 		default:
 			if !slices.Contains(spaces, r.Space) {
 				spaces = append(spaces, r.Space)
@@ -53,7 +54,7 @@ func (iv *Invite) settle(ctx context.Context, ev *events.Event, token string, rs
 	return settled
 }
 
-func (iv *Invite) domainAllowed(t Target) bool {
+func (iv *Invite) domainAllowed(t membership.Target) bool {
 	if len(iv.Policy.AllowedDomains) == 0 || t.Email == "" {
 		return true
 	}
@@ -74,19 +75,19 @@ func (iv *Invite) checkCaller(ctx context.Context, ev *events.Event, token, spac
 		case status == http.StatusNotFound || status == http.StatusForbidden:
 			// Chat does not tell a space that does not exist from one the
 			// caller cannot see.
-			return Result{Outcome: NotFound, Detail: spaceNotFound, APIStatus: status}, false
+			return Result{Outcome: membership.NotFound, Detail: spaceNotFound, APIStatus: status}, false
 		case status == http.StatusUnauthorized:
-			return Result{Outcome: Failed, APIStatus: status}, false
+			return Result{Outcome: membership.Failed, APIStatus: status}, false
 		case iv.Policy.RequireManager:
-			return Result{Outcome: Failed, Detail: "could not check your role in that space", APIStatus: status}, false
+			return Result{Outcome: membership.Failed, Detail: "could not check your role in that space", APIStatus: status}, false
 		}
 		return Result{}, true
 	}
 	if m != nil && m.State == "INVITED" {
-		return Result{Outcome: NotAllowed, Detail: "you are invited to that space but have not joined it yet", APIStatus: http.StatusForbidden}, false
+		return Result{Outcome: membership.NotAllowed, Detail: "you are invited to that space but have not joined it yet", APIStatus: http.StatusForbidden}, false
 	}
 	if iv.Policy.RequireManager && (m == nil || (m.Role != "ROLE_MANAGER" && m.Role != "ROLE_ASSISTANT_MANAGER")) {
-		return Result{Outcome: NotTried, Detail: "only owners and managers of that space may " + map[Op]string{Add: "invite", Remove: "remove"}[iv.op] + " (this app's policy)"}, false
+		return Result{Outcome: membership.NotTried, Detail: "only owners and managers of that space may " + map[membership.Op]string{membership.Add: "invite", membership.Remove: "remove"}[iv.op] + " (this app's policy)"}, false
 	}
 	return Result{}, true
 }

@@ -12,30 +12,31 @@ import (
 	chat "google.golang.org/api/chat/v1"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // progressCardID names the progress card.
 const progressCardID = "invite-progress"
 
 // progressID is the client-assigned id of an invitation's progress message.
-func progressID(inv *Invitation) string { return "client-inv-" + inv.ID }
+func progressID(inv *membership.Invitation) string { return "client-inv-" + inv.ID }
 
 // progressMessage is the message that shows an invitation: progress with a
 // Stop button while it runs, then the same card a small invitation gets.
-func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
+func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.Message {
 	m := &chat.Message{}
 	if inv.Private {
 		m.PrivateMessageViewer = &chat.User{Name: inv.User}
 	}
 	here := events.Space{Name: inv.Space, DisplayName: inv.SpaceName}
-	results, spaces, done := inv.results()
+	results, spaces, done := outcomesOf(inv)
 	if final {
 		m.CardsV2 = resultCards(inv.Op, results, here, spaces)
 		return fitMessage(m)
 	}
 	var finished []Result
 	for i, p := range inv.Targets {
-		if p.State == Done {
+		if p.State == membership.Done {
 			finished = append(finished, results[i])
 		}
 	}
@@ -44,7 +45,7 @@ func (iv *Invite) progressMessage(inv *Invitation, final bool) *chat.Message {
 		shape = events.AddOn
 	}
 	verb := "Inviting"
-	if inv.Op == Remove {
+	if inv.Op == membership.Remove {
 		verb = "Removing"
 	}
 	title := fmt.Sprintf("%s %s · %d done", verb, people(len(inv.Targets)), done)
@@ -71,17 +72,17 @@ func (iv *Invite) quotaPerMinute() int {
 	return 300
 }
 
-// results are the invitation's outcomes so far (not tried yet for the
+// outcomesOf are the invitation's outcomes so far (not tried yet for the
 // rest), its spaces in order, and how many are done.
-func (inv *Invitation) results() ([]Result, []string, int) {
+func outcomesOf(inv *membership.Invitation) ([]Result, []string, int) {
 	var out []Result
 	var spaces []string
 	done := 0
 	for _, p := range inv.Targets {
-		r := Result{Target: p.Target, Space: p.Space, Outcome: NotTried, Detail: "not tried yet", APIStatus: p.APIStatus}
-		if p.State == Done {
+		r := Result{Target: p.Target, Space: p.Space, Outcome: membership.NotTried, Detail: "not tried yet", APIStatus: p.APIStatus}
+		if p.State == membership.Done {
 			done++
-			if o, ok := outcomeNamed(p.Outcome); ok {
+			if o, ok := membership.OutcomeNamed(p.Outcome); ok {
 				r.Outcome, r.Detail = o, p.Detail
 			}
 		}
@@ -96,7 +97,7 @@ func (inv *Invitation) results() ([]Result, []string, int) {
 // updateProgress shows inv's progress in its message, creating the message
 // when the answer carried the first card. When Chat refuses, the state is
 // logged instead.
-func (iv *Invite) updateProgress(ctx context.Context, inv *Invitation) {
+func (iv *Invite) updateProgress(ctx context.Context, inv *membership.Invitation) {
 	if err := iv.Pacer.Message(ctx, inv.Space); err != nil {
 		return
 	}
@@ -108,7 +109,7 @@ func (iv *Invite) updateProgress(ctx context.Context, inv *Invitation) {
 		err = iv.AppMessages.UpdateMessage(ctx, inv.ProgressMessage, m)
 	}
 	if err != nil {
-		results, _, done := inv.results()
+		results, _, done := outcomesOf(inv)
 		logFrom(ctx).Warn("update the progress message", "invitation", inv.ID, "done", done, "of", len(inv.Targets),
 			"outcomes", summary(results), "error", err.Error())
 	}
@@ -116,7 +117,7 @@ func (iv *Invite) updateProgress(ctx context.Context, inv *Invitation) {
 
 // createProgress posts inv's progress message under its client-assigned id
 // and remembers it.
-func (iv *Invite) createProgress(ctx context.Context, inv *Invitation, m *chat.Message) error {
+func (iv *Invite) createProgress(ctx context.Context, inv *membership.Invitation, m *chat.Message) error {
 	name := inv.Space + "/messages/" + progressID(inv)
 	if _, err := iv.AppMessages.CreateMessage(ctx, inv.Space, progressID(inv), m); err != nil && apiStatus(err) != http.StatusConflict {
 		return err
@@ -131,7 +132,7 @@ func (iv *Invite) createProgress(ctx context.Context, inv *Invitation, m *chat.M
 // removed, or the space deleted) ends the invitation all the same, its
 // outcomes stored and logged: gone is an outcome, not a reason to retry.
 // Other failures (Chat unavailable) are returned, to be tried again.
-func (iv *Invite) showFinal(ctx context.Context, inv *Invitation) error {
+func (iv *Invite) showFinal(ctx context.Context, inv *membership.Invitation) error {
 	final := iv.progressMessage(inv, true)
 	if err := iv.Pacer.Message(ctx, inv.Space); err != nil {
 		return err
@@ -157,7 +158,7 @@ func (iv *Invite) showFinal(ctx context.Context, inv *Invitation) error {
 		logFrom(ctx).Warn("the progress message is gone: the final card was posted anew", "invitation", inv.ID)
 		return nil
 	case gone(err):
-		results, _, _ := inv.results()
+		results, _, _ := outcomesOf(inv)
 		logFrom(ctx).Warn("the invitation's space is no longer reachable: its outcomes are kept, not shown",
 			"invitation", inv.ID, "inviter", inv.User, "space", inv.Space, "outcomes", summary(results), "error", err.Error())
 		return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/quota"
 )
 
@@ -63,7 +64,7 @@ type Deps struct {
 	// space's members) run in the background: stored in Invitations, worked
 	// by Jobs, paced by Pacer, reported in a message of the app's own
 	// (AppMessages, nil without app credentials: they are refused then).
-	Invitations InvitationStore
+	Invitations membership.InvitationStore
 	Jobs        Jobs
 	AppMessages AppMessages
 	Pacer       *quota.Pacer

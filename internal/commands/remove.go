@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // removeSpec is /remove: the same targets as /invite, removed with the
 // user's own authorization (spaces.members.delete) on the same engine:
 // one policy, one membership call, the background past SyncMax.
 func removeSpec(d Deps) Spec {
-	iv := &Invite{Deps: d, op: Remove}
+	iv := &Invite{Deps: d, op: membership.Remove}
 	return Spec{
 		Name:        "remove",
 		Usage:       "people… [from spaces…] · /remove me",

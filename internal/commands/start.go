@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // AppMessages are the app's own messages, created and updated through the
@@ -32,7 +33,7 @@ type Jobs interface {
 	// Start stores inv and queues its work in one transaction: both or
 	// neither, so nothing runs that was not stored, and nothing stored
 	// waits for a start to resume it.
-	Start(ctx context.Context, inv *Invitation) error
+	Start(ctx context.Context, inv *membership.Invitation) error
 }
 
 func newID() string {
@@ -44,11 +45,11 @@ func newID() string {
 // startBackground stores an invitation too large to finish while Chat
 // waits, shows its progress message, and hands it to the job queue. The
 // answer to the event itself is empty: the progress message is it.
-func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces []string, targets []Target) events.Reply {
-	var plans []Planned
+func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces []string, targets []membership.Target) events.Reply {
+	var plans []membership.Planned
 	for _, s := range spaces {
 		for _, t := range targets {
-			plans = append(plans, Planned{Space: s, Target: t})
+			plans = append(plans, membership.Planned{Space: s, Target: t})
 		}
 	}
 	return iv.startPlanned(ctx, ev, plans, true)
@@ -66,8 +67,8 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 //
 // announce false skips the wait for the message slot (the person already
 // waited for a membership slot): the answer carries the progress card.
-func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Planned, announce bool) events.Reply {
-	var targets []Target
+func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []membership.Planned, announce bool) events.Reply {
+	var targets []membership.Target
 	var spaces []string
 	for _, p := range plans {
 		targets = append(targets, p.Target)
@@ -90,13 +91,13 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 	} else if err != nil {
 		return failure(ctx, "get access token", err)
 	}
-	inv := &Invitation{ID: newID(), Op: iv.op, MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
+	inv := &membership.Invitation{ID: newID(), Op: iv.op, MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
 		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx)}
 	var open []int // targets policy left to write
 	var rs []Result
 	for _, p := range plans {
 		p.Seq = len(inv.Targets)
-		if p.State != Done {
+		if p.State != membership.Done {
 			open = append(open, p.Seq)
 			rs = append(rs, Result{Target: p.Target, Space: p.Space})
 		}
@@ -107,7 +108,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 	for i, seq := range open {
 		if settled[i] {
 			p := &inv.Targets[seq]
-			p.State, p.Outcome, p.Detail, p.APIStatus = Done, rs[i].Outcome.String(), rs[i].Detail, rs[i].APIStatus
+			p.State, p.Outcome, p.Detail, p.APIStatus = membership.Done, rs[i].Outcome.String(), rs[i].Detail, rs[i].APIStatus
 		} else {
 			left++
 		}
@@ -122,7 +123,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 	}
 	if left == 0 {
 		// Nothing to write: the answer is the result, as for a small one.
-		results, spaces, _ := inv.results()
+		results, spaces, _ := outcomesOf(inv)
 		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
 	}
 	reply := events.Reply{Empty: true}
@@ -157,7 +158,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []Pl
 
 // announce creates the invitation's progress message if its space's message
 // quota gives a slot within SlotWait (or before the app stops).
-func (iv *Invite) announce(ctx context.Context, inv *Invitation) bool {
+func (iv *Invite) announce(ctx context.Context, inv *membership.Invitation) bool {
 	wctx, cancel := iv.whileChatWaits(ctx, iv.slotWait())
 	defer cancel()
 	if err := iv.Pacer.Message(wctx, inv.Space); err != nil {

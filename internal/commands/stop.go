@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/chatinvite/invitebot/internal/events"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // stop handles the progress message's Stop button: only the person who
@@ -47,10 +48,10 @@ func GiveUp(d Deps) func(ctx context.Context, id string) error {
 		}
 		for i := range inv.Targets {
 			p := &inv.Targets[i]
-			if p.State == Done {
+			if p.State == membership.Done {
 				continue
 			}
-			p.State, p.Outcome, p.Detail = Done, NotTried.String(), "the app could not finish this invitation: run /invite again"
+			p.State, p.Outcome, p.Detail = membership.Done, membership.NotTried.String(), "the app could not finish this invitation: run /invite again"
 			if err := iv.Invitations.RecordOutcome(ctx, inv.ID, *p); err != nil {
 				return err
 			}

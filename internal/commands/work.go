@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/logging"
+	"github.com/chatinvite/invitebot/internal/membership"
 	"github.com/chatinvite/invitebot/internal/quota"
 )
 
@@ -43,7 +44,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	if inv.Trace != "" {
 		ctx = logging.With(ctx, logFrom(ctx).With(logging.TraceKey, inv.Trace))
 	}
-	var targets []Target
+	var targets []membership.Target
 	var spaces []string
 	for _, p := range inv.Targets {
 		targets = append(targets, p.Target)
@@ -67,7 +68,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	// inv, so the progress message reads it safely.
 	type worked struct {
 		i   int
-		p   Planned
+		p   membership.Planned
 		err error
 	}
 	results := make(chan worked)
@@ -78,7 +79,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	for {
 		for stop == "" && inFlight < max(iv.Concurrency, 1) && next < len(inv.Targets) {
 			i := next
-			if inv.Targets[i].State == Done {
+			if inv.Targets[i].State == membership.Done {
 				next++
 				continue
 			}
@@ -92,7 +93,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 			}
 			next++
 			inFlight++
-			go func(p Planned) {
+			go func(p membership.Planned) {
 				err := iv.workOne(ctx, ev, inv, scopes, &p)
 				results <- worked{i, p, err}
 			}(inv.Targets[i])
@@ -132,14 +133,14 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 // workOne adds one target and stores its outcome. Every call takes a
 // token just before it (liveToken): once the user signed out, or their
 // authorization was withdrawn, no call is made and no quota slot taken.
-func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation, scopes []string, p *Planned) error {
+func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *membership.Invitation, scopes []string, p *membership.Planned) error {
 	r := Result{Target: p.Target, Space: p.Space}
 	tag := fmt.Sprintf("%s/%d", inv.ID, p.Seq)
 	token, err := iv.liveToken(ctx, inv, scopes)
 	if err != nil {
 		return err
 	}
-	if p.State == Sent {
+	if p.State == membership.Sent {
 		if iv.doneOnResume(ctx, inv.Op, token, &r) {
 			return iv.record(ctx, ev, inv, p, r)
 		}
@@ -151,7 +152,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 	if err := iv.Invitations.MarkSent(ctx, inv.ID, p.Seq); err != nil {
 		return err
 	}
-	p.State = Sent
+	p.State = membership.Sent
 	w := writer{
 		slot: func(ctx context.Context) error {
 			return iv.Pacer.Membership(ctx, quota.Turn{Who: inv.User, Job: inv.ID, Tag: tag})
@@ -178,27 +179,27 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *Invitation
 }
 
 // refund gives back the quota slot of the write tagged tag.
-func (iv *Invite) refund(ctx context.Context, inv *Invitation, tag string) {
+func (iv *Invite) refund(ctx context.Context, inv *membership.Invitation, tag string) {
 	if err := iv.Pacer.Refund(ctx, tag); err != nil {
 		logFrom(ctx).Warn("give back a quota slot", "invitation", inv.ID, "error", err.Error())
 	}
 }
 
-func (iv *Invite) record(ctx context.Context, ev *events.Event, inv *Invitation, p *Planned, r Result) error {
-	p.State, p.Outcome, p.Detail, p.APIStatus = Done, r.Outcome.String(), r.Detail, r.APIStatus
+func (iv *Invite) record(ctx context.Context, ev *events.Event, inv *membership.Invitation, p *membership.Planned, r Result) error {
+	p.State, p.Outcome, p.Detail, p.APIStatus = membership.Done, r.Outcome.String(), r.Detail, r.APIStatus
 	iv.audit(ctx, ev, &r)
 	return iv.Invitations.RecordOutcome(ctx, inv.ID, *p)
 }
 
 // finish marks what was not tried (why: stopped, or consent withdrawn),
 // shows the final card and closes the invitation.
-func (iv *Invite) finish(ctx context.Context, inv *Invitation, notTried string) error {
+func (iv *Invite) finish(ctx context.Context, inv *membership.Invitation, notTried string) error {
 	for i := range inv.Targets {
 		p := &inv.Targets[i]
-		if p.State == Done {
+		if p.State == membership.Done {
 			continue
 		}
-		p.State, p.Outcome, p.Detail = Done, NotTried.String(), notTried
+		p.State, p.Outcome, p.Detail = membership.Done, membership.NotTried.String(), notTried
 		if err := iv.Invitations.RecordOutcome(ctx, inv.ID, *p); err != nil {
 			return err
 		}
@@ -224,12 +225,12 @@ func (iv *Invite) sliceFor() time.Duration {
 	return 40 * time.Second
 }
 
-func membershipBody(t Target) *chat.Membership {
+func membershipBody(t membership.Target) *chat.Membership {
 	body := &chat.Membership{Member: &chat.User{Name: t.Name, Type: "HUMAN"}}
 	switch t.Kind {
-	case TargetApp:
+	case membership.TargetApp:
 		body.Member.Type = "BOT"
-	case TargetGroup:
+	case membership.TargetGroup:
 		body = &chat.Membership{GroupMember: &chat.Group{Name: t.Name}}
 	}
 	return body

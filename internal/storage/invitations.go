@@ -6,19 +6,19 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // CreateInvitation stores an invitation and all its targets in one
 // transaction.
-func (db *DB) CreateInvitation(ctx context.Context, inv *commands.Invitation) error {
+func (db *DB) CreateInvitation(ctx context.Context, inv *membership.Invitation) error {
 	return db.CreateInvitationWith(ctx, inv, nil)
 }
 
 // CreateInvitationWith is CreateInvitation with also run in the same
 // transaction (the job queue's insert, so that the invitation and its job
 // are committed together; River's InsertTx).
-func (db *DB) CreateInvitationWith(ctx context.Context, inv *commands.Invitation, also func(ctx context.Context, tx *sql.Tx) error) error {
+func (db *DB) CreateInvitationWith(ctx context.Context, inv *membership.Invitation, also func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create invitation: %w", err)
@@ -50,9 +50,9 @@ func (db *DB) CreateInvitationWith(ctx context.Context, inv *commands.Invitation
 // ErrNoInvitation means no invitation has that id.
 var ErrNoInvitation = errors.New("no such invitation")
 
-// GetInvitation implements commands.InvitationStore.
-func (db *DB) GetInvitation(ctx context.Context, id string) (*commands.Invitation, error) {
-	inv := &commands.Invitation{ID: id}
+// GetInvitation implements membership.InvitationStore.
+func (db *DB) GetInvitation(ctx context.Context, id string) (*membership.Invitation, error) {
+	inv := &membership.Invitation{ID: id}
 	var private, addOn, stopped int
 	var finished, created int64
 	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace, op
@@ -71,12 +71,12 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*commands.Invitatio
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p commands.Planned
+		var p membership.Planned
 		var kind, state int
 		if err := rows.Scan(&p.Seq, &p.Space, &kind, &p.Target.Typed, &p.Target.Name, &p.Target.Email, &state, &p.Outcome, &p.Detail, &p.APIStatus); err != nil {
 			return nil, fmt.Errorf("get invitation targets: %w", err)
 		}
-		p.Target.Kind, p.State = commands.TargetKind(kind), commands.PlanState(state)
+		p.Target.Kind, p.State = membership.TargetKind(kind), membership.PlanState(state)
 		inv.Targets = append(inv.Targets, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -85,35 +85,35 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*commands.Invitatio
 	return inv, nil
 }
 
-// MarkSent implements commands.InvitationStore.
+// MarkSent implements membership.InvitationStore.
 func (db *DB) MarkSent(ctx context.Context, id string, seq int) error {
 	if _, err := db.w.ExecContext(ctx, `UPDATE invitation_targets SET state = $1 WHERE invitation_id = $2 AND seq = $3 AND state = $4`,
-		int(commands.Sent), id, seq, int(commands.Pending)); err != nil {
+		int(membership.Sent), id, seq, int(membership.Pending)); err != nil {
 		return fmt.Errorf("mark sent: %w", err)
 	}
 	return nil
 }
 
-// RecordOutcome implements commands.InvitationStore.
-func (db *DB) RecordOutcome(ctx context.Context, id string, p commands.Planned) error {
+// RecordOutcome implements membership.InvitationStore.
+func (db *DB) RecordOutcome(ctx context.Context, id string, p membership.Planned) error {
 	if _, err := db.w.ExecContext(ctx, `UPDATE invitation_targets SET state = $1, outcome = $2, detail = $3, api_status = $4 WHERE invitation_id = $5 AND seq = $6`,
-		int(commands.Done), p.Outcome, p.Detail, p.APIStatus, id, p.Seq); err != nil {
+		int(membership.Done), p.Outcome, p.Detail, p.APIStatus, id, p.Seq); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
 	return nil
 }
 
-// SetProgressMessage implements commands.InvitationStore.
+// SetProgressMessage implements membership.InvitationStore.
 func (db *DB) SetProgressMessage(ctx context.Context, id, message string) error {
 	return db.setInvitation(ctx, "progress_message", message, id)
 }
 
-// StopInvitation implements commands.InvitationStore.
+// StopInvitation implements membership.InvitationStore.
 func (db *DB) StopInvitation(ctx context.Context, id string) error {
 	return db.setInvitation(ctx, "stopped", 1, id)
 }
 
-// FinishInvitation implements commands.InvitationStore. The time it
+// FinishInvitation implements membership.InvitationStore. The time it
 // finished dates its deletion (DeleteHistory).
 func (db *DB) FinishInvitation(ctx context.Context, id string) error {
 	return db.setInvitation(ctx, "finished_at", max(db.now().UnixMilli(), 1), id)
@@ -126,7 +126,7 @@ func (db *DB) setInvitation(ctx context.Context, column string, value any, id st
 	return nil
 }
 
-// ResumeInvitations implements commands.InvitationStore: one more start
+// ResumeInvitations implements membership.InvitationStore: one more start
 // is counted for each unfinished invitation.
 func (db *DB) ResumeInvitations(ctx context.Context) (map[string]int, error) {
 	if _, err := db.w.ExecContext(ctx, `UPDATE invitations SET resumes = resumes + 1 WHERE finished_at = 0`); err != nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatinvite/invitebot/internal/commands"
+	"github.com/chatinvite/invitebot/internal/membership"
 )
 
 // TestHistoryIsDeleted runs on each engine, on a clock of the test's: a
@@ -30,9 +30,9 @@ func TestHistoryIsDeleted(t *testing.T) {
 
 			put := func(id, user string, finishedAt time.Time) {
 				t.Helper()
-				inv := &commands.Invitation{ID: id, User: user, Space: "spaces/A", CreatedAt: t0, Targets: []commands.Planned{
-					{Seq: 0, Space: "spaces/A", Target: commands.Target{Name: "users/ana@example.com", Typed: "ana@example.com", Email: "ana@example.com"}},
-					{Seq: 1, Space: "spaces/A", Target: commands.Target{Name: "users/2", Typed: "Bo"}}}}
+				inv := &membership.Invitation{ID: id, User: user, Space: "spaces/A", CreatedAt: t0, Targets: []membership.Planned{
+					{Seq: 0, Space: "spaces/A", Target: membership.Target{Name: "users/ana@example.com", Typed: "ana@example.com", Email: "ana@example.com"}},
+					{Seq: 1, Space: "spaces/A", Target: membership.Target{Name: "users/2", Typed: "Bo"}}}}
 				if err := db.CreateInvitation(ctx, inv); err != nil {
 					t.Fatal(err)
 				}

@@ -7,7 +7,7 @@ import (
 
 // StopUserInvitations stops every unfinished invitation of user not
 // stopped yet, with the reason their untried targets give. It implements
-// commands.InvitationStore.
+// membership.InvitationStore.
 func (db *DB) StopUserInvitations(ctx context.Context, user, reason string) (int, error) {
 	res, err := db.w.ExecContext(ctx, `UPDATE invitations SET stopped = 1, stop_reason = $1 WHERE user_name = $2 AND finished_at = 0 AND stopped = 0`, reason, user)
 	if err != nil {
@@ -20,7 +20,7 @@ func (db *DB) StopUserInvitations(ctx context.Context, user, reason string) (int
 	return int(n), nil
 }
 
-// StopReason implements commands.InvitationStore.
+// StopReason implements membership.InvitationStore.
 func (db *DB) StopReason(ctx context.Context, id string) (bool, string, error) {
 	var stopped int
 	var reason string

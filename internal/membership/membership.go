@@ -1,9 +1,35 @@
-package commands
+// Package membership is the vocabulary of membership changes: what a
+// change does (add or remove), its targets, the outcomes Chat's answers
+// mean, and the invitation record that large changes are stored as, with
+// the store that keeps it. It holds no card, Chat event or API code: the
+// commands package runs changes, the storage package keeps them.
+package membership
 
 import (
 	"context"
 	"time"
 )
+
+// TargetKind says what a target names.
+type TargetKind int
+
+// Target kinds.
+const (
+	TargetUser  TargetKind = iota // a person, by email or id
+	TargetGroup                   // a Google Group
+	TargetApp                     // this Chat app itself
+)
+
+// Target is one thing to add, as typed and as the Chat API names it.
+type Target struct {
+	Kind TargetKind
+	// Typed is what the user wrote (a mention's display text for @mentions).
+	Typed string
+	// Name is the API name: users/{id}, users/{email}, groups/{id}, users/app.
+	Name string
+	// Email is set (lower-cased) when the target was named by email.
+	Email string
+}
 
 // Op is what a membership change does.
 type Op int
@@ -64,7 +90,8 @@ const (
 	Done
 )
 
-// InvitationStore keeps invitations (stored with their job by Jobs.Start).
+// InvitationStore keeps invitations (stored with their job by the
+// commands package's Jobs.Start).
 // The storage package implements it.
 type InvitationStore interface {
 	// GetInvitation returns the invitation with its targets in order.
@@ -85,4 +112,44 @@ type InvitationStore interface {
 	// ResumeInvitations counts one more start for each invitation still to
 	// work and gives their ids with the starts each has seen.
 	ResumeInvitations(ctx context.Context) (map[string]int, error)
+}
+
+// Outcome is what really happened to one target in one space.
+type Outcome int
+
+// Outcomes, in the order the result card lists them.
+const (
+	Added Outcome = iota
+	Invited
+	Removed
+	AlreadyInvited
+	AlreadyMember
+	NotAMember
+	NotFound
+	NotAllowed
+	Invalid
+	Failed
+	NotTried
+	// OutcomeCount is how many outcomes there are.
+	OutcomeCount
+)
+
+// names are the outcomes' labels, as stored and logged.
+var names = [OutcomeCount]string{
+	Added: "added", Invited: "invited", Removed: "removed", AlreadyInvited: "already invited",
+	AlreadyMember: "already a member", NotAMember: "not a member", NotFound: "not found", NotAllowed: "not allowed",
+	Invalid: "invalid", Failed: "failed", NotTried: "not tried",
+}
+
+// String is the outcome's lower-case label, used in headers and logs.
+func (o Outcome) String() string { return names[o] }
+
+// OutcomeNamed is the outcome whose label is name.
+func OutcomeNamed(name string) (Outcome, bool) {
+	for o, n := range names {
+		if n == name {
+			return Outcome(o), true
+		}
+	}
+	return 0, false
 }
