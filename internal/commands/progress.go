@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"slices"
 
 	chat "google.golang.org/api/chat/v1"
 
@@ -76,7 +75,7 @@ func (iv *Invite) quotaPerMinute() int {
 // rest), its spaces in order, and how many are done.
 func outcomesOf(inv *membership.Invitation) ([]Result, []string, int) {
 	var out []Result
-	var spaces []string
+	_, spaces := targetsOf(inv.Targets)
 	done := 0
 	for _, p := range inv.Targets {
 		r := Result{Target: p.Target, Space: p.Space, Outcome: membership.NotTried, Detail: "not tried yet", APIStatus: p.APIStatus}
@@ -85,9 +84,6 @@ func outcomesOf(inv *membership.Invitation) ([]Result, []string, int) {
 			if o, ok := membership.OutcomeNamed(p.Outcome); ok {
 				r.Outcome, r.Detail = o, p.Detail
 			}
-		}
-		if !slices.Contains(spaces, p.Space) {
-			spaces = append(spaces, p.Space)
 		}
 		out = append(out, r)
 	}

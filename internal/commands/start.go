@@ -68,14 +68,7 @@ func (iv *Invite) startBackground(ctx context.Context, ev *events.Event, spaces 
 // announce false skips the wait for the message slot (the person already
 // waited for a membership slot): the answer carries the progress card.
 func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []membership.Planned, announce bool) events.Reply {
-	var targets []membership.Target
-	var spaces []string
-	for _, p := range plans {
-		targets = append(targets, p.Target)
-		if !slices.Contains(spaces, p.Space) {
-			spaces = append(spaces, p.Space)
-		}
-	}
+	targets, spaces := targetsOf(plans)
 	if iv.AppMessages == nil || iv.Jobs == nil || iv.Invitations == nil {
 		return events.Reply{Private: true, Cards: refusalCards("Too many to finish while Chat waits",
 			fmt.Sprintf("Invitations of more than %d people (or copies of a space's members) run in the background and report in a message of the app's own, "+
@@ -175,3 +168,16 @@ func (iv *Invite) announce(ctx context.Context, inv *membership.Invitation) bool
 // message's, or a small invitation's membership writes) before the answer
 // is given and the rest done in the background.
 func (iv *Invite) slotWait() time.Duration { return cmp.Or(iv.SlotWait, 1500*time.Millisecond) }
+
+// targetsOf are the targets of plans, and their spaces in order, each once.
+func targetsOf(plans []membership.Planned) ([]membership.Target, []string) {
+	var targets []membership.Target
+	var spaces []string
+	for _, p := range plans {
+		targets = append(targets, p.Target)
+		if !slices.Contains(spaces, p.Space) {
+			spaces = append(spaces, p.Space)
+		}
+	}
+	return targets, spaces
+}

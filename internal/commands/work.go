@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
@@ -44,14 +43,7 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	if inv.Trace != "" {
 		ctx = logging.With(ctx, logFrom(ctx).With(logging.TraceKey, inv.Trace))
 	}
-	var targets []membership.Target
-	var spaces []string
-	for _, p := range inv.Targets {
-		targets = append(targets, p.Target)
-		if !slices.Contains(spaces, p.Space) {
-			spaces = append(spaces, p.Space)
-		}
-	}
+	targets, spaces := targetsOf(inv.Targets)
 	// Each call takes its own token (liveToken); this one only says at
 	// once whether the user's authorization is still there.
 	scopes := neededScopes(inv.Op, targets, spaces, inv.Space)
