@@ -112,8 +112,6 @@ func openPostgres(url string) (*DB, error) {
 	return &DB{sql: sqlDB, w: sqlDB, dialect: Postgres, now: time.Now}, nil
 }
 
-// Dialect reports the engine.
-func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Ping checks the database answers, for readiness.
 func (db *DB) Ping(ctx context.Context) error {
