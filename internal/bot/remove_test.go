@@ -62,6 +62,10 @@ func TestRemoveNeedsASpaceManager(t *testing.T) {
 	if strict.emu.MemberDeletes() != 0 {
 		t.Fatal("a delete was attempted against the policy")
 	}
+	// The manager rule is about others: anyone may leave.
+	if got := strict.remove(bob, "AAA", " me").subtitle(t); got != "1 removed" {
+		t.Fatalf("/remove me under the manager rule: %q", got)
+	}
 }
 
 // TestRemoveMeOnlyByTheWord: naming oneself by address removes nobody;

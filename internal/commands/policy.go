@@ -46,6 +46,9 @@ func (iv *Invite) settle(ctx context.Context, ev *events.Event, token string, rs
 	for i := range rs {
 		r := &rs[i]
 		if b, ok := blocked[r.Space]; ok && !settled[i] {
+			if iv.op == membership.Remove && r.Target.Typed == selfWord && b.Outcome == membership.NotTried {
+				continue // the manager rule is about others: anyone may leave
+			}
 			r.Outcome, r.Detail, r.APIStatus = b.Outcome, b.Detail, b.APIStatus
 			settled[i] = true
 			iv.audit(ctx, ev, r)
