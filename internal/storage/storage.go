@@ -112,7 +112,6 @@ func openPostgres(url string) (*DB, error) {
 	return &DB{sql: sqlDB, w: sqlDB, dialect: Postgres, now: time.Now}, nil
 }
 
-
 // Ping checks the database answers, for readiness.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.sql.PingContext(ctx); err != nil {
