@@ -70,8 +70,15 @@ func (iv *Invite) domainAllowed(t membership.Target) bool {
 // owners and managers may. When the read fails for another reason, the
 // membership calls themselves tell (unless the manager rule needs the role).
 func (iv *Invite) checkCaller(ctx context.Context, ev *events.Event, token, space string) (Result, bool) {
-	id := strings.TrimPrefix(ev.User.Name, "users/")
-	m, err := iv.Members.GetMembership(ctx, token, space+"/members/"+id)
+	m, fresh := iv.callers.get(ev.User.Name, space, iv.Now())
+	var err error
+	if !fresh {
+		id := strings.TrimPrefix(ev.User.Name, "users/")
+		m, err = iv.Members.GetMembership(ctx, token, space+"/members/"+id)
+		if err == nil {
+			iv.callers.put(ev.User.Name, space, m, iv.Now())
+		}
+	}
 	if err != nil {
 		status := apiStatus(err)
 		switch {

@@ -79,6 +79,8 @@ type Deps struct {
 	// 1.5 s): past it, the answer is given and the rest done in the
 	// background.
 	SlotWait time.Duration
+	// callers remembers callers' memberships briefly (set by All).
+	callers *callers
 	// QuotaPerMinute is the additions a minute the project is allowed,
 	// shown to users (default 300).
 	QuotaPerMinute int
@@ -101,6 +103,7 @@ func closed(c <-chan struct{}) bool {
 
 // All lists every command, in the order help shows them.
 func All(d Deps) []Spec {
+	d.callers = newCallers()
 	specs := []Spec{
 		inviteSpec(d),
 		removeSpec(d),
