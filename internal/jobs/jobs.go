@@ -23,6 +23,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -78,6 +79,9 @@ type Config struct {
 	Poll    time.Duration
 	Workers int
 	Logger  *slog.Logger
+	// CleanEvery is how often finished jobs older than KeepFinished are
+	// deleted (default a minute, the first time a CleanEvery after Start).
+	CleanEvery time.Duration
 	// KeepFinished is how long River keeps a finished job (completed,
 	// cancelled or discarded) before deleting it; zero: deleted at its
 	// next cleaning (every 30 s, by the leader instance).
@@ -117,8 +121,9 @@ type Queue struct {
 	stop     context.CancelFunc
 	swept    chan struct{}
 	// keepFinished is how long a finished job is kept; cleaned is when
-	// this instance last deleted older ones.
+	// this instance last deleted older ones, every cleanEvery.
 	keepFinished time.Duration
+	cleanEvery   time.Duration
 	cleaned      time.Time
 
 	// mu orders starting and stopping River with queueing, so that a job
@@ -186,7 +191,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, work Work, cfg Config)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{client: client, db: db, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log, keepFinished: cfg.KeepFinished}, nil
+	return &Queue{client: client, db: db, leases: cfg.Leases, leaseFor: cfg.LeaseFor, now: time.Now, log: log, keepFinished: cfg.KeepFinished, cleanEvery: cmp.Or(cfg.CleanEvery, time.Minute)}, nil
 }
 
 // Start runs jobs, and the search for expired leases, until Stop.
@@ -194,6 +199,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	q.mu.Lock()
 	q.runCtx = ctx
 	q.mu.Unlock()
+	q.cleaned = q.now()
 	if err := q.settle(ctx); err != nil {
 		return err
 	}
@@ -248,12 +254,12 @@ func (q *Queue) settle(ctx context.Context) error {
 	return nil
 }
 
-// deleteFinished deletes, at most once a minute, up to 500 finished jobs
+// deleteFinished deletes, once every cleanEvery, up to 500 finished jobs
 // older than keepFinished. River's own cleaner does so only while River
 // runs, and River runs only while there is work.
 func (q *Queue) deleteFinished(ctx context.Context) error {
 	now := q.now()
-	if !q.cleaned.IsZero() && now.Sub(q.cleaned) < time.Minute {
+	if now.Sub(q.cleaned) < q.cleanEvery {
 		return nil
 	}
 	q.cleaned = now

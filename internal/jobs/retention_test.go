@@ -16,7 +16,7 @@ func TestFinishedJobsAreDeleted(t *testing.T) {
 	pool, dialect := db.JobPool()
 	start := func() *Queue {
 		q, err := New(ctx, pool, dialect, func(context.Context, string) error { return nil },
-			Config{Leases: db, Poll: 50 * time.Millisecond, KeepFinished: 0})
+			Config{Leases: db, Poll: 50 * time.Millisecond, KeepFinished: 0, CleanEvery: time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
