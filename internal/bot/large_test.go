@@ -92,7 +92,7 @@ func TestLargeInvitationFinishesInTheBackground(t *testing.T) {
 		t.Fatalf("progress card %+v", first.CardsV2[0].Card.Header)
 	}
 	// 25 membership writes per 2 s window is 750 a minute.
-	if text := mustJSON(first); !strings.Contains(text, "about 750 additions a minute") {
+	if text := mustJSON(first); !strings.Contains(text, "about 750 changes a minute") {
 		t.Fatalf("the progress card misstates the rate: %s", text)
 	}
 	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })

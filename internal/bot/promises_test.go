@@ -273,3 +273,26 @@ func TestLargeStartsWithoutAPoll(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressMovesWhileWaiting: while the quota holds every writer back
+// (no result comes), the progress message still shows what is done, and
+// the time left at the quota's rate.
+func TestProgressMovesWhileWaiting(t *testing.T) {
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "60", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "10"},
+		Deps{BackoffBase: time.Millisecond, QuotaWindow: 3 * time.Second, ProgressEvery: 200 * time.Millisecond, JobPoll: 100 * time.Millisecond})
+	h.clock.Real()
+	h.emu.SetQuota(emulator.Quota{Window: 3 * time.Second, SpaceWrites: 60, ProjectMembershipWrites: 10})
+	h.grant(alice)
+	h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "wait", 25), ", "))
+	m := h.progress("AAA", func(m chat.Message) bool {
+		return cardID(m) == "invite-progress" && strings.Contains(m.CardsV2[0].Card.Header.Title, "· 10 done")
+	})
+	if n := h.emu.MemberCreates(); n > 10 {
+		t.Logf("seen after %d writes (the window turned first)", n)
+	}
+	// 15 left at 200 a minute (10 per 3 s): about 5 s.
+	if text := mustJSON(m); !strings.Contains(text, "about 5 s left") {
+		t.Fatalf("no time left: %s", text)
+	}
+}

@@ -53,7 +53,8 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 		subtitle = summary(finished)
 	}
 	widgets := []*chat.GoogleAppsCardV1Widget{
-		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows this app about %d additions a minute in all, so a large invitation can take a few minutes. This message updates as it goes.", iv.quotaPerMinute()))),
+		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows this app about %d changes a minute in all%s. This message updates as it goes.",
+			iv.quotaPerMinute(), timeLeft(len(inv.Targets)-done, iv.quotaPerMinute())))),
 	}
 	if inv.Stopped {
 		widgets = append(widgets, paragraph("<i>Stopping…</i>"))
@@ -167,4 +168,19 @@ func (iv *Invite) showFinal(ctx context.Context, inv *membership.Invitation) err
 func gone(err error) bool {
 	s := apiStatus(err)
 	return s == http.StatusNotFound || s == http.StatusForbidden
+}
+
+// timeLeft says how long left changes take at perMinute, the least the
+// quota allows (others' writes share it): ", so about 40 s left".
+func timeLeft(left, perMinute int) string {
+	if left <= 0 || perMinute <= 0 {
+		return ""
+	}
+	secs := (left*60 + perMinute - 1) / perMinute
+	switch {
+	case secs < 90:
+		return fmt.Sprintf(", so about %d s left", secs)
+	default:
+		return fmt.Sprintf(", so about %d minutes left", (secs+30)/60)
+	}
 }

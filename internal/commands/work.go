@@ -93,7 +93,18 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 		if inFlight == 0 {
 			break
 		}
-		w := <-results
+		// The message moves on time too, not only as results come: while
+		// the quota holds every writer back, none come.
+		var w worked
+		tick := time.NewTimer(max(iv.progressEvery()-iv.Now().Sub(lastUpdate), time.Millisecond))
+		select {
+		case w = <-results:
+			tick.Stop()
+		case <-tick.C:
+			iv.updateProgress(ctx, inv)
+			lastUpdate = iv.Now()
+			continue
+		}
 		inFlight--
 		inv.Targets[w.i] = w.p
 		var h *haltError
