@@ -73,6 +73,8 @@ type chatState struct {
 	latency time.Duration
 	creates int
 	deletes int
+	// removedBy is who removed a member, by "space key".
+	removedBy map[string]string
 	// lastCreate is when each caller (person id) last had a
 	// spaces.members.create call decided.
 	lastCreate map[string]time.Time

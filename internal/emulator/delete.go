@@ -73,6 +73,10 @@ func (e *Emulator) handleDeleteMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.state.chat.deletes++
+	if e.state.chat.removedBy == nil {
+		e.state.chat.removedBy = map[string]string{}
+	}
+	e.state.chat.removedBy[s.ID+" "+key] = caller.ID
 	out := e.membershipJSON(s.ID, m)
 	delete(s.members, key)
 	s.order = slices.DeleteFunc(s.order, func(k string) bool { return k == key })
@@ -84,4 +88,12 @@ func (e *Emulator) MemberDeletes() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.state.chat.deletes
+}
+
+// RemovedBy is who last removed member key (a person id, "app" or
+// "groups/ID") from space spaceID: "" if nobody did through the API.
+func (e *Emulator) RemovedBy(spaceID, key string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.chat.removedBy[spaceID+" "+key]
 }

@@ -408,6 +408,11 @@ func (c *chatSim) observe() {
 		for key := range seen { // removed: added again later, it shows again
 			if !present[key] {
 				delete(seen, key)
+				if by := c.emu.RemovedBy(s.ID, key); by == key {
+					c.systemLine(s.ID, c.memberName(key), "left", "")
+				} else if by != "" {
+					c.systemLine(s.ID, c.person(by).DisplayName, "removed", c.memberName(key))
+				}
 			}
 		}
 	}

@@ -175,3 +175,28 @@ func TestSystemLinesAsChatShowsThem(t *testing.T) {
 		t.Fatalf("%d lines 'Ana Owner added Dan Newcomer', want one per addition (2)", n)
 	}
 }
+
+// TestSandboxManagerRemoves: Ana, who owns Launch, removes Mia with
+// /remove; the space shows "Ana Owner removed Mia Member" as Chat does.
+func TestSandboxManagerRemoves(t *testing.T) {
+	s := startSandbox(t, Options{})
+	s.chat.send("1001", "launch", "/remove mia@example.com", nil)
+	consentAndRun(t, s, "launch", "1001", "ana@example.com")
+	if st := memberState(s, "launch", "1003"); st != "" {
+		t.Fatalf("Mia is still in Launch (%s)", st)
+	}
+	s.chat.observe()
+	found := false
+	for _, m := range s.chat.visible("launch", "1001") {
+		if m.Sender == "system" && m.Text == "Ana Owner removed Mia Member" {
+			found = true
+		}
+	}
+	if !found {
+		var got []string
+		for _, m := range s.chat.visible("launch", "1001") {
+			got = append(got, m.Sender+": "+m.Text)
+		}
+		t.Fatalf("no removal line: %q", got)
+	}
+}
