@@ -179,13 +179,14 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 }
 
 // postResult posts a submission's answer as a message of the app's own
-// (private to the user unless replies are public), within a few seconds of
-// the per-space message quota; false when it cannot.
+// (private to the user unless replies are public) if the per-space message
+// quota gives a slot within SlotWait, as every wait while Chat waits is
+// bounded; false when it cannot.
 func (iv *Invite) postResult(ctx context.Context, ev *events.Event, reply events.Reply) bool {
 	if iv.AppMessages == nil || ev.Space.Name == "" {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := iv.whileChatWaits(ctx, iv.slotWait())
 	defer cancel()
 	if err := iv.Pacer.Message(ctx, ev.Space.Name); err != nil {
 		return false

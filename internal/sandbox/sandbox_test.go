@@ -3,8 +3,6 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,42 +272,10 @@ func TestResentMessageKeepsItsPlace(t *testing.T) {
 	c := s.chat
 	c.send("1001", "launch", "/invite dan@example.com", nil)
 	c.send("1002", "launch", "meanwhile", nil)
-	c.mu.Lock()
-	var token string
-	for k := range c.pending {
-		token = k
-	}
-	c.mu.Unlock()
-	if token == "" {
-		t.Fatal("no consent pending")
-	}
-	s.Emulator.SetConsent(&emulator.Consent{Account: "ana@example.com"})
-	visible := c.visible("launch", "1001")
-	before := visible[0]
-	var link string
-	for _, m := range visible {
-		if m.ConfigURL != "" {
-			link = m.ConfigURL
-		}
-	}
+	before := c.visible("launch", "1001")[0]
 	// Consent in a browser, up to Chat's config-complete page; then Chat
 	// re-sends the message.
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if strings.HasSuffix(req.URL.Path, "/chat/config-complete") {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	resp, err := browser.Get(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("consent ended with %d", resp.StatusCode)
-	}
-	c.configured(token)
+	consentAndRun(t, s, "launch", "1001", "ana@example.com")
 	stream := c.visible("launch", "1002")
 	if len(stream) < 3 || stream[0].Text != "/invite dan@example.com" || stream[0].Time != before.Time || stream[1].Text != "meanwhile" {
 		var got []string
