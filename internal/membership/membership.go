@@ -65,6 +65,15 @@ type Invitation struct {
 	Finished  bool
 	CreatedAt time.Time
 	Targets   []Planned
+	// FinishedAt is when it finished (zero while it runs): Undo is offered
+	// for a while after.
+	FinishedAt time.Time
+	// UserDisplay is the starter's display name, for others who click its
+	// buttons.
+	UserDisplay string
+	// UndoOf is the invitation this one undoes ("" for none): at most one
+	// undo an invitation, whoever clicks and on whichever instance.
+	UndoOf string
 }
 
 // Planned is one (space, target) of an invitation.

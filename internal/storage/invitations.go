@@ -29,6 +29,9 @@ func (db *DB) CreateInvitationWith(ctx context.Context, inv *membership.Invitati
 		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt), inv.Trace, int(inv.Op)); err != nil {
 		return fmt.Errorf("create invitation: %w", err)
 	}
+	if err := linkUndo(ctx, tx, inv); err != nil {
+		return db.undoConflict(ctx, inv, err)
+	}
 	for _, p := range inv.Targets {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO invitation_targets (invitation_id, seq, space, kind, typed, name, email, state, outcome, detail, api_status)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -42,7 +45,7 @@ func (db *DB) CreateInvitationWith(ctx context.Context, inv *membership.Invitati
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create invitation: %w", err)
+		return db.undoConflict(ctx, inv, fmt.Errorf("create invitation: %w", err))
 	}
 	return nil
 }
@@ -55,8 +58,8 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*membership.Invitat
 	inv := &membership.Invitation{ID: id}
 	var private, addOn, stopped int
 	var finished, created int64
-	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace, op
-		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace, &inv.Op)
+	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace, op, undo_of, user_display
+		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace, &inv.Op, &inv.UndoOf, &inv.UserDisplay)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoInvitation
 	}
@@ -64,6 +67,9 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*membership.Invitat
 		return nil, fmt.Errorf("get invitation: %w", err)
 	}
 	inv.Private, inv.AddOn, inv.Stopped, inv.Finished, inv.CreatedAt = private != 0, addOn != 0, stopped != 0, finished != 0, fromMillis(created)
+	if finished != 0 {
+		inv.FinishedAt = fromMillis(finished)
+	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT seq, space, kind, typed, name, email, state, outcome, detail, api_status
 		FROM invitation_targets WHERE invitation_id = $1 ORDER BY seq`, id)
 	if err != nil {

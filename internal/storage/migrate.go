@@ -117,6 +117,11 @@ var migrations = []string{
 	`ALTER TABLE invitations ADD COLUMN trace TEXT NOT NULL DEFAULT ''`,
 	// 9: what an invitation does: 0 adds its targets, 1 removes them.
 	`ALTER TABLE invitations ADD COLUMN op INTEGER NOT NULL DEFAULT 0`,
+	// 10: Undo: the invitation an undo undoes (at most one undo each, on
+	// any instance), and the starter's display name for others' clicks.
+	`ALTER TABLE invitations ADD COLUMN undo_of TEXT NOT NULL DEFAULT '';
+	ALTER TABLE invitations ADD COLUMN user_display TEXT NOT NULL DEFAULT '';
+	CREATE UNIQUE INDEX invitations_undo_of ON invitations (undo_of) WHERE undo_of <> '';`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
