@@ -30,6 +30,9 @@ func TestFinishedInvitationsAreDeleted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := tc.env(t)
 			env["INVITE_HISTORY_DAYS"] = tc.days
+			if tc.days == "0" {
+				env["INVITE_UNDO_HOURS"] = "0" // Undo needs the history
+			}
 			h := startLarge(t, env)
 			h.grant(alice)
 			h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "kept", 25), ", "))

@@ -60,6 +60,9 @@ type Config struct {
 	// HistoryDays is INVITE_HISTORY_DAYS: how long finished large
 	// invitations are kept.
 	HistoryDays int
+	// UndoHours is INVITE_UNDO_HOURS: how long after an invitation
+	// finished its Undo button works (0: no Undo).
+	UndoHours int
 
 	DebugAddr string
 }
@@ -184,6 +187,16 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	c.HistoryDays, err = strconv.Atoi(get("INVITE_HISTORY_DAYS"))
 	if err != nil || c.HistoryDays < 0 || c.HistoryDays > 3650 {
 		errs = append(errs, fmt.Errorf("INVITE_HISTORY_DAYS=%q: want a number of days from 0 (nothing kept once done) to 3650", get("INVITE_HISTORY_DAYS")))
+	}
+	c.UndoHours, err = strconv.Atoi(get("INVITE_UNDO_HOURS"))
+	switch {
+	case err != nil || c.UndoHours < 0 || c.UndoHours > 24*3650:
+		errs = append(errs, fmt.Errorf("INVITE_UNDO_HOURS=%q: want a number of hours, 0 to turn Undo off", get("INVITE_UNDO_HOURS")))
+	case c.HistoryDays*24 < c.UndoHours:
+		// Undo reads an invitation's stored outcomes: they must outlive it.
+		errs = append(errs, fmt.Errorf("INVITE_UNDO_HOURS=%d is longer than INVITE_HISTORY_DAYS=%d keeps invitations (%d hours), and Undo needs them: "+
+			"keep them longer (INVITE_HISTORY_DAYS=%d), shorten INVITE_UNDO_HOURS, or set it to 0 to turn Undo off",
+			c.UndoHours, c.HistoryDays, c.HistoryDays*24, (c.UndoHours+23)/24))
 	}
 	for _, d := range strings.Split(get("INVITE_ALLOWED_DOMAINS"), ",") {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))

@@ -19,6 +19,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.HistoryDays != 30 {
 		t.Fatalf("INVITE_HISTORY_DAYS defaults to %d", c.HistoryDays)
 	}
+	if c.UndoHours != 24 {
+		t.Fatalf("INVITE_UNDO_HOURS defaults to %d", c.UndoHours)
+	}
 	if c.CommandIDs[1] != "invite" || c.CommandIDs[2] != "help" || c.CommandIDs[3] != "logout" {
 		t.Fatalf("command ids: %v", c.CommandIDs)
 	}
@@ -149,7 +152,12 @@ func TestEverySettingChecked(t *testing.T) {
 		{"Cloud Run, SQLite on the instance's disk", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": t.TempDir()}, "not a mounted volume"},
 		{"Cloud Run, SQLite on a mounted volume", map[string]string{"K_SERVICE": "invite", "BOT_DATA_DIR": "/"}, ""},
 		{"Cloud Run with PostgreSQL", map[string]string{"K_SERVICE": "invite", "DATABASE_URL": "postgres://db/x", "TOKEN_KEYSET_FILE": "k.json"}, ""},
-		{"history kept no time", map[string]string{"INVITE_HISTORY_DAYS": "0"}, ""},
+		{"history kept no time, without Undo", map[string]string{"INVITE_HISTORY_DAYS": "0", "INVITE_UNDO_HOURS": "0"}, ""},
+		{"history kept no time, Undo for a day", map[string]string{"INVITE_HISTORY_DAYS": "0"}, "INVITE_UNDO_HOURS=24 is longer than INVITE_HISTORY_DAYS=0"},
+		{"undo as long as the history", map[string]string{"INVITE_HISTORY_DAYS": "2", "INVITE_UNDO_HOURS": "48"}, ""},
+		{"undo longer than the history", map[string]string{"INVITE_HISTORY_DAYS": "2", "INVITE_UNDO_HOURS": "49"}, "INVITE_HISTORY_DAYS=3"},
+		{"undo negative", map[string]string{"INVITE_UNDO_HOURS": "-1"}, "INVITE_UNDO_HOURS"},
+		{"undo not a number", map[string]string{"INVITE_UNDO_HOURS": "1d"}, "INVITE_UNDO_HOURS"},
 		{"history of a year", map[string]string{"INVITE_HISTORY_DAYS": "365"}, ""},
 		{"history negative", map[string]string{"INVITE_HISTORY_DAYS": "-1"}, "INVITE_HISTORY_DAYS"},
 		{"history not a number", map[string]string{"INVITE_HISTORY_DAYS": "30d"}, "INVITE_HISTORY_DAYS"},
