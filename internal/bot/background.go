@@ -107,3 +107,7 @@ func (s starter) Start(ctx context.Context, inv *membership.Invitation) error {
 	// fetches the job at once rather than at its next poll.
 	return s.q.Enqueue(ctx, inv.ID)
 }
+
+// Resume queues the work of an invitation already stored (an undo whose
+// removals got no write slot while Chat waited).
+func (s starter) Resume(ctx context.Context, id string) error { return s.q.Enqueue(ctx, id) }

@@ -27,6 +27,13 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 			results = append(results, Result{Target: t, Space: s})
 		}
 	}
+	iv.attemptAll(ctx, ev, token, results)
+	return results
+}
+
+// attemptAll tries each result's (space, target) with bounded concurrency,
+// setting its outcome.
+func (iv *Invite) attemptAll(ctx context.Context, ev *events.Event, token string, results []Result) {
 	settled := iv.settle(ctx, ev, token, results)
 	var todo []*Result
 	for i := range results {
@@ -56,7 +63,6 @@ func (iv *Invite) attempt(ctx context.Context, ev *events.Event, token string, s
 		})
 	}
 	_ = g.Wait()
-	return results
 }
 
 // deferred marks a target that got no write slot while Chat waited: with

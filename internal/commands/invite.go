@@ -38,6 +38,8 @@ type Policy struct {
 type Invite struct {
 	Deps
 	op membership.Op
+	// undoOf: this removal undoes that invitation (undo.go).
+	undoOf string
 }
 
 // formScopes are what the form may need: consent asks for all of them
@@ -68,6 +70,8 @@ func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
 	switch ev.Parameters["step"] {
 	case "stop":
 		return iv.stop(ctx, ev)
+	case "undo":
+		return iv.undo(ctx, ev)
 	case "close": // the Done button of a result shown in the dialog
 		return events.Reply{CloseDialog: true}
 	}
@@ -254,7 +258,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	}
 	// The card's title and subtitle say what happened: no text repeats it
 	// above the card (a closing dialog shows the counts as its status).
-	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
+	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces, iv.keepForUndo(ctx, ev, results)...), CloseStatus: summary(results)}
 }
 
 // neededScopes are the scopes the targets need. Adding the app to the

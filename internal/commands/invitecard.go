@@ -105,10 +105,12 @@ func spaceLabel(space string, here events.Space) string {
 // Every line in a space other than this one names it. Up to
 // maxLinesPerGroup lines a group; fewer when the card would pass Chat's
 // limits, the rest counted in "and N more".
-func resultCards(op membership.Op, results []Result, here events.Space, spaces []string) []*chat.CardWithId {
+// Sections in extra (the Undo button) end the card.
+func resultCards(op membership.Op, results []Result, here events.Space, spaces []string, extra ...*chat.GoogleAppsCardV1Section) []*chat.CardWithId {
 	var cards []*chat.CardWithId
 	for lines := maxLinesPerGroup; lines >= 0; lines-- {
 		cards = resultCardsOf(op, results, here, spaces, lines)
+		cards[0].Card.Sections = append(cards[0].Card.Sections, extra...)
 		if within(&chat.Message{CardsV2: cards}, cardBudget) {
 			break
 		}

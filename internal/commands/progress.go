@@ -30,7 +30,10 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 	here := events.Space{Name: inv.Space, DisplayName: inv.SpaceName}
 	results, spaces, done := outcomesOf(inv)
 	if final {
-		m.CardsV2 = resultCards(inv.Op, results, here, spaces)
+		if inv.UndoOf != "" {
+			results = undoResults(results)
+		}
+		m.CardsV2 = resultCards(inv.Op, results, here, spaces, iv.undoSection(inv, results)...)
 		return fitMessage(m)
 	}
 	var finished []Result

@@ -84,6 +84,10 @@ type Deps struct {
 	// QuotaPerMinute is the additions a minute the project is allowed,
 	// shown to users (default 300).
 	QuotaPerMinute int
+	// Undos keeps what Undo needs; UndoFor is how long after an invitation
+	// finished its Undo button works (0, or Undos nil: no Undo).
+	Undos   membership.UndoStore
+	UndoFor time.Duration
 }
 
 // Why targets were not tried, or not answered, while the app stops.

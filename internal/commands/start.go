@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -85,7 +86,8 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 		return failure(ctx, "get access token", err)
 	}
 	inv := &membership.Invitation{ID: newID(), Op: iv.op, MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
-		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx)}
+		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx),
+		UserDisplay: ev.User.DisplayName, UndoOf: iv.undoOf}
 	var open []int // targets policy left to write
 	var rs []Result
 	for _, p := range plans {
@@ -134,6 +136,10 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 	storeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := iv.Jobs.Start(storeCtx, inv); err != nil {
+		if errors.Is(err, membership.ErrAlreadyUndone) {
+			// Another click undid it first: that undo is the answer.
+			return iv.undoTaken(storeCtx, ev, inv)
+		}
 		if inv.ProgressMessage != "" {
 			m := &chat.Message{CardsV2: refusalCards("Nothing was done", "The invitation could not be saved: run /invite again.")}
 			if inv.Private {
