@@ -33,7 +33,7 @@ func seed(emu *emulator.Emulator) {
 
 	emu.AddSpace(emulator.Space{ID: "partners", DisplayName: "Partners", Domain: "example.com", ExternalAllowed: true})
 	emu.AddMember("partners", "1002", emulator.RoleOwner)
-	emu.AddMember("partners", "1001", emulator.RoleMember)
+	emu.AddMember("partners", "1001", emulator.RoleManager) // so Ana may Undo a copy into it
 	emu.AddMember("partners", "app", emulator.RoleMember)
 
 	emu.AddSpace(emulator.Space{ID: "design", DisplayName: "Design", Domain: "example.com"})
