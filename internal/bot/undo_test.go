@@ -9,6 +9,7 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
 	"github.com/chatinvite/invitebot/internal/storage"
 )
@@ -238,4 +239,47 @@ func TestUndoAcrossARestart(t *testing.T) {
 	next := h.restart()
 	h.srv.Config.Handler = next.Handler()
 	removedAll(t, h, emails)
+}
+
+// TestUndoInADialog: a form's result shown in the dialog (no app
+// credentials to post it) carries Undo too; its click, a dialog's button,
+// is answered with a dialog (Chat refuses a message there), in both shapes.
+func TestUndoInADialog(t *testing.T) {
+	for _, addOn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "classic", true: "add-on"}[addOn], func(t *testing.T) {
+			h := startBot(t, nil)
+			h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp) // the form asks for both
+			app := h.app(addOn)
+			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
+				t.Helper()
+				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw := []byte(mustJSON(ev))
+				code, out := h.send(raw)
+				if code != 200 {
+					t.Fatalf("status %d: %s", code, out)
+				}
+				if err := app.CheckReply(ev, out); err != nil {
+					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
+				}
+				return decodeJSON(t, out)
+			}
+			offer := h.sendEventMap(app, chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event())
+			form := click(findButton(t, offer, "Open the form"), "", nil)
+			result := click(findButton(t, form, "Invite"), "SUBMIT_DIALOG", map[string]string{"people": "dave@example.com"})
+			if dialogCard(result) == nil || !strings.Contains(mustJSON(result), "1 added") {
+				t.Fatalf("the result is not in the dialog: %v", result)
+			}
+			undone := click(findButton(t, result, "Undo"), "SUBMIT_DIALOG", nil)
+			if dialogCard(undone) == nil || !strings.Contains(mustJSON(undone), "1 removed") {
+				t.Fatalf("undo in the dialog: %v", undone)
+			}
+			findButton(t, undone, "Done")
+			if _, ok := member(h, "AAA", dave.ID); ok {
+				t.Fatal("dave is still a member")
+			}
+		})
+	}
 }

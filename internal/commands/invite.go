@@ -71,7 +71,7 @@ func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
 	case "stop":
 		return iv.stop(ctx, ev)
 	case "undo":
-		return iv.undo(ctx, ev)
+		return iv.undoFrom(ctx, ev)
 	case "close": // the Done button of a result shown in the dialog
 		return events.Reply{CloseDialog: true}
 	}

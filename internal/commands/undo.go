@@ -110,6 +110,23 @@ func undoResults(results []Result) []Result {
 	return results
 }
 
+// undoFrom answers the Undo button where it was clicked: a click in a
+// dialog (a form's result shown there) is answered, as Google answers a
+// dialog's buttons, with another dialog or by closing it.
+func (iv *Invite) undoFrom(ctx context.Context, ev *events.Event) events.Reply {
+	reply := iv.undo(ctx, ev)
+	if ev.DialogEventType == "" || reply.Dialog != nil || reply.CloseDialog {
+		return reply
+	}
+	switch {
+	case reply.ConfigURL != "":
+		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
+	case reply.Empty:
+		return events.Reply{CloseDialog: true, CloseStatus: "Undoing: the app's message in this space shows the progress."}
+	}
+	return events.Reply{Dialog: resultDialog(ev, reply)}
+}
+
 // undo handles the Undo button: only the starter, only within UndoFor of
 // the invitation's end, once. Up to SyncMax removals answer at once; more
 // run in the background with progress and Stop, as a large /remove.
