@@ -247,14 +247,23 @@ func (iv *Invite) undoNow(ctx context.Context, ev *events.Event, orig *membershi
 		results[i] = Result{Target: p.Target, Space: p.Space}
 	}
 	iv.attemptAll(runCtx, ev, token, results)
+	// Without background work (no app credentials) nothing would ever
+	// resume the rest: what was not done is reported so.
+	background := iv.Jobs != nil && iv.AppMessages != nil
 	left := 0
 	for i, r := range results {
 		p := &u.Targets[i]
 		switch r.Detail {
 		case deferred, restartingNotTried:
+			if !background {
+				break
+			}
 			left++
 			continue
 		case restartingInFlight:
+			if !background {
+				break
+			}
 			// The call may have gone out: checked before it is made again.
 			left++
 			p.State = membership.Sent
