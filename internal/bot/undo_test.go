@@ -1,7 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -281,5 +285,53 @@ func TestUndoInADialog(t *testing.T) {
 				t.Fatal("dave is still a member")
 			}
 		})
+	}
+}
+
+// TestUndoClickedOnTwoInstancesAtOnce: two instances sharing PostgreSQL
+// each get a click on the same Undo at the same moment: one undo is made,
+// each person removed once; the other click answers with it.
+func TestUndoClickedOnTwoInstancesAtOnce(t *testing.T) {
+	h := startBot(t, postgresEnv(t))
+	h.grant(alice)
+	emails := addPeople(h, "twice", 5)
+	r := h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
+	if got := r.subtitle(t); got != "5 added" {
+		t.Fatalf("invite: %q", got)
+	}
+	ev, err := h.app(false).ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: findButtonIn(t, r.msg, "Undo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(mustJSON(ev))
+	second := httptest.NewServer(h.restart().Handler())
+	t.Cleanup(second.Close)
+	answers := make(chan string, 2)
+	for _, url := range []string{h.srv.URL, second.URL} {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, url+"/chat/events", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+h.emu.ChatToken(h.cfg.ChatAudience))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			answers <- string(out)
+		}()
+	}
+	a, b := <-answers, <-answers
+	for _, out := range []string{a, b} {
+		if !strings.Contains(out, "5 removed") && !strings.Contains(out, "being undone") {
+			t.Fatalf("a click's answer: %s", out)
+		}
+	}
+	if strings.Contains(a, "already undone") == strings.Contains(b, "already undone") &&
+		strings.Contains(a, "being undone") == strings.Contains(b, "being undone") {
+		t.Fatalf("both clicks undid it:\n%s\n%s", a, b)
+	}
+	if n := h.emu.MemberDeletes(); n != 5 {
+		t.Fatalf("%d deletes for 5 people", n)
 	}
 }
