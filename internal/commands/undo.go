@@ -139,11 +139,10 @@ func (iv *Invite) undo(ctx context.Context, ev *events.Event) events.Reply {
 	case err != nil:
 		return events.Reply{Private: true, Text: "That invitation is no longer kept, so it cannot be undone: use /remove to remove people."}
 	case inv.User != ev.User.Name:
-		who := inv.UserDisplay
-		if who == "" {
-			who = "the person"
+		if inv.UserDisplay == "" {
+			return events.Reply{Private: true, Text: "Only the person who started it can undo it."}
 		}
-		return events.Reply{Private: true, Text: fmt.Sprintf("Only %s, who started it, can undo it.", who)}
+		return events.Reply{Private: true, Text: fmt.Sprintf("Only %s, who started it, can undo it.", inv.UserDisplay)}
 	case inv.Op != membership.Add || inv.UndoOf != "":
 		return events.Reply{Private: true, Text: "Only an invitation can be undone."}
 	case !inv.Finished:
