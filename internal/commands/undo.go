@@ -146,7 +146,7 @@ func (iv *Invite) undo(ctx context.Context, ev *events.Event) events.Reply {
 	case inv.Op != membership.Add || inv.UndoOf != "":
 		return events.Reply{Private: true, Text: "Only an invitation can be undone."}
 	case !inv.Finished:
-		return events.Reply{Private: true, Text: "It is still under way: stop it, then click Undo on its final card."}
+		return events.Reply{Private: true, Text: "It is still finishing: click Undo again in a moment."}
 	case iv.Now().Sub(inv.FinishedAt) > iv.UndoFor:
 		return events.Reply{Private: true, Text: fmt.Sprintf("Undo has expired: it works for %s after an invitation finished. Use /remove to remove people.", hoursText(iv.UndoFor))}
 	}
