@@ -4,7 +4,9 @@ package commands
 // for the person who started it, which removes exactly those people and
 // groups (never anyone who was already there) on the membership engine, as
 // a stored removal linked to the invitation: at most one, however often
-// and wherever it is clicked; resumed after a restart like any other.
+// and wherever it is clicked; resumed after a restart like any other. Its
+// calls are /remove's: spaces.members.delete, which removes an invitation
+// not yet accepted too (https://developers.google.com/workspace/chat/delete-members).
 
 import (
 	"context"
