@@ -3,8 +3,8 @@ package cloudidentity_test
 import (
 	"context"
 	"io"
-	"net/url"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
