@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,27 +96,38 @@ func (s *Service) HandleStart() http.Handler {
 	})
 }
 
-// morePermissions is the page that says, before Google's screen, which
-// permission a user who already authorized Invite is asked for in addition,
-// and why (Config.ScopeReasons). The link is not used until they go on.
+// morePermissions is the page that says, before Google's screen, what a
+// user who already authorized Invite asked for (the link's purpose, in
+// their words) and which permission that needs in addition, and why
+// (Config.ScopeReasons): never a scope's API name. The link is not used
+// until they go on.
 func (s *Service) morePermissions(r *http.Request, l *link) (page, bool) {
 	g, err := s.cfg.Store.GetGrant(r.Context(), l.User)
 	if err != nil {
 		return page{}, false // a first consent: Google's screen lists everything
 	}
-	var lines []string
+	var reasons []string
 	for _, sc := range l.Scopes {
 		if why, ok := s.cfg.ScopeReasons[sc]; ok && !slices.Contains(g.Scopes, sc) {
-			lines = append(lines, why)
+			reasons = append(reasons, why)
 		}
 	}
-	if len(lines) == 0 {
+	if len(reasons) == 0 {
 		return page{}, false
 	}
 	q := r.URL.Query()
 	q.Set("go", "1")
+	title := "Invite needs one more permission"
+	if len(reasons) > 1 {
+		title = "Invite needs " + strconv.Itoa(len(reasons)) + " more permissions"
+	}
+	var lines []string
+	if l.Purpose != "" {
+		lines = append(lines, "You asked Invite to "+l.Purpose+".")
+	}
+	lines = append(lines, reasons...)
 	lines = append(lines, "Everything you allowed before stays as it is. Google asks you to confirm on the next screen.")
-	return page{Status: http.StatusOK, Icon: "+", Tone: "ok", Title: "Invite needs one more permission",
+	return page{Status: http.StatusOK, Icon: "+", Tone: "ok", Title: title,
 		Lines: lines, Action: "/oauth2/start?" + q.Encode(), ActionLabel: "Continue to Google"}, true
 }
 
