@@ -38,3 +38,28 @@ func TestFirstConsentCoversTheForm(t *testing.T) {
 		t.Fatalf("want the form's offer: %s", bare.raw)
 	}
 }
+
+// TestOlderPromptRunsAfterConsent: Chat keeps one configure prompt per
+// message a person sent before authorizing, and completing one affects only
+// its message (https://developers.google.com/workspace/chat/connect-web-services-tools).
+// Once one is answered, an older one goes straight back to Chat, which runs
+// its message, without a second visit to Google.
+func TestOlderPromptRunsAfterConsent(t *testing.T) {
+	h := startBot(t, nil)
+	older := h.sendEvent(chatEvent{User: alice, Space: "AAA", Args: " dave@example.com"}.JSON()).configURL()
+	newer := h.sendEvent(chatEvent{User: alice, Space: "AAA", Args: " carol@example.com"}.JSON()).configURL()
+	if older == "" || newer == "" {
+		t.Fatal("want two configure prompts")
+	}
+	if v := h.consent(browser(t), newer, emulator.Consent{Account: alice.Email}); v.status != http.StatusSeeOther || v.location != configURL {
+		t.Fatalf("consent: %d %s", v.status, v.body)
+	}
+	v := get(t, noRedirects(browser(t)), older)
+	if v.status != http.StatusSeeOther || v.location != configURL {
+		t.Fatalf("the older prompt: %d %q, want straight back to Chat", v.status, v.location)
+	}
+	// Each link still works once.
+	if again := get(t, noRedirects(browser(t)), older); again.status != http.StatusBadRequest {
+		t.Fatalf("the older link used twice: %d", again.status)
+	}
+}
