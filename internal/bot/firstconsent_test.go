@@ -63,3 +63,23 @@ func TestOlderPromptRunsAfterConsent(t *testing.T) {
 		t.Fatalf("the older link used twice: %d", again.status)
 	}
 }
+
+// TestMorePermissionsSaysWhatWasAsked: the page before Google's screen
+// says what the person asked for, in their words, and names no scope.
+func TestMorePermissionsSaysWhatWasAsked(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice) // memberships only
+	link := h.invite(alice, "AAA", " app dave@example.com to spaces/EXT").configURL()
+	if link == "" {
+		t.Fatal("want a configure prompt for the app's scope")
+	}
+	page := get(t, browser(t), link)
+	if !strings.Contains(page.body, "You asked Invite to add app and 1 other to another space.") {
+		t.Fatalf("the page does not say what was asked:\n%s", page.body)
+	}
+	for _, never := range []string{"chat.memberships", "googleapis", "spaces/EXT"} {
+		if strings.Contains(page.body, never) {
+			t.Errorf("the page says %q", never)
+		}
+	}
+}
