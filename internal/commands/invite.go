@@ -51,8 +51,9 @@ func inviteSpec(d Deps) Spec {
 		Name:        "invite",
 		Usage:       "people… [to spaces…]",
 		Description: "Add or invite people, groups or this app to this space (or others); alone, it offers a form",
-		Scopes:      formScopes,
-		Run:         iv.Run,
+		// The form's, and the groups lookup's, asked for only when first needed.
+		Scopes: append(slices.Clone(formScopes), ScopeGroupsRead),
+		Run:    iv.Run,
 	}
 }
 
