@@ -37,7 +37,7 @@ type GroupFinder interface {
 
 // mayBeGroup is the reason of an address nobody has when Invite may not
 // look groups up yet.
-const mayBeGroup = "no account has this address. If it is a Google Group, allow Invite to look groups up, then try again"
+const mayBeGroup = "no Google account with this email (if it is a Google Group, Invite needs your permission to look groups up)"
 
 // groupLookup is what looking an address up found.
 type groupLookup int
@@ -82,9 +82,29 @@ func (iv *Invite) findGroup(ctx context.Context, ev *events.Event, r *Result) gr
 	return groupFound
 }
 
-// withGroupConsent adds, when an address may be a group Invite could not
-// look up, a card whose button gives Invite that permission.
-func (iv *Invite) withGroupConsent(ctx context.Context, ev *events.Event, results []Result, cards []*chat.CardWithId) []*chat.CardWithId {
+// groupAwareCards is the result card; when an address may be a group
+// Invite could not look up, with a section whose button gives Invite that
+// permission, the card's lines cut (as resultCards cuts them) so that both
+// stay within Chat's limits.
+func (iv *Invite) groupAwareCards(ctx context.Context, ev *events.Event, results []Result, spaces []string) []*chat.CardWithId {
+	extra := iv.groupConsentSection(ctx, ev, results)
+	if extra == nil {
+		return resultCards(iv.op, results, ev.Space, spaces)
+	}
+	var cards []*chat.CardWithId
+	for lines := maxLinesPerGroup; lines >= 0; lines-- {
+		cards = resultCardsOf(iv.op, results, ev.Space, spaces, lines)
+		cards[0].Card.Sections = append(cards[0].Card.Sections, extra)
+		if within(&chat.Message{CardsV2: cards}, cardBudget) {
+			break
+		}
+	}
+	return cards
+}
+
+// groupConsentSection offers the permission to look groups up, or nil
+// when no line needs it.
+func (iv *Invite) groupConsentSection(ctx context.Context, ev *events.Event, results []Result) *chat.GoogleAppsCardV1Section {
 	var addrs []string
 	for _, r := range results {
 		if r.Detail == mayBeGroup {
@@ -92,7 +112,7 @@ func (iv *Invite) withGroupConsent(ctx context.Context, ev *events.Event, result
 		}
 	}
 	if len(addrs) == 0 {
-		return cards
+		return nil
 	}
 	// No config-complete URL: after consent the page says to run the
 	// command again (Chat re-sends only a message its prompt held back).
@@ -101,18 +121,17 @@ func (iv *Invite) withGroupConsent(ctx context.Context, ev *events.Event, result
 	link, err := consentLink(ctx, iv.Auth, ev.User.Name, "", []string{ScopeGroupsRead}, purpose)
 	if err != nil {
 		logFrom(ctx).Warn("consent link for group lookups", "error", err.Error())
-		return cards
+		return nil
 	}
 	which := html.EscapeString(shorten(addrs[0]))
 	if len(addrs) > 1 {
 		which += " and " + strconv.Itoa(len(addrs)-1) + " more"
 	}
-	return append(cards, card("group-consent", "Is it a group?", "Invite can look groups up by their address",
-		section("",
-			paragraph("Nobody has the address "+which+". If it is a Google Group, allow Invite to look groups up, then run your command again: the group is added as a group."),
-			&chat.GoogleAppsCardV1Widget{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{{
-				Text: "Allow group lookups", OnClick: &chat.GoogleAppsCardV1OnClick{OpenLink: &chat.GoogleAppsCardV1OpenLink{Url: link}},
-			}}}}))...)
+	return section("Is it a group?",
+		paragraph("No Google account has the address "+which+". If it is a Google Group, allow Invite to look groups up, then run your command again: the group is added as a group."),
+		&chat.GoogleAppsCardV1Widget{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{{
+			Text: "Allow group lookups", OnClick: &chat.GoogleAppsCardV1OnClick{OpenLink: &chat.GoogleAppsCardV1OpenLink{Url: link}},
+		}}}})
 }
 
 // whoCount counts the people and groups with outcome o: "1 person",

@@ -255,7 +255,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	}
 	// The card's title and subtitle say what happened: no text repeats it
 	// above the card (a closing dialog shows the counts as its status).
-	return events.Reply{Private: !iv.Policy.Public, Cards: iv.withGroupConsent(ctx, ev, results, resultCards(iv.op, results, ev.Space, spaces)), CloseStatus: summary(results)}
+	return events.Reply{Private: !iv.Policy.Public, Cards: iv.groupAwareCards(ctx, ev, results, spaces), CloseStatus: summary(results)}
 }
 
 // neededScopes are the scopes the targets need. Adding the app to the
