@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	chat "google.golang.org/api/chat/v1"
+
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
 )
 
@@ -72,5 +75,23 @@ func TestInviteGroupByAddress(t *testing.T) {
 	}
 	if strings.Contains(string(again.raw), "Allow group lookups") {
 		t.Fatalf("the permission is offered again: %s", again.raw)
+	}
+}
+
+// TestLargeInvitationGroupByAddress: in the background too, a group's
+// address is added as the group, and the final card counts it as a group
+// (the target is stored as resolved).
+func TestLargeInvitationGroupByAddress(t *testing.T) {
+	h := startLarge(t, nil)
+	h.emu.SetGroupAddress("eng", "eng@example.com")
+	h.grant(alice, commands.ScopeMemberships, commands.ScopeGroupsRead)
+	emails := addPeople(h, "grp", 24)
+	h.invite(alice, "AAA", " "+strings.Join(append(emails, "eng@example.com"), ", "))
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Title; !strings.HasPrefix(got, "24 people and 1 group added") {
+		t.Fatalf("final card: %q", got)
+	}
+	if _, ok := member(h, "AAA", "groups/eng"); !ok {
+		t.Fatal("the group was not added")
 	}
 }
