@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chatinvite/invitebot/internal/chatapi"
+	"github.com/chatinvite/invitebot/internal/cloudidentity"
 	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/config"
 	"github.com/chatinvite/invitebot/internal/endpoints"
@@ -186,6 +187,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		Invitations: db, Pacer: quota.NewPacer(cfg.QuotaSpaceWrites, cfg.QuotaMembershipWrites, deps.QuotaWindow, db.Slots()),
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
 		SlotWait:       deps.SlotWait,
+		Groups:         cloudidentity.New(b.google.CloudIdentity, endpoints.Client(0)),
 		QuotaPerMinute: int(int64(cfg.QuotaMembershipWrites) * int64(time.Minute) / int64(deps.QuotaWindow)),
 		Undos:          db, UndoFor: time.Duration(cfg.UndoHours) * time.Hour,
 	}

@@ -87,7 +87,7 @@ func (h *harness) consent(c *http.Client, link string, decision emulator.Consent
 	h.t.Helper()
 	h.emu.SetConsent(&decision)
 	v := get(h.t, c, link)
-	if v.status == http.StatusOK && strings.Contains(v.body, "one more permission") {
+	if v.status == http.StatusOK && strings.Contains(v.body, "Continue to Google") {
 		v = get(h.t, c, link+"&go=1")
 	}
 	return v

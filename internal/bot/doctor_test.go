@@ -48,7 +48,7 @@ func TestDoctor(t *testing.T) {
 		"skip  app credentials: none",
 		"ok    settings", "ok    database", "ok    token keyset", "ok    OAuth client", "ok    Google's keys",
 		"HTTP endpoint URL   http://127.0.0.1", "id 1   /invite", "id 3   /logout", "leave \"Opens a dialog\" unticked",
-		"Authorized redirect URI: http://127.0.0.1", "/oauth2/callback", "openid, https://www.googleapis.com/auth/chat.memberships, https://www.googleapis.com/auth/chat.memberships.app",
+		"Authorized redirect URI: http://127.0.0.1", "/oauth2/callback", "openid, https://www.googleapis.com/auth/chat.memberships, https://www.googleapis.com/auth/chat.memberships.app, https://www.googleapis.com/auth/cloud-identity.groups.readonly",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

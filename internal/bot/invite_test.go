@@ -287,7 +287,7 @@ func TestInviteAppNeedsIncrementalConsent(t *testing.T) {
 	// Before Google's screen, a page says which permission is new and why.
 	c := noRedirects(browser(t))
 	more := get(t, c, link)
-	if more.status != http.StatusOK || !strings.Contains(more.body, "one more permission") || !strings.Contains(more.body, "add itself to a space") {
+	if more.status != http.StatusOK || !strings.Contains(more.body, "one more permission") || !strings.Contains(more.body, "add Invite itself to a space") {
 		t.Fatalf("no explanation of the new permission: %d %s", more.status, more.body)
 	}
 	start := get(t, c, link+"&go=1")

@@ -33,9 +33,11 @@ func consentRequired(err error) bool {
 	return errors.As(err, &cr) && cr.ConsentRequired()
 }
 
-// consentPrompt answers with the configure prompt Chat shows privately.
+// consentPrompt answers with the configure prompt Chat shows privately. It
+// asks for the form's scopes too (consentScopes), and its link says what
+// the person asked for (askedFor).
 func consentPrompt(ctx context.Context, auth Authority, ev *events.Event, scopes []string) events.Reply {
-	link, err := auth.ConsentLink(ctx, ev.User.Name, ev.ConfigCompleteURL, scopes)
+	link, err := consentLink(ctx, auth, ev.User.Name, ev.ConfigCompleteURL, consentScopes(scopes), askedFor(ev))
 	if err != nil {
 		return failure(ctx, "make a consent link", err)
 	}

@@ -127,6 +127,20 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, op membership.Op
 			if serverErrors == 0 || !iv.alreadyThere(ctx, token, r) {
 				iv.classifyExisting(ctx, token, r)
 			}
+		case op == membership.Add && r.APIStatus == http.StatusNotFound && isAddress(r.Target) && iv.Groups != nil:
+			// Nobody has the address: it may be a group's (groupaddr.go).
+			switch iv.findGroup(ctx, ev, r) {
+			case groupFound:
+				body = membershipBody(r.Target)
+				if err := w.slot(ctx); err != nil {
+					return fmt.Errorf("%w: %w", errNoSlot, err)
+				}
+				continue
+			case groupNeedsConsent:
+				r.Outcome, r.Detail = membership.NotFound, mayBeGroup
+			default:
+				classifyError(r, err, ev, false)
+			}
 		default:
 			classifyError(r, err, ev, ctx.Err() != nil)
 		}

@@ -53,8 +53,9 @@ func inviteSpec(d Deps) Spec {
 		Name:        "invite",
 		Usage:       "people… [to spaces…]",
 		Description: "Add or invite people, groups or this app to this space (or others); alone, it offers a form",
-		Scopes:      formScopes,
-		Run:         iv.Run,
+		// The form's, and the groups lookup's, asked for only when first needed.
+		Scopes: append(slices.Clone(formScopes), ScopeGroupsRead),
+		Run:    iv.Run,
 	}
 }
 
@@ -117,7 +118,7 @@ func (iv *Invite) offerForm(ctx context.Context, ev *events.Event) events.Reply 
 // with the consent link (a dialog cannot answer with a configure prompt).
 func (iv *Invite) openForm(ctx context.Context, ev *events.Event) events.Reply {
 	if _, err := iv.Auth.AccessToken(ctx, ev.User.Name, formScopes); consentRequired(err) {
-		link, err := iv.Auth.ConsentLink(ctx, ev.User.Name, ev.ConfigCompleteURL, formScopes)
+		link, err := consentLink(ctx, iv.Auth, ev.User.Name, ev.ConfigCompleteURL, formScopes, askedFor(ev))
 		if err != nil {
 			return failure(ctx, "make a consent link", err)
 		}
@@ -258,7 +259,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	}
 	// The card's title and subtitle say what happened: no text repeats it
 	// above the card (a closing dialog shows the counts as its status).
-	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces, iv.keepForUndo(ctx, ev, results)...), CloseStatus: summary(results)}
+	return events.Reply{Private: !iv.Policy.Public, Cards: iv.groupAwareCards(ctx, ev, results, spaces, iv.keepForUndo(ctx, ev, results)...), CloseStatus: summary(results)}
 }
 
 // neededScopes are the scopes the targets need. Adding the app to the

@@ -50,7 +50,7 @@ func headline(op membership.Op, results []Result, here events.Space, spaces []st
 		}
 	}
 	if op == membership.Remove {
-		what := people(removed) + " removed"
+		what := whoCount(results, membership.Removed) + " removed"
 		if removed == 0 {
 			return "Nobody was removed"
 		}
@@ -65,9 +65,9 @@ func headline(op membership.Op, results []Result, here events.Space, spaces []st
 	var what string
 	switch {
 	case added > 0 && invited > 0:
-		what = people(added) + " added, " + strconv.Itoa(invited) + " invited"
+		what = whoCount(results, membership.Added) + " added, " + strconv.Itoa(invited) + " invited"
 	case added > 0:
-		what = people(added) + " added"
+		what = whoCount(results, membership.Added) + " added"
 	case invited > 0:
 		what = people(invited) + " invited"
 	default:

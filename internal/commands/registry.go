@@ -19,10 +19,13 @@ const (
 	ScopeMembershipsApp = "https://www.googleapis.com/auth/chat.memberships.app"
 )
 
-// ScopeReasons say why each scope is asked for, for the consent pages.
+// ScopeReasons say why each scope is asked for, for the page before
+// Google's screen: what Invite may then do, in a person's words, never the
+// scope's name.
 var ScopeReasons = map[string]string{
-	ScopeMemberships:    "To add people and groups to spaces, Invite acts with your own Chat permissions (Google calls it “chat.memberships”).",
-	ScopeMembershipsApp: "You asked Invite to add itself to a space: that needs your permission to add this app to spaces (Google calls it “chat.memberships.app”).",
+	ScopeMemberships:    "To add people and groups to spaces, Invite acts with your own Chat permissions, never more.",
+	ScopeMembershipsApp: "To add Invite itself to a space when you ask it to, it needs your permission to add this app to spaces.",
+	ScopeGroupsRead:     "To add a Google Group you name by its address, Invite needs to look groups up (it only reads their names).",
 }
 
 // Spec declares one slash command. The router, COMMAND_IDS validation, the
@@ -79,6 +82,9 @@ type Deps struct {
 	// 1.5 s): past it, the answer is given and the rest done in the
 	// background.
 	SlotWait time.Duration
+	// Groups finds a Google Group by its address (nil: addresses are only
+	// ever people).
+	Groups GroupFinder
 	// callers remembers callers' memberships briefly (set by All).
 	callers *callers
 	// QuotaPerMinute is the additions a minute the project is allowed,

@@ -190,6 +190,7 @@ func (iv *Invite) refund(ctx context.Context, inv *membership.Invitation, tag st
 
 func (iv *Invite) record(ctx context.Context, ev *events.Event, inv *membership.Invitation, p *membership.Planned, r Result) error {
 	p.State, p.Outcome, p.Detail, p.APIStatus = membership.Done, r.Outcome.String(), r.Detail, r.APIStatus
+	p.Target = r.Target // as resolved: a group's address becomes the group
 	iv.audit(ctx, ev, &r)
 	return iv.Invitations.RecordOutcome(ctx, inv.ID, *p)
 }

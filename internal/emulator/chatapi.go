@@ -67,12 +67,16 @@ type chatSpace struct {
 }
 
 type chatState struct {
-	spaces  map[string]*chatSpace
-	groups  map[string]string // id → display name
-	faults  map[string]*Fault // by target as named in the request, lower-case
-	latency time.Duration
-	creates int
-	deletes int
+	spaces map[string]*chatSpace
+	groups map[string]string // id → display name
+	// groupAddr is each group's email address → id (SetGroupAddress);
+	// lookups counts Cloud Identity's groups.lookup calls.
+	groupAddr map[string]string
+	lookups   int
+	faults    map[string]*Fault // by target as named in the request, lower-case
+	latency   time.Duration
+	creates   int
+	deletes   int
 	// removedBy is who removed a member, by "space key".
 	removedBy map[string]string
 	// lastCreate is when each caller (person id) last had a
@@ -371,6 +375,11 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 		ref := strings.TrimPrefix(target, "users/")
 		var p *Person
 		byEmail := strings.Contains(ref, "@")
+		if _, isGroup := e.groupByAddress(ref); byEmail && isGroup {
+			// A group's address names no account: Chat adds a group only
+			// as groupMember groups/{id}.
+			return 404, "NOT_FOUND", "User not found.", nil
+		}
 		if byEmail {
 			p = e.state.byEmail[strings.ToLower(ref)]
 			if p == nil {

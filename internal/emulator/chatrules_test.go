@@ -170,3 +170,28 @@ func TestDeleteMemberAsGoogleDoes(t *testing.T) {
 		t.Fatalf("%d deletes counted, want 4", n)
 	}
 }
+
+// TestGroupAddressIsNoPerson: Chat adds a Google Group only as groupMember
+// groups/{id} (Membership.groupMember.name in the chat/v1 discovery
+// document); users/{a group's address} names no account: 404.
+func TestGroupAddressIsNoPerson(t *testing.T) {
+	e, err := Start("", WithAutoPeople("example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	e.AddPerson(Person{ID: "1", Email: "a@example.com"})
+	e.AddSpace(Space{ID: "S", Domain: "example.com"})
+	e.AddMember("S", "1", RoleOwner)
+	e.AddGroup("eng", "Engineering")
+	e.SetGroupAddress("eng", "eng@example.com")
+	e.mu.Lock()
+	status, _, _, _ := e.create(e.state.people["1"], "S", wireMembership{Member: &wireUser{Name: "users/eng@example.com"}}, "users/eng@example.com")
+	groupStatus, _, _, _ := e.create(e.state.people["1"], "S", wireMembership{GroupMember: &struct {
+		Name string `json:"name"`
+	}{"groups/eng"}}, "groups/eng")
+	e.mu.Unlock()
+	if status != 404 || groupStatus != 200 {
+		t.Fatalf("by address %d (want 404), as groups/eng %d (want 200)", status, groupStatus)
+	}
+}

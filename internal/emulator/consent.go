@@ -48,6 +48,7 @@ button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 var scopeLabels = map[string]string{
 	ScopeMemberships:    "See, add and remove members of your Chat spaces",
 	ScopeMembershipsApp: "Add and remove itself in your Chat spaces",
+	ScopeGroupsReadonly: "See the Google Groups of your organization",
 }
 
 // renderConsentPage shows the account chooser and scope checkboxes; the form

@@ -104,6 +104,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET /v1/projects/{project}/secrets/{secret}/versions/{version}", e.handleAccessSecret)
 	e.oauthRoutes(mux)
 	e.chatRoutes(mux)
+	e.groupRoutes(mux)
 	if e.admin {
 		e.adminRoutes(mux)
 	}

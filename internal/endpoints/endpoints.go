@@ -27,6 +27,9 @@ type Google struct {
 	ChatAPI string
 	// KMS is the Cloud KMS API base path, ending in a slash.
 	KMS string
+	// CloudIdentity is the Cloud Identity API base path, ending in a slash
+	// ("…/" then "v1/groups:lookup"), where group addresses are resolved.
+	CloudIdentity string
 	// Emulated is true when the URLs point at an emulator.
 	Emulated bool
 }
@@ -45,6 +48,8 @@ func Real() Google {
 		Revoke:    "https://oauth2.googleapis.com/revoke",
 		ChatAPI:   "https://chat.googleapis.com/",
 		KMS:       "https://cloudkms.googleapis.com/",
+		// https://cloud.google.com/identity/docs/reference/rest/v1/groups/lookup
+		CloudIdentity: "https://cloudidentity.googleapis.com/",
 	}
 }
 
@@ -53,14 +58,15 @@ func Real() Google {
 func Emulator(base string) Google {
 	base = strings.TrimRight(base, "/")
 	return Google{
-		Certs:     base + "/oauth2/v3/certs",
-		ChatJWK:   base + "/service_accounts/v1/metadata/jwk/" + ChatSigner,
-		Authorize: base + "/o/oauth2/v2/auth",
-		Token:     base + "/token",
-		Revoke:    base + "/revoke",
-		ChatAPI:   base + "/",
-		KMS:       base + "/",
-		Emulated:  true,
+		Certs:         base + "/oauth2/v3/certs",
+		ChatJWK:       base + "/service_accounts/v1/metadata/jwk/" + ChatSigner,
+		Authorize:     base + "/o/oauth2/v2/auth",
+		Token:         base + "/token",
+		Revoke:        base + "/revoke",
+		ChatAPI:       base + "/",
+		KMS:           base + "/",
+		CloudIdentity: base + "/",
+		Emulated:      true,
 	}
 }
 

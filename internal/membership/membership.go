@@ -106,6 +106,8 @@ type InvitationStore interface {
 	// GetInvitation returns the invitation with its targets in order.
 	GetInvitation(ctx context.Context, id string) (*Invitation, error)
 	MarkSent(ctx context.Context, id string, seq int) error
+	// RecordOutcome stores p's outcome, and its target as resolved (a
+	// group named by its address becomes the group).
 	RecordOutcome(ctx context.Context, id string, p Planned) error
 	SetProgressMessage(ctx context.Context, id, message string) error
 	// StopInvitation marks it stopped: what is done stays done.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,12 @@ func (s *Service) HandleStart() http.Handler {
 			pageStoreFailed.render(w)
 			return
 		}
+		if s.alreadyGranted(r, l) && s.allowedRedirect(l.ConfigURL) {
+			// An older prompt, answered by another one since: Chat runs
+			// its message once the browser reaches its config-complete URL.
+			http.Redirect(w, r, l.ConfigURL, http.StatusSeeOther)
+			return
+		}
 		state, binding := randomSecret(), randomSecret()
 		verifier := oauth2.GenerateVerifier()
 		stateHash := hash([]byte(state))
@@ -95,28 +102,60 @@ func (s *Service) HandleStart() http.Handler {
 	})
 }
 
-// morePermissions is the page that says, before Google's screen, which
-// permission a user who already authorized Invite is asked for in addition,
-// and why (Config.ScopeReasons). The link is not used until they go on.
+// morePermissions is the page that says, before Google's screen, what a
+// user who already authorized Invite asked for (the link's purpose, in
+// their words) and which permission that needs in addition, and why
+// (Config.ScopeReasons): never a scope's API name. The link is not used
+// until they go on.
 func (s *Service) morePermissions(r *http.Request, l *link) (page, bool) {
 	g, err := s.cfg.Store.GetGrant(r.Context(), l.User)
 	if err != nil {
 		return page{}, false // a first consent: Google's screen lists everything
 	}
-	var lines []string
+	var reasons []string
 	for _, sc := range l.Scopes {
 		if why, ok := s.cfg.ScopeReasons[sc]; ok && !slices.Contains(g.Scopes, sc) {
-			lines = append(lines, why)
+			reasons = append(reasons, why)
 		}
 	}
-	if len(lines) == 0 {
+	if len(reasons) == 0 {
 		return page{}, false
 	}
 	q := r.URL.Query()
 	q.Set("go", "1")
+	title := "Invite needs one more permission"
+	if len(reasons) > 1 {
+		title = "Invite needs " + strconv.Itoa(len(reasons)) + " more permissions"
+	}
+	var lines []string
+	if l.Purpose != "" {
+		lines = append(lines, "You asked Invite to "+l.Purpose+".")
+	}
+	lines = append(lines, reasons...)
 	lines = append(lines, "Everything you allowed before stays as it is. Google asks you to confirm on the next screen.")
-	return page{Status: http.StatusOK, Icon: "+", Tone: "ok", Title: "Invite needs one more permission",
+	return page{Status: http.StatusOK, Icon: "+", Tone: "ok", Title: title,
 		Lines: lines, Action: "/oauth2/start?" + q.Encode(), ActionLabel: "Continue to Google"}, true
+}
+
+// alreadyGranted reports whether the user's stored grant covers every
+// scope the link asks for. Chat keeps every unanswered configure prompt,
+// and completing one affects only its own message ("Connect a Google Chat
+// app with other tools": "clicking a specific prompt and completing the
+// authentication and configuration process affects only that specific
+// message. Other messages remain unchanged."): the prompts of a person who
+// tried twice stay, and once one is answered, the others need no second
+// visit to Google.
+func (s *Service) alreadyGranted(r *http.Request, l *link) bool {
+	g, err := s.cfg.Store.GetGrant(r.Context(), l.User)
+	if err != nil {
+		return false
+	}
+	for _, sc := range l.Scopes {
+		if sc != ScopeOpenID && !slices.Contains(g.Scopes, sc) {
+			return false
+		}
+	}
+	return true
 }
 
 // HandleCallback serves GET /oauth2/callback. The state is checked first

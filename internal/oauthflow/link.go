@@ -23,8 +23,12 @@ type link struct {
 	User      string   `json:"u"`
 	ConfigURL string   `json:"c,omitempty"`
 	Scopes    []string `json:"s"`
-	Expires   int64    `json:"e"`
-	Nonce     string   `json:"n"`
+	// Purpose is what the person asked for, in their words ("add
+	// alice@example.com and 2 others to Launch"), for the page before
+	// Google's screen.
+	Purpose string `json:"p,omitempty"`
+	Expires int64  `json:"e"`
+	Nonce   string `json:"n"`
 }
 
 // Link errors, each shown to the person as its own page.
@@ -36,13 +40,25 @@ var (
 // ConsentLink returns $BOT_BASE_URL/oauth2/start?l=… for user: signed,
 // expiring within LinkLifetime, single-use, bound to the user, the event's
 // config-complete URL and the scopes (openid is always added).
-func (s *Service) ConsentLink(_ context.Context, user, configURL string, scopes []string) (string, error) {
+func (s *Service) ConsentLink(ctx context.Context, user, configURL string, scopes []string) (string, error) {
+	return s.ConsentLinkFor(ctx, user, configURL, scopes, "")
+}
+
+// maxPurpose bounds a link's purpose, in bytes: the link stays short.
+const maxPurpose = 300
+
+// ConsentLinkFor is ConsentLink carrying purpose, what the person asked for
+// in their own words, which the page before Google's screen says.
+func (s *Service) ConsentLinkFor(_ context.Context, user, configURL string, scopes []string, purpose string) (string, error) {
+	if len(purpose) > maxPurpose {
+		purpose = strings.ToValidUTF8(purpose[:maxPurpose], "") + "…"
+	}
 	nonce := make([]byte, 16)
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("consent link nonce: %w", err)
 	}
 	l := link{
-		User: user, ConfigURL: configURL, Scopes: withOpenID(scopes),
+		User: user, ConfigURL: configURL, Scopes: withOpenID(scopes), Purpose: purpose,
 		Expires: s.cfg.Now().Add(LinkLifetime).Unix(),
 		Nonce:   base64.RawURLEncoding.EncodeToString(nonce),
 	}

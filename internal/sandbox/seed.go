@@ -25,6 +25,7 @@ func seed(emu *emulator.Emulator) {
 		emu.AddPerson(p)
 	}
 	emu.AddGroup("eng", "Engineering")
+	emu.SetGroupAddress("eng", "eng@example.com")
 	emu.AddSpace(emulator.Space{ID: "launch", DisplayName: "Launch", Domain: "example.com"})
 	emu.AddMember("launch", "1001", emulator.RoleOwner)
 	emu.AddMember("launch", "1002", emulator.RoleManager)

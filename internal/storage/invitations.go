@@ -102,8 +102,9 @@ func (db *DB) MarkSent(ctx context.Context, id string, seq int) error {
 
 // RecordOutcome implements membership.InvitationStore.
 func (db *DB) RecordOutcome(ctx context.Context, id string, p membership.Planned) error {
-	if _, err := db.w.ExecContext(ctx, `UPDATE invitation_targets SET state = $1, outcome = $2, detail = $3, api_status = $4 WHERE invitation_id = $5 AND seq = $6`,
-		int(membership.Done), p.Outcome, p.Detail, p.APIStatus, id, p.Seq); err != nil {
+	// The target as resolved too: a group's address becomes the group.
+	if _, err := db.w.ExecContext(ctx, `UPDATE invitation_targets SET state = $1, outcome = $2, detail = $3, api_status = $4, kind = $5, name = $6 WHERE invitation_id = $7 AND seq = $8`,
+		int(membership.Done), p.Outcome, p.Detail, p.APIStatus, int(p.Target.Kind), p.Target.Name, id, p.Seq); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
 	return nil
