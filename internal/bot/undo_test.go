@@ -221,7 +221,7 @@ func TestUndoAcrossARestart(t *testing.T) {
 	h.grant(alice)
 	emails, undo := largeUndo(t, h, "undorestart", 60)
 	h.click(alice, undo)
-	for deadline := time.Now().Add(30 * time.Second); h.emu.MemberDeletes() < 10; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); h.emu.MemberDeletes() < 10; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d deletes", h.emu.MemberDeletes())
 		}
