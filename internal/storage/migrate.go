@@ -117,6 +117,9 @@ var migrations = []string{
 	`ALTER TABLE invitations ADD COLUMN trace TEXT NOT NULL DEFAULT ''`,
 	// 9: what an invitation does: 0 adds its targets, 1 removes them.
 	`ALTER TABLE invitations ADD COLUMN op INTEGER NOT NULL DEFAULT 0`,
+	// 10: 1 when an invitation's calls run with the user's administrator
+	// privileges (useAdminAccess), so its work keeps them across restarts.
+	`ALTER TABLE invitations ADD COLUMN admin INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
