@@ -32,12 +32,17 @@ type Policy struct {
 	AllowedDomains []string // lower-case; empty: any
 	RequireManager bool
 	Public         bool // post results for the space instead of privately
+	// AdminAccess lets "as admin" run (INVITE_ADMIN_ACCESS); AllowedDomains
+	// are then the organization's domains.
+	AdminAccess bool
 }
 
 // Invite runs /invite, and /remove on the same engine (op Remove).
 type Invite struct {
 	Deps
 	op membership.Op
+	// admin: every call runs with administrator access ("as admin").
+	admin bool
 }
 
 // formScopes are what the form may need: consent asks for all of them
@@ -204,6 +209,9 @@ func (iv *Invite) postResult(ctx context.Context, ev *events.Event, reply events
 
 // execute runs a parsed /invite.
 func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteRequest) events.Reply {
+	if req.Admin && !iv.admin {
+		return iv.asAdmin(ctx, ev, req)
+	}
 	spaces := req.Spaces
 	if len(spaces) == 0 {
 		if ev.Space.Name == "" {
@@ -222,7 +230,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	if n := len(spaces) * len(req.Targets); n > iv.SyncMax && iv.SyncMax > 0 {
 		return iv.startBackground(ctx, ev, spaces, req.Targets)
 	}
-	scopes := neededScopes(iv.op, req.Targets, spaces, ev.Space.Name)
+	scopes := iv.scopesFor(iv.op, req.Targets, spaces, ev.Space.Name)
 	// The deadline covers everything from here, a token refresh included:
 	// Chat stops waiting at 30 s.
 	runCtx, cancel := iv.whileChatWaits(ctx, iv.Deadline)
@@ -252,9 +260,12 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 			return consentPrompt(ctx, iv.Auth, ev, scopes)
 		}
 	}
+	if iv.admin && privilegeMissing(results) {
+		return events.Reply{Private: true, Cards: privilegeCards()}
+	}
 	// The card's title and subtitle say what happened: no text repeats it
 	// above the card (a closing dialog shows the counts as its status).
-	return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
+	return events.Reply{Private: !iv.Policy.Public, Cards: iv.administered(resultCards(iv.op, results, ev.Space, spaces)), CloseStatus: summary(results)}
 }
 
 // neededScopes are the scopes the targets need. Adding the app to the

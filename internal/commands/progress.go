@@ -31,6 +31,9 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 	results, spaces, done := outcomesOf(inv)
 	if final {
 		m.CardsV2 = resultCards(inv.Op, results, here, spaces)
+		if inv.Admin {
+			m.CardsV2 = administeredCards(m.CardsV2)
+		}
 		return fitMessage(m)
 	}
 	var finished []Result

@@ -50,6 +50,8 @@ type Config struct {
 	InviteMaxTargets     int
 	InviteAllowedDomains []string
 	InviteRequireManager bool
+	// InviteAdminAccess lets administrators use "as admin".
+	InviteAdminAccess bool
 
 	QuotaSpaceWrites      int
 	QuotaMembershipWrites int
@@ -199,6 +201,16 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	c.InviteRequireManager, err = strconv.ParseBool(get("INVITE_REQUIRE_MANAGER"))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("INVITE_REQUIRE_MANAGER=%q: want true or false", get("INVITE_REQUIRE_MANAGER")))
+	}
+	c.InviteAdminAccess, err = strconv.ParseBool(get("INVITE_ADMIN_ACCESS"))
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("INVITE_ADMIN_ACCESS=%q: want true or false", get("INVITE_ADMIN_ACCESS")))
+	case c.InviteAdminAccess && len(c.InviteAllowedDomains) == 0:
+		// Google refuses people of other organizations with admin access;
+		// the bot refuses them before any call, so it must know which
+		// domains are the organization's.
+		errs = append(errs, errors.New("INVITE_ADMIN_ACCESS=true needs INVITE_ALLOWED_DOMAINS: list your organization's domains"))
 	}
 
 	c.DebugAddr = get("DEBUG_ADDR")

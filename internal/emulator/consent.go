@@ -46,8 +46,10 @@ button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 </form></main></body></html>`))
 
 var scopeLabels = map[string]string{
-	ScopeMemberships:    "See, add and remove members of your Chat spaces",
-	ScopeMembershipsApp: "Add and remove itself in your Chat spaces",
+	ScopeMemberships:              "See, add and remove members of your Chat spaces",
+	ScopeMembershipsApp:           "Add and remove itself in your Chat spaces",
+	ScopeAdminMemberships:         "View, add, update and remove members and managers in conversations owned by your organization",
+	ScopeAdminMembershipsReadonly: "View members and managers in conversations owned by your organization",
 }
 
 // renderConsentPage shows the account chooser and scope checkboxes; the form
