@@ -19,7 +19,7 @@ import (
 var adam = emulator.Person{ID: "1009", Email: "adam@example.com", DisplayName: "Adam Admin", AutoAccept: true}
 
 // adminEnv turns administrator access on for the organization example.com.
-var adminEnv = map[string]string{"INVITE_ADMIN_ACCESS": "true", "INVITE_ALLOWED_DOMAINS": "example.com"}
+var adminEnv = map[string]string{"INVITE_ADMIN_ACCESS": "example.com"}
 
 // seedAdmin adds adam, with the privilege when privileged, and OPS.
 func seedAdmin(h *harness, privileged bool) {

@@ -44,9 +44,9 @@ func adminParseRules(req InviteRequest, spacesWord string) error {
 
 // asAdmin runs a command that ended "as admin", if the operator allowed it.
 func (iv *Invite) asAdmin(ctx context.Context, ev *events.Event, req InviteRequest) events.Reply {
-	if !iv.Policy.AdminAccess {
+	if len(iv.Policy.AdminDomains) == 0 {
 		return events.Reply{Private: true, Cards: refusalCards("Administrator access is off",
-			"This Invite does not act “as admin”. An operator of Invite must turn it on (the setting INVITE_ADMIN_ACCESS) before administrators can use it; without “as admin”, the command works as usual for members of the space.")}
+			"This Invite does not act “as admin”. An operator of Invite must turn it on (the setting INVITE_ADMIN_ACCESS, naming the organization's domains) before administrators can use it; without “as admin”, the command works as usual for members of the space.")}
 	}
 	admin := *iv
 	admin.admin = true
@@ -79,7 +79,7 @@ func (iv *Invite) adminRefuses(t membership.Target) string {
 		return ""
 	}
 	_, domain, _ := strings.Cut(t.Email, "@")
-	for _, d := range iv.Policy.AllowedDomains {
+	for _, d := range iv.Policy.AdminDomains {
 		if domain == d {
 			return ""
 		}

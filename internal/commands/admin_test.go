@@ -44,7 +44,7 @@ func TestParseAsAdmin(t *testing.T) {
 // apps never; people of other organizations not added (removing them is
 // supported); people named by id are of the organization.
 func TestAdminRefuses(t *testing.T) {
-	add := &Invite{Deps: Deps{Policy: Policy{AllowedDomains: []string{"example.com", "example.co.uk"}}}, admin: true}
+	add := &Invite{Deps: Deps{Policy: Policy{AdminDomains: []string{"example.com", "example.co.uk"}}}, admin: true}
 	remove := &Invite{Deps: add.Deps, op: membership.Remove, admin: true}
 	for _, tc := range []struct {
 		iv     *Invite

@@ -32,9 +32,9 @@ type Policy struct {
 	AllowedDomains []string // lower-case; empty: any
 	RequireManager bool
 	Public         bool // post results for the space instead of privately
-	// AdminAccess lets "as admin" run (INVITE_ADMIN_ACCESS); AllowedDomains
-	// are then the organization's domains.
-	AdminAccess bool
+	// AdminDomains are the organization's domains (INVITE_ADMIN_ACCESS):
+	// set, "as admin" runs, adding only people of these domains.
+	AdminDomains []string
 }
 
 // Invite runs /invite, and /remove on the same engine (op Remove).

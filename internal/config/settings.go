@@ -44,7 +44,7 @@ var Settings = []Setting{
 	{"INVITE_HISTORY_DAYS", "30", "Days finished large invitations (typed addresses, names, outcomes) and their finished jobs are kept; 0: deleted once the final card is shown. Swept every few minutes."},
 	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
 	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
-	{"INVITE_ADMIN_ACCESS", "false", "true: Workspace administrators may add and remove in any space of the organization with “as admin” (Google's useAdminAccess); needs INVITE_ALLOWED_DOMAINS, the organization's domains."},
+	{"INVITE_ADMIN_ACCESS", "", "Comma list of your organization's email domains: Workspace administrators may then add and remove in any of its spaces with “as admin” (Google's useAdminAccess; people of other domains are refused). Empty: off."},
 	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
 }
 
