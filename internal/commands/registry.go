@@ -23,8 +23,8 @@ const (
 
 // ScopeReasons say why each scope is asked for, for the consent pages.
 var ScopeReasons = map[string]string{
-	ScopeMemberships:    "To add people and groups to spaces, Invite acts with your own Chat permissions (Google calls it “chat.memberships”).",
-	ScopeMembershipsApp: "You asked Invite to add itself to a space: that needs your permission to add this app to spaces (Google calls it “chat.memberships.app”).",
+	ScopeMemberships:      "To add people and groups to spaces, Invite acts with your own Chat permissions (Google calls it “chat.memberships”).",
+	ScopeMembershipsApp:   "You asked Invite to add itself to a space: that needs your permission to add this app to spaces (Google calls it “chat.memberships.app”).",
 	ScopeAdminMemberships: "You asked Invite to act “as admin”: that needs your permission to manage members of your organization's spaces with your administrator privileges, even spaces you are not in (Google calls it “chat.admin.memberships”).",
 }
 
