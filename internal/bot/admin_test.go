@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,61 @@ func TestAdminLargeInvitationResumesAsAdmin(t *testing.T) {
 		if m, ok := member(h, "AAA", p.ID); !ok || m.AddedBy != emulator.AdminActor {
 			t.Fatalf("%s: %v %q", e, ok, m.AddedBy)
 		}
+	}
+}
+
+// TestAdminFormCheckbox: the form offers "As administrator" only to those
+// who granted chat.admin.memberships (where the operator allowed it); ticked,
+// the submission runs as admin, and the form says when a space is missing.
+func TestAdminFormCheckbox(t *testing.T) {
+	h := startBot(t, adminEnv)
+	seedAdmin(h, true)
+	app := h.app(false)
+	ask := func(body map[string]any) map[string]any {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		code, out := h.send(raw)
+		if code != http.StatusOK {
+			t.Fatalf("status %d: %s", code, out)
+		}
+		if err := app.CheckReply(body, out); err != nil {
+			t.Fatalf("real Chat would refuse: %v\n%s", err, out)
+		}
+		return decodeJSON(t, out)
+	}
+	openForm := func() map[string]any {
+		t.Helper()
+		offer := ask(chatEvent{User: adam, Space: "OPS"}.event())
+		ev, err := app.ClickEvent(emulator.Click{User: adam, Space: spaceOf("OPS"), Action: findButton(t, offer, "Open the form")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ask(ev)
+	}
+	h.grant(adam, commands.ScopeMemberships, commands.ScopeMembershipsApp)
+	if form := openForm(); strings.Contains(mustJSON(form), "As administrator") {
+		t.Fatal("the checkbox is offered without the admin scope")
+	}
+	h.grant(adam, commands.ScopeMemberships, commands.ScopeMembershipsApp, commands.ScopeAdminMemberships)
+	form := openForm()
+	if !strings.Contains(mustJSON(form), "As administrator") {
+		t.Fatalf("no checkbox: %v", form)
+	}
+	submit := func(inputs map[string]string) map[string]any {
+		t.Helper()
+		ev, err := app.ClickEvent(emulator.Click{User: adam, Space: spaceOf("OPS"), Action: findButton(t, form, "Invite"), DialogEventType: "SUBMIT_DIALOG", Inputs: inputs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ask(ev)
+	}
+	if bad := submit(map[string]string{"people": "dave@example.com", "admin": "true"}); !strings.Contains(mustJSON(bad), "needs the space named") {
+		t.Fatalf("no space: %v", bad)
+	}
+	if good := submit(map[string]string{"people": "dave@example.com", "spaces": "spaces/AAA", "admin": "true"}); !strings.Contains(mustJSON(good), "1 added") {
+		t.Fatalf("submission: %v", good)
+	}
+	if m, ok := member(h, "AAA", dave.ID); !ok || m.AddedBy != emulator.AdminActor {
+		t.Fatalf("dave: %v %q", ok, m.AddedBy)
 	}
 }

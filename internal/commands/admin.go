@@ -147,3 +147,33 @@ func adminAudit(op membership.Op, attrs []slog.Attr) (slog.Level, []slog.Attr) {
 	}
 	return logging.LevelNotice, append(attrs, slog.Bool("admin", true), slog.String("op", what))
 }
+
+// adminBox is the form's checkbox for "as admin".
+const adminBox = "admin"
+
+// formDialog is the /invite form, with an "As administrator" checkbox for
+// those who granted chat.admin.memberships where the operator allowed it
+// (never offered to others: ticking it would only lead to a refusal).
+func (iv *Invite) formDialog(ctx context.Context, ev *events.Event, people, spaces, problem string, checked bool) *chat.GoogleAppsCardV1Card {
+	dialog := inviteDialog(ev, people, spaces, problem)
+	if len(iv.Policy.AdminDomains) == 0 {
+		return dialog
+	}
+	if !checked {
+		if _, err := iv.Auth.AccessToken(ctx, ev.User.Name, []string{ScopeAdminMemberships}); err != nil {
+			return dialog
+		}
+	}
+	box := &chat.GoogleAppsCardV1Widget{SelectionInput: &chat.GoogleAppsCardV1SelectionInput{
+		Name: adminBox, Type: "CHECK_BOX",
+		Items: []*chat.GoogleAppsCardV1SelectionItem{{
+			Text: "As administrator: any space of your organization (name the spaces)", Value: "true", Selected: checked,
+		}},
+	}}
+	sec := dialog.Sections[0]
+	n := len(sec.Widgets)
+	// Before the button, which is the last widget.
+	btn := sec.Widgets[n-1]
+	sec.Widgets = append(sec.Widgets[:n-1:n-1], box, btn)
+	return dialog
+}

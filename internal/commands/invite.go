@@ -130,7 +130,7 @@ func (iv *Invite) openForm(ctx context.Context, ev *events.Event) events.Reply {
 	if before, after, ok := cutWord(people, "to"); ok {
 		people, spaces = before, after
 	}
-	return events.Reply{Dialog: inviteDialog(ev, people, spaces, "")}
+	return events.Reply{Dialog: iv.formDialog(ctx, ev, people, spaces, "", false)}
 }
 
 // cutWord splits s around the first whitespace-delimited word w.
@@ -157,9 +157,13 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 	if strings.TrimSpace(spaces) != "" {
 		args += " to " + spaces
 	}
+	admin := ev.FormValue(adminBox) == "true"
+	if admin {
+		args += " as admin"
+	}
 	req, err := ParseInvite(args, nil)
 	if err != nil {
-		return events.Reply{Dialog: inviteDialog(ev, people, spaces, err.Error())}
+		return events.Reply{Dialog: iv.formDialog(ctx, ev, people, spaces, err.Error(), admin)}
 	}
 	reply := iv.execute(ctx, ev, req)
 	switch {
