@@ -271,3 +271,14 @@ func TestAdminFormCheckbox(t *testing.T) {
 		t.Fatalf("dave: %v %q", ok, m.AddedBy)
 	}
 }
+
+// TestDoctorListsTheAdminScope: with INVITE_ADMIN_ACCESS, the consent
+// screen's scopes bot doctor prints include chat.admin.memberships.
+func TestDoctorListsTheAdminScope(t *testing.T) {
+	for env, want := range map[string]bool{"": false, "example.com": true} {
+		out, _ := runDoctor(t, map[string]string{"INVITE_ADMIN_ACCESS": env})
+		if got := strings.Contains(out, commands.ScopeAdminMemberships); got != want {
+			t.Fatalf("INVITE_ADMIN_ACCESS=%q: listed %v:\n%s", env, got, out)
+		}
+	}
+}
