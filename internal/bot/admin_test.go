@@ -60,6 +60,9 @@ func TestAdminAddsAndRemovesWhereNotAMember(t *testing.T) {
 	h := startBotWith(t, adminEnv, Deps{Logger: logging.New(&logs, slog.LevelInfo), BackoffBase: time.Millisecond})
 	seedAdmin(h, true)
 	h.grant(adam) // chat.memberships only, as every first consent
+	if r := h.asAdmin(adam, "/invite", " carol@example.com"); r.configURL() != "" || r.subtitle(t) != "1 invited" {
+		t.Fatalf("an invitation without “as admin” asked for more: %s", r.raw)
+	}
 	r := h.asAdmin(adam, "/invite", " dave@example.com to spaces/AAA as admin")
 	link := r.configURL()
 	if link == "" {
