@@ -180,7 +180,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		Auth: auth, Members: members, Now: deps.Now,
 		Policy: commands.Policy{
 			MaxTargets: cfg.InviteMaxTargets, AllowedDomains: cfg.InviteAllowedDomains,
-			RequireManager: cfg.InviteRequireManager, Public: cfg.InvitePublic,
+			RequireManager: cfg.InviteRequireManager, Public: cfg.InvitePublic, AdminDomains: cfg.InviteAdminDomains,
 		},
 		Deadline: deps.InviteDeadline, Concurrency: 8, BackoffBase: deps.BackoffBase,
 		Draining: b.draining, Halted: b.halted,

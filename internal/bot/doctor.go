@@ -346,5 +346,8 @@ func printConsole(w io.Writer, cfg *config.Config) {
 			}
 		}
 	}
+	if len(cfg.InviteAdminDomains) > 0 { // "as admin" asks for it when first used
+		scopes = append(scopes, commands.ScopeAdminMemberships)
+	}
 	fmt.Fprintf(w, "  OAuth consent screen → Data access (scopes): %s, %s\n", oauthflow.ScopeOpenID, strings.Join(scopes, ", "))
 }

@@ -33,6 +33,9 @@ func bearer(h http.Header, accessToken string) { h.Set("Authorization", "Bearer 
 // CreateMembership calls spaces.members.create as the owner of accessToken.
 func (c *Client) CreateMembership(ctx context.Context, accessToken, space string, m *chat.Membership) (*chat.Membership, error) {
 	call := c.svc.Spaces.Members.Create(space, m).Context(ctx)
+	if AdminAccess(ctx) {
+		call.UseAdminAccess(true)
+	}
 	bearer(call.Header(), accessToken)
 	out, err := call.Do()
 	if err != nil {
@@ -45,6 +48,9 @@ func (c *Client) CreateMembership(ctx context.Context, accessToken, space string
 // is spaces/{space}/members/{member}.
 func (c *Client) GetMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error) {
 	call := c.svc.Spaces.Members.Get(name).Context(ctx)
+	if AdminAccess(ctx) {
+		call.UseAdminAccess(true)
+	}
 	bearer(call.Header(), accessToken)
 	out, err := call.Do()
 	if err != nil {
@@ -58,6 +64,9 @@ func (c *Client) GetMembership(ctx context.Context, accessToken, name string) (*
 // email, a membership's id, or app).
 func (c *Client) DeleteMembership(ctx context.Context, accessToken, name string) (*chat.Membership, error) {
 	call := c.svc.Spaces.Members.Delete(name).Context(ctx)
+	if AdminAccess(ctx) {
+		call.UseAdminAccess(true)
+	}
 	bearer(call.Header(), accessToken)
 	out, err := call.Do()
 	if err != nil {
@@ -83,6 +92,9 @@ var ErrStopListing = errors.New("stop listing")
 // as it comes: a large space is never held in memory whole.
 func (c *Client) ListMembers(ctx context.Context, accessToken, space string, opt ListOptions, each func(*chat.Membership) error) error {
 	call := c.svc.Spaces.Members.List(space).PageSize(1000).ShowGroups(opt.ShowGroups).ShowInvited(opt.ShowInvited).Context(ctx)
+	if AdminAccess(ctx) {
+		call.UseAdminAccess(true).Filter(adminListFilter)
+	}
 	bearer(call.Header(), accessToken)
 	err := call.Pages(ctx, func(page *chat.ListMembershipsResponse) error {
 		for _, m := range page.Memberships {

@@ -281,7 +281,11 @@ func invalidReason(t membership.Target) string {
 }
 
 func (iv *Invite) audit(ctx context.Context, ev *events.Event, r *Result) {
-	logFrom(ctx).LogAttrs(ctx, slog.LevelInfo, "invite attempt",
+	level, attrs := slog.LevelInfo, []slog.Attr{
 		slog.String("inviter", ev.User.Name), slog.String("space", r.Space), slog.String("target", r.Target.Name),
-		slog.String("outcome", r.Outcome.String()), slog.Int("api_status", r.APIStatus), slog.Int("attempts", r.Attempts))
+		slog.String("outcome", r.Outcome.String()), slog.Int("api_status", r.APIStatus), slog.Int("attempts", r.Attempts)}
+	if iv.admin {
+		level, attrs = adminAudit(iv.op, attrs)
+	}
+	logFrom(ctx).LogAttrs(ctx, level, "invite attempt", attrs...)
 }

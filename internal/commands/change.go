@@ -115,6 +115,8 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, op membership.Op
 			return nil
 		}
 		switch {
+		case iv.admin && r.APIStatus == http.StatusForbidden:
+			r.Outcome, r.Detail = membership.NotAllowed, privilegeMissingReason
 		case op == membership.Remove && r.APIStatus == http.StatusNotFound:
 			// After a passing 5xx, the earlier call may have removed them.
 			r.Outcome, r.Detail = membership.NotAMember, ""

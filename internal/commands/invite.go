@@ -32,6 +32,9 @@ type Policy struct {
 	AllowedDomains []string // lower-case; empty: any
 	RequireManager bool
 	Public         bool // post results for the space instead of privately
+	// AdminDomains are the organization's domains (INVITE_ADMIN_ACCESS):
+	// set, "as admin" runs, adding only people of these domains.
+	AdminDomains []string
 }
 
 // Invite runs /invite, and /remove on the same engine (op Remove).
@@ -40,6 +43,8 @@ type Invite struct {
 	op membership.Op
 	// undoOf: this removal undoes that invitation (undo.go).
 	undoOf string
+	// admin: every call runs with administrator access ("as admin").
+	admin bool
 }
 
 // formScopes are what the form may need: consent asks for all of them
@@ -130,7 +135,7 @@ func (iv *Invite) openForm(ctx context.Context, ev *events.Event) events.Reply {
 	if before, after, ok := cutWord(people, "to"); ok {
 		people, spaces = before, after
 	}
-	return events.Reply{Dialog: inviteDialog(ev, people, spaces, "")}
+	return events.Reply{Dialog: iv.formDialog(ctx, ev, people, spaces, "", false)}
 }
 
 // cutWord splits s around the first whitespace-delimited word w.
@@ -157,9 +162,13 @@ func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 	if strings.TrimSpace(spaces) != "" {
 		args += " to " + spaces
 	}
+	admin := ev.FormValue(adminBox) == "true"
+	if admin {
+		args += " as admin"
+	}
 	req, err := ParseInvite(args, nil)
 	if err != nil {
-		return events.Reply{Dialog: inviteDialog(ev, people, spaces, err.Error())}
+		return events.Reply{Dialog: iv.formDialog(ctx, ev, people, spaces, err.Error(), admin)}
 	}
 	reply := iv.execute(ctx, ev, req)
 	switch {
@@ -209,6 +218,9 @@ func (iv *Invite) postResult(ctx context.Context, ev *events.Event, reply events
 
 // execute runs a parsed /invite.
 func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteRequest) events.Reply {
+	if req.Admin && !iv.admin {
+		return iv.asAdmin(ctx, ev, req)
+	}
 	spaces := req.Spaces
 	if len(spaces) == 0 {
 		if ev.Space.Name == "" {
@@ -227,7 +239,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	if n := len(spaces) * len(req.Targets); n > iv.SyncMax && iv.SyncMax > 0 {
 		return iv.startBackground(ctx, ev, spaces, req.Targets)
 	}
-	scopes := neededScopes(iv.op, req.Targets, spaces, ev.Space.Name)
+	scopes := iv.scopesFor(iv.op, req.Targets, spaces, ev.Space.Name)
 	// The deadline covers everything from here, a token refresh included:
 	// Chat stops waiting at 30 s.
 	runCtx, cancel := iv.whileChatWaits(ctx, iv.Deadline)
@@ -257,9 +269,12 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 			return consentPrompt(ctx, iv.Auth, ev, scopes)
 		}
 	}
+	if iv.admin && privilegeMissing(results) {
+		return events.Reply{Private: true, Cards: privilegeCards()}
+	}
 	// The card's title and subtitle say what happened: no text repeats it
 	// above the card (a closing dialog shows the counts as its status).
-	return events.Reply{Private: !iv.Policy.Public, Cards: iv.groupAwareCards(ctx, ev, results, spaces, iv.keepForUndo(ctx, ev, results)...), CloseStatus: summary(results)}
+	return events.Reply{Private: !iv.Policy.Public, Cards: iv.administered(iv.groupAwareCards(ctx, ev, results, spaces, iv.keepForUndo(ctx, ev, results)...)), CloseStatus: summary(results)}
 }
 
 // neededScopes are the scopes the targets need. Adding the app to the

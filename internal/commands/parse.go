@@ -19,6 +19,9 @@ type InviteRequest struct {
 	// CopyFrom are spaces whose members are invited too ("members of
 	// spaces/AAAA").
 	CopyFrom []string
+	// Admin: the command ended "as admin": its calls run with the caller's
+	// Google Workspace administrator privileges (useAdminAccess).
+	Admin bool
 }
 
 // ParseError names the token that could not be read.
@@ -99,6 +102,9 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 	inSpaces := false
 	args = namedAddress.ReplaceAllString(args, "$1 $2 ")
 	toks := strings.FieldsFunc(args, separator)
+	if n := len(toks); n >= 2 && strings.EqualFold(toks[n-2], "as") && strings.EqualFold(toks[n-1], adminWord) {
+		req.Admin, toks = true, toks[:n-2]
+	}
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]
 		if !inSpaces && strings.EqualFold(tok, spacesWord) {
@@ -152,6 +158,11 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 	}
 	if inSpaces && len(req.Spaces) == 0 {
 		return InviteRequest{}, &ParseError{Token: spacesWord, Reason: "name at least one space after “" + spacesWord + "”"}
+	}
+	if req.Admin {
+		if err := adminParseRules(req, spacesWord); err != nil {
+			return InviteRequest{}, err
+		}
 	}
 	return req, nil
 }

@@ -22,7 +22,14 @@ func (iv *Invite) settle(ctx context.Context, ev *events.Event, token string, rs
 	var spaces []string
 	for i := range rs {
 		r := &rs[i]
+		refusal := ""
+		if iv.admin {
+			refusal = iv.adminRefuses(r.Target)
+		}
 		switch {
+		case refusal != "":
+			// Google does not support it with admin access: refused before any call.
+			r.Outcome, r.Detail = membership.NotAllowed, refusal
 		case iv.op == membership.Add && r.Target.Kind == membership.TargetApp && r.Space == ev.Space.Name:
 			// Chat sent this event from the space: the app is in it.
 			r.Outcome, r.Detail = membership.AlreadyMember, "Invite is already in this space"
@@ -36,6 +43,9 @@ func (iv *Invite) settle(ctx context.Context, ev *events.Event, token string, rs
 		}
 		settled[i] = true
 		iv.audit(ctx, ev, r)
+	}
+	if iv.admin {
+		spaces = nil // administrators need not be members (useAdminAccess)
 	}
 	blocked := map[string]Result{}
 	for _, s := range spaces {

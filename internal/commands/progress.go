@@ -34,6 +34,9 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 			results = undoResults(results)
 		}
 		m.CardsV2 = resultCards(inv.Op, results, here, spaces, iv.undoSection(inv, results)...)
+		if inv.Admin {
+			m.CardsV2 = administeredCards(m.CardsV2)
+		}
 		return fitMessage(m)
 	}
 	var finished []Result

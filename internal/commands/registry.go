@@ -17,15 +17,18 @@ import (
 const (
 	ScopeMemberships    = "https://www.googleapis.com/auth/chat.memberships"
 	ScopeMembershipsApp = "https://www.googleapis.com/auth/chat.memberships.app"
+	// ScopeAdminMemberships is asked for only when "as admin" is first used.
+	ScopeAdminMemberships = "https://www.googleapis.com/auth/chat.admin.memberships"
 )
 
 // ScopeReasons say why each scope is asked for, for the page before
 // Google's screen: what Invite may then do, in a person's words, never the
 // scope's name.
 var ScopeReasons = map[string]string{
-	ScopeMemberships:    "To add people and groups to spaces, Invite acts with your own Chat permissions, never more.",
-	ScopeMembershipsApp: "To add Invite itself to a space when you ask it to, it needs your permission to add this app to spaces.",
-	ScopeGroupsRead:     "To add a Google Group you name by its address, Invite needs to look groups up (it only reads their names).",
+	ScopeMemberships:      "To add people and groups to spaces, Invite acts with your own Chat permissions, never more.",
+	ScopeMembershipsApp:   "To add Invite itself to a space when you ask it to, it needs your permission to add this app to spaces.",
+	ScopeGroupsRead:       "To add a Google Group you name by its address, Invite needs to look groups up (it only reads their names).",
+	ScopeAdminMemberships: "You asked Invite to act as administrator: that needs your permission to manage the members of your organization's spaces with your administrator privileges, even spaces you are not in.",
 }
 
 // Spec declares one slash command. The router, COMMAND_IDS validation, the

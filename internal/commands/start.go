@@ -78,7 +78,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 	if closed(iv.Draining) {
 		return events.Reply{Private: true, Transient: true, Cards: refusalCards("Nothing was done", restartingNotTried+".")}
 	}
-	scopes := neededScopes(iv.op, targets, spaces, ev.Space.Name)
+	scopes := iv.scopesFor(iv.op, targets, spaces, ev.Space.Name)
 	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, scopes)
 	if consentRequired(err) {
 		return consentPrompt(ctx, iv.Auth, ev, scopes)
@@ -87,7 +87,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 	}
 	inv := &membership.Invitation{ID: newID(), Op: iv.op, MessageName: ev.MessageName, User: ev.User.Name, Space: ev.Space.Name, SpaceName: ev.Space.DisplayName,
 		Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx),
-		UserDisplay: ev.User.DisplayName, UndoOf: iv.undoOf}
+		UserDisplay: ev.User.DisplayName, UndoOf: iv.undoOf, Admin: iv.admin}
 	var open []int // targets policy left to write
 	var rs []Result
 	for _, p := range plans {
@@ -119,7 +119,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 	if left == 0 {
 		// Nothing to write: the answer is the result, as for a small one.
 		results, spaces, _ := outcomesOf(inv)
-		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
+		return events.Reply{Private: !iv.Policy.Public, Cards: iv.administered(resultCards(iv.op, results, ev.Space, spaces)), CloseStatus: summary(results)}
 	}
 	reply := events.Reply{Empty: true}
 	if announce && iv.announce(ctx, inv) {
@@ -151,7 +151,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 		}
 		return failure(ctx, "store the invitation", err)
 	}
-	logFrom(ctx).Info("large invitation started", "invitation", inv.ID, "inviter", inv.User, "targets", len(inv.Targets), "to_write", left)
+	logFrom(ctx).Info("large invitation started", "invitation", inv.ID, "inviter", inv.User, "targets", len(inv.Targets), "to_write", left, "admin", inv.Admin)
 	return reply
 }
 

@@ -17,6 +17,7 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/membership"
@@ -76,7 +77,7 @@ func (iv *Invite) keepForUndo(ctx context.Context, ev *events.Event, results []R
 	}
 	inv := &membership.Invitation{ID: newID(), Op: membership.Add, MessageName: ev.MessageName, User: ev.User.Name, UserDisplay: ev.User.DisplayName,
 		Space: ev.Space.Name, SpaceName: ev.Space.DisplayName, Private: !iv.Policy.Public, AddOn: ev.Shape == events.AddOn,
-		CreatedAt: iv.Now(), Trace: logging.Trace(ctx)}
+		CreatedAt: iv.Now(), Trace: logging.Trace(ctx), Admin: iv.admin}
 	for i, r := range results {
 		inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: r.Space, Target: r.Target, State: membership.Done,
 			Outcome: r.Outcome.String(), Detail: r.Detail, APIStatus: r.APIStatus})
@@ -161,7 +162,15 @@ func (iv *Invite) undo(ctx context.Context, ev *events.Event) events.Reply {
 	if len(plans) == 0 {
 		return events.Reply{Private: true, Text: "Nobody to remove: that invitation added or invited nobody."}
 	}
-	rm := &Invite{Deps: iv.Deps, op: membership.Remove, undoOf: inv.ID}
+	rm := &Invite{Deps: iv.Deps, op: membership.Remove, undoOf: inv.ID, admin: inv.Admin}
+	if inv.Admin {
+		// Made "as admin", undone as admin: the starter may not be a
+		// member of the space.
+		if len(iv.Policy.AdminDomains) == 0 {
+			return events.Reply{Private: true, Text: "Administrator access has been turned off since, so this cannot be undone as administrator: use /remove."}
+		}
+		ctx = chatapi.WithAdminAccess(ctx)
+	}
 	logFrom(ctx).Info("undo", "invitation", inv.ID, "by", ev.User.Name, "targets", len(plans))
 	if iv.SyncMax > 0 && len(plans) > iv.SyncMax {
 		return rm.startPlanned(ctx, ev, plans, true)
@@ -221,7 +230,7 @@ func (iv *Invite) undoTaken(ctx context.Context, ev *events.Event, lost *members
 // finished in the background, at once or after the restart.
 func (iv *Invite) undoNow(ctx context.Context, ev *events.Event, orig *membership.Invitation, plans []membership.Planned) events.Reply {
 	targets, spaces := targetsOf(plans)
-	scopes := neededScopes(membership.Remove, targets, spaces, ev.Space.Name)
+	scopes := iv.scopesFor(membership.Remove, targets, spaces, ev.Space.Name)
 	runCtx, cancel := iv.whileChatWaits(ctx, iv.Deadline)
 	defer cancel()
 	token, err := iv.Auth.AccessToken(runCtx, ev.User.Name, scopes)
@@ -235,7 +244,7 @@ func (iv *Invite) undoNow(ctx context.Context, ev *events.Event, orig *membershi
 	}
 	u := &membership.Invitation{ID: newID(), Op: membership.Remove, UndoOf: orig.ID, MessageName: ev.MessageName,
 		User: ev.User.Name, UserDisplay: ev.User.DisplayName, Space: orig.Space, SpaceName: orig.SpaceName, Private: orig.Private,
-		AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx), Targets: plans}
+		AddOn: ev.Shape == events.AddOn, CreatedAt: iv.Now(), Trace: logging.Trace(ctx), Targets: plans, Admin: iv.admin}
 	storeCtx, cancelStore := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancelStore()
 	if err := iv.Undos.CreateUndo(storeCtx, u); errors.Is(err, membership.ErrAlreadyUndone) {

@@ -11,6 +11,7 @@ import (
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/chatapi"
 	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/logging"
 	"github.com/chatinvite/invitebot/internal/membership"
@@ -40,13 +41,20 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	if inv.Finished {
 		return nil
 	}
+	if inv.Admin && !iv.admin {
+		// Stored "as admin": every call of its work keeps administrator
+		// access, across restarts.
+		cp := *iv
+		cp.admin, cp.op = true, inv.Op
+		iv, ctx = &cp, chatapi.WithAdminAccess(ctx)
+	}
 	if inv.Trace != "" {
 		ctx = logging.With(ctx, logFrom(ctx).With(logging.TraceKey, inv.Trace))
 	}
 	targets, spaces := targetsOf(inv.Targets)
 	// Each call takes its own token (liveToken); this one only says at
 	// once whether the user's authorization is still there.
-	scopes := neededScopes(inv.Op, targets, spaces, inv.Space)
+	scopes := iv.scopesFor(inv.Op, targets, spaces, inv.Space)
 	if _, err := iv.Auth.AccessToken(ctx, inv.User, scopes); consentRequired(err) {
 		return iv.giveUp(ctx, inv, iv.withdrawn(ctx, inv))
 	} else if err != nil {

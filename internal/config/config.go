@@ -50,6 +50,9 @@ type Config struct {
 	InviteMaxTargets     int
 	InviteAllowedDomains []string
 	InviteRequireManager bool
+	// InviteAdminDomains are the organization's domains; set, they let
+	// administrators use "as admin".
+	InviteAdminDomains []string
 
 	QuotaSpaceWrites      int
 	QuotaMembershipWrites int
@@ -212,6 +215,20 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	c.InviteRequireManager, err = strconv.ParseBool(get("INVITE_REQUIRE_MANAGER"))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("INVITE_REQUIRE_MANAGER=%q: want true or false", get("INVITE_REQUIRE_MANAGER")))
+	}
+	// "as admin" adds only people of the organization (Google refuses
+	// others with admin access): the bot refuses them before any call, so
+	// turning it on names the organization's domains.
+	for _, d := range strings.Split(get("INVITE_ADMIN_ACCESS"), ",") {
+		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+		if d == "" {
+			continue
+		}
+		if strings.ContainsAny(d, " /@") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Errorf("INVITE_ADMIN_ACCESS: %q is not a domain: list your organization's email domains (example.com), or leave it empty to keep “as admin” off", d))
+			continue
+		}
+		c.InviteAdminDomains = append(c.InviteAdminDomains, d)
 	}
 
 	c.DebugAddr = get("DEBUG_ADDR")

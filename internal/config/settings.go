@@ -45,6 +45,7 @@ var Settings = []Setting{
 	{"INVITE_UNDO_HOURS", "24", "Hours after an invitation finished that its Undo button removes whom it added or invited; 0: no Undo. At most INVITE_HISTORY_DAYS × 24 (the bot refuses to start otherwise)."},
 	{"INVITE_ALLOWED_DOMAINS", "", "Comma list of email domains /invite may add; others are not tried. Empty: any."},
 	{"INVITE_REQUIRE_MANAGER", "false", "true: only owners and managers of the target space may invite."},
+	{"INVITE_ADMIN_ACCESS", "", "Comma list of your organization's email domains: Workspace administrators may then add and remove in any of its spaces with “as admin” (Google's useAdminAccess; people of other domains are refused). Empty: off."},
 	{"DEBUG_ADDR", "", "Loopback address (e.g. 127.0.0.1:6060) for pprof and /debug/goroutines; off when empty."},
 }
 

@@ -83,6 +83,8 @@ type chatState struct {
 	// spaces.members.create call decided.
 	lastCreate map[string]time.Time
 	waiting    int // calls being delayed now
+	// admins hold the "Manage Chat and spaces conversations" privilege.
+	admins map[string]bool
 }
 
 func newChatState() *chatState {
@@ -317,7 +319,14 @@ func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
 	if target == appUserName {
 		scope = ScopeMembershipsApp
 	}
-	caller, _, ok := e.caller(w, r, scope)
+	admin := useAdminAccess(r)
+	var caller *Person
+	ok := false
+	if admin {
+		caller, ok = e.adminCaller(w, r, ScopeAdminMemberships)
+	} else {
+		caller, _, ok = e.caller(w, r, scope)
+	}
 	if !ok || !e.wait(w, r, target) {
 		return
 	}
@@ -331,7 +340,7 @@ func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
 		e.state.chat.lastCreate = map[string]time.Time{}
 	}
 	e.state.chat.lastCreate[caller.ID] = time.Now()
-	status, code, msg, m := e.create(caller, r.PathValue("space"), body, target)
+	status, code, msg, m := e.create(caller, r.PathValue("space"), body, target, admin)
 	if status != http.StatusOK {
 		googleError(w, status, code, msg)
 		return
@@ -340,13 +349,16 @@ func (e *Emulator) handleCreateMember(w http.ResponseWriter, r *http.Request) {
 }
 
 // create decides a spaces.members.create call; runs with e.mu held.
-func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, target string) (int, string, string, *Membership) {
+func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, target string, admin bool) (int, string, string, *Membership) {
 	s := e.state.chat.spaces[spaceID]
-	if s == nil {
+	if s == nil || (admin && s.Domain != "" && s.Domain != caller.Domain()) {
 		return 404, "NOT_FOUND", "Space not found.", nil
 	}
-	if cm := s.members[caller.ID]; cm == nil || cm.State != StateJoined {
+	if cm := s.members[caller.ID]; !admin && (cm == nil || cm.State != StateJoined) {
 		return 403, "PERMISSION_DENIED", "The caller is not a member of this space.", nil
+	}
+	if admin && target == appUserName {
+		return 400, "INVALID_ARGUMENT", "Creating app memberships isn't supported using admin access.", nil
 	}
 	if s.Type == SpaceTypeDM {
 		return 403, "PERMISSION_DENIED", "Members can't be added to a direct message.", nil
@@ -392,6 +404,9 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 			return 404, "NOT_FOUND", "User not found.", nil
 		}
 		external := p.Domain() != caller.Domain()
+		if external && admin {
+			return 400, "INVALID_ARGUMENT", "Creating memberships for users outside the administrator's Google Workspace organization isn't supported using admin access.", nil
+		}
 		if external && !byEmail {
 			return 404, "NOT_FOUND", "User not found. Users outside the organisation must be named by email.", nil
 		}
@@ -409,6 +424,9 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 		return 409, "ALREADY_EXISTS", "Membership already exists.", nil
 	}
 	m := &Membership{Key: key, State: state, Role: role, AddedBy: caller.ID}
+	if admin {
+		m.AddedBy = AdminActor
+	}
 	s.put(m)
 	return 200, "", "", m
 }
@@ -442,12 +460,22 @@ func (e *Emulator) writeMembership(w http.ResponseWriter, spaceID string, m *Mem
 // if the caller is in it, with e.mu held (the caller must unlock) — or nil,
 // having answered.
 func (e *Emulator) visibleSpace(w http.ResponseWriter, r *http.Request) *chatSpace {
-	caller, _, ok := e.caller(w, r, ScopeMemberships)
+	admin := useAdminAccess(r)
+	var caller *Person
+	ok := false
+	if admin {
+		caller, ok = e.adminCaller(w, r, ScopeAdminMemberships, ScopeAdminMembershipsReadonly)
+	} else {
+		caller, _, ok = e.caller(w, r, ScopeMemberships)
+	}
 	if !ok {
 		return nil
 	}
 	e.mu.Lock()
 	s := e.state.chat.spaces[r.PathValue("space")]
+	if admin && s != nil && (s.Domain == "" || s.Domain == caller.Domain()) {
+		return s // an administrator sees every space of the organization
+	}
 	if s == nil || s.members[caller.ID] == nil {
 		e.mu.Unlock()
 		googleError(w, http.StatusNotFound, "NOT_FOUND", "Space not found.")
@@ -481,6 +509,10 @@ func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer e.mu.Unlock()
+	if useAdminAccess(r) && !adminListFilterOK(r.URL.Query().Get("filter")) {
+		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", `With admin access, the filter must be member.type = "HUMAN" or member.type != "BOT".`)
+		return
+	}
 	showInvited := r.URL.Query().Get("showInvited") == "true"
 	showGroups := r.URL.Query().Get("showGroups") == "true"
 	// Pages as Google's: 100 memberships unless pageSize says (at most
@@ -502,7 +534,8 @@ func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
 	seen := 0
 	for _, k := range s.order {
 		m := s.members[k]
-		if (m.State == StateInvited && !showInvited) || (strings.HasPrefix(k, groupMemberPath) && !showGroups) {
+		if (m.State == StateInvited && !showInvited) || (strings.HasPrefix(k, groupMemberPath) && !showGroups) ||
+			(k == appMemberID && useAdminAccess(r)) {
 			continue
 		}
 		seen++

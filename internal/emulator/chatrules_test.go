@@ -186,10 +186,10 @@ func TestGroupAddressIsNoPerson(t *testing.T) {
 	e.AddGroup("eng", "Engineering")
 	e.SetGroupAddress("eng", "eng@example.com")
 	e.mu.Lock()
-	status, _, _, _ := e.create(e.state.people["1"], "S", wireMembership{Member: &wireUser{Name: "users/eng@example.com"}}, "users/eng@example.com")
+	status, _, _, _ := e.create(e.state.people["1"], "S", wireMembership{Member: &wireUser{Name: "users/eng@example.com"}}, "users/eng@example.com", false)
 	groupStatus, _, _, _ := e.create(e.state.people["1"], "S", wireMembership{GroupMember: &struct {
 		Name string `json:"name"`
-	}{"groups/eng"}}, "groups/eng")
+	}{"groups/eng"}}, "groups/eng", false)
 	e.mu.Unlock()
 	if status != 404 || groupStatus != 200 {
 		t.Fatalf("by address %d (want 404), as groups/eng %d (want 200)", status, groupStatus)

@@ -46,9 +46,11 @@ button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 </form></main></body></html>`))
 
 var scopeLabels = map[string]string{
-	ScopeMemberships:    "See, add and remove members of your Chat spaces",
-	ScopeMembershipsApp: "Add and remove itself in your Chat spaces",
-	ScopeGroupsReadonly: "See the Google Groups of your organization",
+	ScopeMemberships:              "See, add and remove members of your Chat spaces",
+	ScopeMembershipsApp:           "Add and remove itself in your Chat spaces",
+	ScopeGroupsReadonly:           "See the Google Groups of your organization",
+	ScopeAdminMemberships:         "View, add, update and remove members and managers in conversations owned by your organization",
+	ScopeAdminMembershipsReadonly: "View members and managers in conversations owned by your organization",
 }
 
 // renderConsentPage shows the account chooser and scope checkboxes; the form

@@ -34,12 +34,20 @@ func New(w io.Writer, level slog.Level) *slog.Logger {
 	}))
 }
 
+// LevelNotice is Cloud Logging's NOTICE ("normal but significant events,
+// such as start up, shut down, or a configuration change";
+// https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#LogSeverity):
+// between INFO and WARNING, for what an audit must find.
+const LevelNotice = slog.LevelInfo + 2
+
 func severity(l slog.Level) string {
 	switch {
 	case l >= slog.LevelError:
 		return "ERROR"
 	case l >= slog.LevelWarn:
 		return "WARNING"
+	case l >= LevelNotice:
+		return "NOTICE"
 	case l >= slog.LevelInfo:
 		return "INFO"
 	default:

@@ -55,6 +55,9 @@ type Invitation struct {
 	Private     bool
 	// AddOn: the app is an add-on, so buttons name the endpoint URL.
 	AddOn bool
+	// Admin: every call runs with the user's Google Workspace administrator
+	// privileges (useAdminAccess=true), as "/invite … as admin" asked.
+	Admin bool
 	// ProgressMessage is the app's message that shows progress
 	// (spaces/…/messages/client-…).
 	ProgressMessage string

@@ -85,6 +85,17 @@ func (c *chatSim) person(id string) emulator.Person {
 	return emulator.Person{ID: id, DisplayName: "users/" + id}
 }
 
+// actor is who a system line names for a change: a person, or, for a
+// change made with administrator access, "The organization's
+// administrator", never the administrator's name, as Chat shows it
+// (https://developers.google.com/workspace/chat/admin-overview).
+func (c *chatSim) actor(id string) string {
+	if id == emulator.AdminActor {
+		return "The organization's administrator"
+	}
+	return c.person(id).DisplayName
+}
+
 func (c *chatSim) space(id string) emulator.Space {
 	for _, s := range c.emu.Spaces() {
 		if s.ID == id {
@@ -400,9 +411,9 @@ func (c *chatSim) observe() {
 			case was == emulator.StateInvited && m.State == emulator.StateJoined:
 				c.systemLine(s.ID, name, "joined", "")
 			case m.State == emulator.StateInvited:
-				c.systemLine(s.ID, c.person(m.AddedBy).DisplayName, "invited", name)
+				c.systemLine(s.ID, c.actor(m.AddedBy), "invited", name)
 			default:
-				c.systemLine(s.ID, c.person(m.AddedBy).DisplayName, "added", name)
+				c.systemLine(s.ID, c.actor(m.AddedBy), "added", name)
 			}
 		}
 		for key := range seen { // removed: added again later, it shows again
@@ -411,7 +422,7 @@ func (c *chatSim) observe() {
 				if by := c.emu.RemovedBy(s.ID, key); by == key {
 					c.systemLine(s.ID, c.memberName(key), "left", "")
 				} else if by != "" {
-					c.systemLine(s.ID, c.person(by).DisplayName, "removed", c.memberName(key))
+					c.systemLine(s.ID, c.actor(by), "removed", c.memberName(key))
 				}
 			}
 		}

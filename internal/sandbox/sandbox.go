@@ -139,6 +139,8 @@ func Start(ctx context.Context, addr string, logger *slog.Logger, opts Options) 
 		// The counts are per QuotaWindow below.
 		"QUOTA_SPACE_WRITES_PER_MINUTE":      "60",
 		"QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": fmt.Sprint(memberships),
+		// Ada Admin may use "as admin" in example.com's spaces.
+		"INVITE_ADMIN_ACCESS": "example.com",
 	}
 	if u, err := url.Parse(emu.URL()); err == nil && !config.IsLoopback(u.Hostname()) {
 		env["GOOGLE_EMULATOR_ALLOW_REMOTE"] = "true" // the emulator the sandbox started itself

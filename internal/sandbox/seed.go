@@ -7,7 +7,10 @@ import (
 )
 
 // The sandbox's people: owners, managers and members, one who must accept
-// invitations, one with no spaces yet, and one from another organisation.
+// invitations, one with no spaces yet, one from another organisation, and
+// an administrator of example.com (the "Manage Chat and spaces
+// conversations" privilege) who is in IT Desk only, so "as admin" reaches
+// Launch without being a member of it.
 var people = []emulator.Person{
 	{ID: "1001", Email: "ana@example.com", DisplayName: "Ana Owner", AutoAccept: true},
 	{ID: "1002", Email: "max@example.com", DisplayName: "Max Manager", AutoAccept: true},
@@ -15,6 +18,7 @@ var people = []emulator.Person{
 	{ID: "1004", Email: "ivan@example.com", DisplayName: "Ivan Invitee", AutoAccept: false},
 	{ID: "1005", Email: "dan@example.com", DisplayName: "Dan Newcomer", AutoAccept: true},
 	{ID: "1006", Email: "lea@example.com", DisplayName: "Lea Lurker", AutoAccept: false},
+	{ID: sandboxAdmin, Email: "ada@example.com", DisplayName: "Ada Admin", AutoAccept: true},
 	{ID: "2001", Email: "eve@partner.example", DisplayName: "Eve External", AutoAccept: true},
 	{ID: "2002", Email: "olu@partner.example", DisplayName: "Olu Outside", AutoAccept: true},
 	{ID: "2003", Email: "sam@elsewhere.example", DisplayName: "Sam Elsewhere", AutoAccept: true},
@@ -26,6 +30,10 @@ func seed(emu *emulator.Emulator) {
 	}
 	emu.AddGroup("eng", "Engineering")
 	emu.SetGroupAddress("eng", "eng@example.com")
+	emu.SetAdmin(sandboxAdmin, true)
+	emu.AddSpace(emulator.Space{ID: "itdesk", DisplayName: "IT Desk", Domain: "example.com"})
+	emu.AddMember("itdesk", sandboxAdmin, emulator.RoleOwner)
+	emu.AddMember("itdesk", "app", emulator.RoleMember)
 	emu.AddSpace(emulator.Space{ID: "launch", DisplayName: "Launch", Domain: "example.com"})
 	emu.AddMember("launch", "1001", emulator.RoleOwner)
 	emu.AddMember("launch", "1002", emulator.RoleManager)
@@ -57,6 +65,9 @@ func seed(emu *emulator.Emulator) {
 		emu.AddMember("alumni", p.ID, emulator.RoleMember)
 	}
 }
+
+// sandboxAdmin is Ada Admin's id.
+const sandboxAdmin = "1007"
 
 // alumni is how many people the Alumni space holds.
 const alumni = 150

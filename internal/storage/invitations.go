@@ -24,9 +24,9 @@ func (db *DB) CreateInvitationWith(ctx context.Context, inv *membership.Invitati
 		return fmt.Errorf("create invitation: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck
-	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at, trace, op)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt), inv.Trace, int(inv.Op)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (id, message_name, user_name, space_name, space_display, private, addon, progress_message, created_at, trace, op, admin)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		inv.ID, inv.MessageName, inv.User, inv.Space, inv.SpaceName, boolInt(inv.Private), boolInt(inv.AddOn), inv.ProgressMessage, millis(inv.CreatedAt), inv.Trace, int(inv.Op), boolInt(inv.Admin)); err != nil {
 		return fmt.Errorf("create invitation: %w", err)
 	}
 	if err := linkUndo(ctx, tx, inv); err != nil {
@@ -56,10 +56,10 @@ var ErrNoInvitation = errors.New("no such invitation")
 // GetInvitation implements membership.InvitationStore.
 func (db *DB) GetInvitation(ctx context.Context, id string) (*membership.Invitation, error) {
 	inv := &membership.Invitation{ID: id}
-	var private, addOn, stopped int
+	var private, addOn, stopped, admin int
 	var finished, created int64
-	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace, op, undo_of, user_display
-		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace, &inv.Op, &inv.UndoOf, &inv.UserDisplay)
+	err := db.sql.QueryRowContext(ctx, `SELECT message_name, user_name, space_name, space_display, private, addon, progress_message, stopped, finished_at, created_at, trace, op, undo_of, user_display, admin
+		FROM invitations WHERE id = $1`, id).Scan(&inv.MessageName, &inv.User, &inv.Space, &inv.SpaceName, &private, &addOn, &inv.ProgressMessage, &stopped, &finished, &created, &inv.Trace, &inv.Op, &inv.UndoOf, &inv.UserDisplay, &admin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoInvitation
 	}
@@ -70,6 +70,7 @@ func (db *DB) GetInvitation(ctx context.Context, id string) (*membership.Invitat
 	if finished != 0 {
 		inv.FinishedAt = fromMillis(finished)
 	}
+	inv.Admin = admin != 0
 	rows, err := db.sql.QueryContext(ctx, `SELECT seq, space, kind, typed, name, email, state, outcome, detail, api_status
 		FROM invitation_targets WHERE invitation_id = $1 ORDER BY seq`, id)
 	if err != nil {

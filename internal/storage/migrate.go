@@ -122,6 +122,9 @@ var migrations = []string{
 	`ALTER TABLE invitations ADD COLUMN undo_of TEXT NOT NULL DEFAULT '';
 	ALTER TABLE invitations ADD COLUMN user_display TEXT NOT NULL DEFAULT '';
 	CREATE UNIQUE INDEX invitations_undo_of ON invitations (undo_of) WHERE undo_of <> '';`,
+	// 11: 1 when an invitation's calls run with the user's administrator
+	// privileges (useAdminAccess), so its work keeps them across restarts.
+	`ALTER TABLE invitations ADD COLUMN admin INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
