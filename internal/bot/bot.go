@@ -187,6 +187,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		SyncMax: cmp.Or(deps.SyncMax, 20), Endpoint: EndpointURL(cfg), ProgressEvery: deps.ProgressEvery, SliceFor: deps.SliceFor,
 		SlotWait:       deps.SlotWait,
 		QuotaPerMinute: int(int64(cfg.QuotaMembershipWrites) * int64(time.Minute) / int64(deps.QuotaWindow)),
+		Previews:       db, ConfirmOver: cfg.InviteConfirmOver,
 	}
 	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {
 		b.Close()

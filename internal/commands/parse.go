@@ -19,7 +19,14 @@ type InviteRequest struct {
 	// CopyFrom are spaces whose members are invited too ("members of
 	// spaces/AAAA").
 	CopyFrom []string
+	// Preview: only say what would happen ("/invite preview …"), writing
+	// nothing.
+	Preview bool
 }
+
+// previewWord leads a command that only previews. No target can be named
+// so (it is no email, id, group or app), so the word is never ambiguous.
+const previewWord = "preview"
 
 // ParseError names the token that could not be read.
 type ParseError struct {
@@ -99,6 +106,9 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 	inSpaces := false
 	args = namedAddress.ReplaceAllString(args, "$1 $2 ")
 	toks := strings.FieldsFunc(args, separator)
+	if len(toks) > 0 && strings.EqualFold(toks[0], previewWord) {
+		req.Preview, toks = true, toks[1:]
+	}
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]
 		if !inSpaces && strings.EqualFold(tok, spacesWord) {

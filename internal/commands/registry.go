@@ -84,6 +84,12 @@ type Deps struct {
 	// QuotaPerMinute is the additions a minute the project is allowed,
 	// shown to users (default 300).
 	QuotaPerMinute int
+	// Previews keep what a change would do until its starter clicks Start
+	// or Cancel; changes of more than ConfirmOver (people × spaces), and
+	// every copy of a space's members, are confirmed so (0, or no store:
+	// never).
+	Previews    membership.PreviewStore
+	ConfirmOver int
 }
 
 // Why targets were not tried, or not answered, while the app stops.

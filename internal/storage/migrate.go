@@ -117,6 +117,18 @@ var migrations = []string{
 	`ALTER TABLE invitations ADD COLUMN trace TEXT NOT NULL DEFAULT ''`,
 	// 9: what an invitation does: 0 adds its targets, 1 removes them.
 	`ALTER TABLE invitations ADD COLUMN op INTEGER NOT NULL DEFAULT 0`,
+	// 10: previews of large invitations and copies, awaiting Start or
+	// Cancel (targets as JSON), deleted once started, cancelled or expired.
+	`CREATE TABLE invite_previews (
+		id         TEXT PRIMARY KEY,
+		user_name  TEXT NOT NULL,
+		space_name TEXT NOT NULL,
+		op         INTEGER NOT NULL,
+		targets    {blob} NOT NULL,
+		expires_at BIGINT NOT NULL,
+		claimed_at BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE INDEX invite_previews_expires ON invite_previews (expires_at);`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
