@@ -74,6 +74,12 @@ func (iv *Invite) preview(ctx context.Context, ev *events.Event, spaces []string
 		return consentPrompt(ctx, iv.Auth, ev, []string{ScopeMemberships})
 	}
 	pv := &membership.Preview{Op: iv.op, User: ev.User.Name, Space: ev.Space.Name, Targets: plans}
+	if confirm && writesOf(plans) == 0 {
+		// Nothing to confirm: the answer is the result, as for any change
+		// left with nothing to write.
+		results, spaces, _ := outcomesOf(&membership.Invitation{Targets: plans})
+		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
+	}
 	if confirm && writesOf(plans) > 0 {
 		pv.ID, pv.ExpiresAt = newID(), iv.Now().Add(previewFor)
 		if err := iv.Previews.PutPreview(ctx, pv); err != nil {
