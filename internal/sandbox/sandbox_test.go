@@ -287,7 +287,8 @@ func TestResentMessageKeepsItsPlace(t *testing.T) {
 }
 
 // TestSandboxLargeInvitationInBrowser: Ana copies Alumni (150 people of
-// the organization, two of others, a group) into Launch; the progress card
+// the organization, two of others, a group) into Launch; its preview
+// shows first and changes nothing until she clicks Start; the progress card
 // moves in the page, on Google's quotas (a short window), and ends as the
 // outcome card (Launch does not let people of other organizations in).
 func TestSandboxLargeInvitationInBrowser(t *testing.T) {
@@ -296,6 +297,7 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 	}
 	// 150 people at 50 a window: three windows, so the progress card shows.
 	s := startSandbox(t, Options{QuotaWindow: 2 * time.Second, MembershipWrites: 50})
+	launchBefore := len(s.Emulator.Members("launch"))
 	ctx := browsertest.New(t, 120*time.Second)
 	wait := chromedp.WithPollingTimeout(60 * time.Second)
 	if err := chromedp.Do(ctx,
@@ -308,7 +310,20 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 		t.Fatalf("send: %v", err)
 	}
 	consentInNewTab(t, ctx, "1001")
+	// A copy first shows its preview: nothing is added until Start.
 	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Preview: 153 people would be added to Launch"))`, wait),
+	); err != nil {
+		t.Fatalf("preview card: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-copy-preview.png", shot)
+	}
+	if n := len(s.Emulator.Members("launch")); n != launchBefore {
+		t.Fatalf("the preview changed Launch's members: %d, were %d", n, launchBefore)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("button.cardbutton")].filter(b => b.textContent === "Start").pop().click()`),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Inviting 153 people"))`, wait),
 	); err != nil {
 		t.Fatalf("progress card: %v", err)
