@@ -1,13 +1,16 @@
 package bot
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
 
+	"github.com/chatinvite/invitebot/internal/commands"
 	"github.com/chatinvite/invitebot/internal/emulator"
 )
 
@@ -297,6 +300,60 @@ func TestConfirmLargeInvitation(t *testing.T) {
 			final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
 			if got := final.CardsV2[0].Card.Header.Subtitle; got != fmt.Sprintf("%d added", tc.n) {
 				t.Fatalf("final %q", got)
+			}
+		})
+	}
+}
+
+// TestFormPreview: the form's Preview button, beside Invite, answers the
+// form again with what it would do above it (Google answers a dialog's
+// button with another dialog or by closing it:
+// https://developers.google.com/workspace/chat/dialogs), writing nothing;
+// its Invite then goes ahead. Both shapes.
+func TestFormPreview(t *testing.T) {
+	for _, addOn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "classic", true: "add-on"}[addOn], func(t *testing.T) {
+			h := startBot(t, nil)
+			h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp)
+			app := h.app(addOn)
+			ask := func(body map[string]any) map[string]any {
+				t.Helper()
+				raw, _ := json.Marshal(body)
+				code, out := h.send(raw)
+				if code != http.StatusOK {
+					t.Fatalf("status %d: %s", code, out)
+				}
+				if err := app.CheckReply(body, out); err != nil {
+					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
+				}
+				return decodeJSON(t, out)
+			}
+			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
+				t.Helper()
+				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ask(ev)
+			}
+			offer := ask(chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event())
+			form := click(findButton(t, offer, "Open the form"), "", nil)
+			inputs := map[string]string{"people": "dave@example.com, bob@example.com"}
+			previewed := click(findButton(t, form, "Preview"), "SUBMIT_DIALOG", inputs)
+			shown := dialogCard(previewed)
+			text := fmt.Sprint(shown)
+			if shown == nil || !strings.Contains(text, "Would be added (1)") || !strings.Contains(text, "Already a member (1)") || !strings.Contains(text, "dave@example.com") {
+				t.Fatalf("the preview is not in the form: %v", previewed)
+			}
+			if h.emu.MemberCreates() != 0 {
+				t.Fatal("the form's preview wrote")
+			}
+			done := click(findButton(t, previewed, "Invite"), "SUBMIT_DIALOG", inputs)
+			if !strings.Contains(fmt.Sprint(done), "1 added") {
+				t.Fatalf("Invite after the preview: %v", done)
+			}
+			if _, ok := member(h, "AAA", dave.ID); !ok {
+				t.Fatal("dave was not added")
 			}
 		})
 	}
