@@ -358,3 +358,27 @@ func TestFormPreview(t *testing.T) {
 		})
 	}
 }
+
+// TestFormCopyIsConfirmed: "members of" typed in the form closes it with a
+// status that says to click Start, and the preview, with Start, is the
+// app's own message; Start copies.
+func TestFormCopyIsConfirmed(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp)
+	alumni(h, 30)
+	submit := formFlow(t, h, false)
+	// formFlow submits in AAA: copy into it.
+	closed := submit("members of spaces/ALUMNI")
+	if ok, status := closes(closed); !ok || !strings.Contains(status, "click Start") {
+		t.Fatalf("the form did not close with the preview's status: %v", closed)
+	}
+	preview := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-preview" })
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("written before Start")
+	}
+	h.click(alice, "AAA", preview, "Start")
+	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "30 added" {
+		t.Fatalf("final %q", got)
+	}
+}
