@@ -382,3 +382,22 @@ func TestFormCopyIsConfirmed(t *testing.T) {
 		t.Fatalf("final %q", got)
 	}
 }
+
+// TestStartAfterSignOut: Start on a preview whose asker has since signed
+// out changes nothing and gives the consent link in a message (a click is
+// not answered with a configure prompt, which Chat documents only as the
+// answer to a message).
+func TestStartAfterSignOut(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	alumni(h, 30)
+	r := h.invite(alice, "NEW", " members of spaces/ALUMNI")
+	h.sendEvent(chatEvent{User: alice, Space: "NEW", Command: "/logout"}.JSON())
+	got := h.click(alice, "NEW", r.msg, "Start")
+	if !strings.Contains(got.msg.Text, "authorization again") || !strings.Contains(got.msg.Text, "/oauth2/start") {
+		t.Fatalf("start after sign-out: %s", got.raw)
+	}
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("written without a grant")
+	}
+}

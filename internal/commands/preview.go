@@ -235,7 +235,15 @@ func (iv *Invite) decide(ctx context.Context, ev *events.Event) events.Reply {
 	} else {
 		reply = iv.cancelPreview(ctx, ev)
 	}
-	if ev.DialogEventType != events.DialogSubmit || reply.ConfigURL != "" {
+	if reply.ConfigURL != "" {
+		// The grant went since the preview: Chat documents the configure
+		// prompt only as the answer to a message, so a click gets the link.
+		if ev.DialogEventType == events.DialogSubmit {
+			return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
+		}
+		return events.Reply{Private: true, Text: "Nothing was changed: Invite needs your authorization again. Give it at " + reply.ConfigURL + " and then run the command again."}
+	}
+	if ev.DialogEventType != events.DialogSubmit {
 		return reply
 	}
 	status := cmp.Or(reply.Text, reply.CloseStatus)
