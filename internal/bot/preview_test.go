@@ -401,3 +401,19 @@ func TestStartAfterSignOut(t *testing.T) {
 		t.Fatal("written without a grant")
 	}
 }
+
+// TestPreviewNamesASpaceItCannotRead: a destination whose member list
+// cannot be read (a 500) is named, and its targets are counted as tried.
+func TestPreviewNamesASpaceItCannotRead(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	h.emu.InjectFault("spaces/EXT/members", emulator.Fault{Status: http.StatusInternalServerError, Times: 1})
+	r := h.invite(alice, "AAA", " preview dave@example.com to spaces/EXT")
+	lines := strings.Join(r.section("Cannot be read"), "\n")
+	if !strings.Contains(lines, "chat.google.com/room/EXT") || len(r.section("Would be added (1)")) != 1 {
+		t.Fatalf("lines %v", r.lines())
+	}
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("a preview wrote")
+	}
+}
