@@ -47,6 +47,9 @@ func (iv *Invite) needsConfirming(spaces []string, req InviteRequest) bool {
 // preview is stored and carries Start and Cancel.
 func (iv *Invite) preview(ctx context.Context, ev *events.Event, spaces []string, req InviteRequest, confirm bool) events.Reply {
 	ctx = context.WithValue(ctx, previewingKey{}, true)
+	// Reading every list is bounded by Chat's wait, as a change is.
+	ctx, cancel := iv.whileChatWaits(ctx, cmp.Or(iv.Deadline, 25*time.Second))
+	defer cancel()
 	var token string
 	var refusal *events.Reply
 	if len(req.CopyFrom) > 0 {
