@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -415,5 +416,31 @@ func TestPreviewNamesASpaceItCannotRead(t *testing.T) {
 	}
 	if h.emu.MemberCreates() != 0 {
 		t.Fatal("a preview wrote")
+	}
+}
+
+// TestExpiredPreviewsAreSwept: the history sweep deletes a preview once it
+// expired (its addresses are personal data kept 15 minutes), not before.
+func TestExpiredPreviewsAreSwept(t *testing.T) {
+	h := startBot(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator"})
+	h.grant(alice)
+	alumni(h, 30)
+	r := h.invite(alice, "NEW", " members of spaces/ALUMNI")
+	ctx := context.Background()
+	if _, err := h.bot.sweepHistory(ctx, h.clock.Now().Add(14*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(14 * time.Minute)
+	if got := h.click(bob, "NEW", r.msg, "Start"); !strings.Contains(got.msg.Text, "Only the person") {
+		t.Fatalf("swept too soon: %s", got.raw)
+	}
+	if _, err := h.bot.sweepHistory(ctx, h.clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.click(alice, "NEW", r.msg, "Start"); !strings.Contains(got.msg.Text, "no longer known") {
+		t.Fatalf("not swept: %s", got.raw)
+	}
+	if h.emu.MemberCreates() != 0 {
+		t.Fatal("something was written")
 	}
 }
