@@ -66,7 +66,7 @@ func TestPreviewOfEveryTargetKind(t *testing.T) {
 		{"another space", " preview dave@example.com to spaces/EXT", nil, "Would be added (1)", "chat.google.com/room/EXT", "Preview: 1 person would be added to https://chat.google.com/room/EXT"},
 		{"policy", " preview erin@partner.example", nil, "Refused by this app's policy (1)", "not allowed by this app", ""},
 		{"no such space", " preview dave@example.com to spaces/NOPE", nil, "Not found, or cannot be read (1)", "space was not found", ""},
-		{"not a member of it", " preview dave@example.com to spaces/GC", nil, "Would be added (1)", "dave@example.com", ""},
+		{"group chat", " preview dave@example.com to spaces/GC", nil, "Would be added (1)", "dave@example.com", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.HistoryDays != 30 {
 		t.Fatalf("INVITE_HISTORY_DAYS defaults to %d", c.HistoryDays)
 	}
+	if c.InviteConfirmOver != 100 {
+		t.Fatalf("INVITE_CONFIRM_OVER defaults to %d", c.InviteConfirmOver)
+	}
 	if c.CommandIDs[1] != "invite" || c.CommandIDs[2] != "help" || c.CommandIDs[3] != "logout" {
 		t.Fatalf("command ids: %v", c.CommandIDs)
 	}
@@ -153,6 +156,9 @@ func TestEverySettingChecked(t *testing.T) {
 		{"history of a year", map[string]string{"INVITE_HISTORY_DAYS": "365"}, ""},
 		{"history negative", map[string]string{"INVITE_HISTORY_DAYS": "-1"}, "INVITE_HISTORY_DAYS"},
 		{"history not a number", map[string]string{"INVITE_HISTORY_DAYS": "30d"}, "INVITE_HISTORY_DAYS"},
+		{"no confirmation", map[string]string{"INVITE_CONFIRM_OVER": "0"}, ""},
+		{"confirmation negative", map[string]string{"INVITE_CONFIRM_OVER": "-1"}, "INVITE_CONFIRM_OVER"},
+		{"confirmation not a number", map[string]string{"INVITE_CONFIRM_OVER": "lots"}, "INVITE_CONFIRM_OVER"},
 	} {
 		vars := map[string]string{}
 		for k, v := range base {
