@@ -444,3 +444,38 @@ func TestExpiredPreviewsAreSwept(t *testing.T) {
 		t.Fatal("something was written")
 	}
 }
+
+// TestConfirmAsAnAddOn: as a Workspace add-on, the preview's Start and
+// Cancel name the endpoint URL (add-on buttons must) and Start copies.
+func TestConfirmAsAnAddOn(t *testing.T) {
+	h := startLarge(t, nil)
+	h.grant(alice)
+	alumni(h, 30)
+	app := h.app(true)
+	ask := func(body map[string]any) map[string]any {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		code, out := h.send(raw)
+		if code != http.StatusOK {
+			t.Fatalf("status %d: %s", code, out)
+		}
+		if err := app.CheckReply(body, out); err != nil {
+			t.Fatalf("real Chat would refuse: %v\n%s", err, out)
+		}
+		return decodeJSON(t, out)
+	}
+	preview := ask(chatEvent{User: alice, Space: "NEW", Args: " members of spaces/ALUMNI", AddOn: true}.event())
+	start := findButton(t, preview, "Start")
+	if start.Function != EndpointURL(h.cfg) {
+		t.Fatalf("Start names %q", start.Function)
+	}
+	ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("NEW"), Action: start, StringBools: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask(ev)
+	final := h.progress("NEW", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if got := final.CardsV2[0].Card.Header.Subtitle; got != "28 added" {
+		t.Fatalf("final %q", got)
+	}
+}
