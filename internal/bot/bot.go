@@ -190,6 +190,7 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 		Groups:         cloudidentity.New(b.google.CloudIdentity, endpoints.Client(0)),
 		QuotaPerMinute: int(int64(cfg.QuotaMembershipWrites) * int64(time.Minute) / int64(deps.QuotaWindow)),
 		Undos:          db, UndoFor: time.Duration(cfg.UndoHours) * time.Hour,
+		Previews: db, ConfirmOver: cfg.InviteConfirmOver,
 	}
 	if err := b.startJobs(ctx, cfg, deps, &cd); err != nil {
 		b.Close()

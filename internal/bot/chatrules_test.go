@@ -161,15 +161,16 @@ func TestCopyAsGoogleListsMembers(t *testing.T) {
 	}
 	// Carol is in the source and already invited to EXT: no write for her.
 	h.emu.AddMember("SRC", carol.ID, emulator.RoleMember)
-	sendAs := func(p emulator.Person, space, args string) {
-		h.sendEvent(chatEvent{User: p, Space: space, Args: args}.JSON())
+	sendAs := func(p emulator.Person, space, args string) reply {
+		return h.sendEvent(chatEvent{User: p, Space: space, Args: args}.JSON())
 	}
 	sendAs(alice, "AAA", " carol@example.com to spaces/EXT")
 	if m, ok := member(h, "EXT", carol.ID); !ok || m.State != emulator.StateInvited {
 		t.Fatalf("carol should be invited to EXT: %+v", m)
 	}
 	before := h.emu.MemberCreates()
-	sendAs(alice, "AAA", " members of spaces/SRC to spaces/EXT")
+	preview := sendAs(alice, "AAA", " members of spaces/SRC to spaces/EXT")
+	h.click(alice, "AAA", preview.msg, "Start")
 	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	sub := final.CardsV2[0].Card.Header.Subtitle
 	if sub != "23 added · 1 already invited · 1 not tried" {

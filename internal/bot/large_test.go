@@ -197,9 +197,10 @@ func TestLargeInvitationResumesAfterARestart(t *testing.T) {
 }
 
 // TestCopyAnotherSpacesMembers: "members of spaces/X" invites everyone in X
-// who is not in this space; apps are left out.
+// who is not in this space; apps are left out. With INVITE_CONFIRM_OVER=0
+// it starts at once, without a preview to confirm.
 func TestCopyAnotherSpacesMembers(t *testing.T) {
-	h := startLarge(t, nil)
+	h := startLarge(t, map[string]string{"INVITE_CONFIRM_OVER": "0"}) // started at once
 	h.grant(alice)
 	h.emu.AddSpace(emulator.Space{ID: "BIG", DisplayName: "Big", Domain: "example.com"})
 	h.emu.AddMember("BIG", alice.ID, emulator.RoleMember)
@@ -288,7 +289,8 @@ func TestLargeInvitationRealQuotaWindow(t *testing.T) {
 	h.emu.SetQuota(emulator.GoogleQuota)
 	h.grant(alice)
 	start := time.Now()
-	h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "real", 200), ", "))
+	preview := h.invite(alice, "AAA", " "+strings.Join(addPeople(h, "real", 200), ", "))
+	h.click(alice, "AAA", preview.msg, "Start")
 	final := h.progressWithin("AAA", 10*time.Minute, func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	took := time.Since(start)
 	t.Logf("200 people in one space: %v (within the first minute's 300)", took.Round(100*time.Millisecond))
@@ -304,7 +306,8 @@ func TestLargeInvitationRealQuotaWindow(t *testing.T) {
 	h.emu.AddSpace(emulator.Space{ID: "NEW", DisplayName: "New", Domain: "example.com"})
 	h.emu.AddMember("NEW", alice.ID, emulator.RoleOwner)
 	h.emu.AddMember("NEW", "app", emulator.RoleMember)
-	h.invite(alice, "NEW", " members of spaces/ALUMNI")
+	preview = h.invite(alice, "NEW", " members of spaces/ALUMNI")
+	h.click(alice, "NEW", preview.msg, "Start")
 	final = h.progressWithin("NEW", 10*time.Minute, func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	accepted, refused := h.emu.QuotaCounts()
 	t.Logf("then a copy of 150 members: all done %v after the first /invite (the quota allows no less than 1m0s: 350 membership writes at 300 a minute); writes accepted %d, refused with 429 %d",

@@ -28,6 +28,9 @@ func historyKept(days int) time.Duration { return time.Duration(days) * 24 * tim
 // keeps; it reports how many invitations it deleted.
 func (b *Bot) sweepHistory(ctx context.Context, now time.Time) (int, error) {
 	deleted := 0
+	if err := b.DB.DeleteExpiredPreviews(ctx, now, sweepBatch*sweepBatches); err != nil {
+		return 0, fmt.Errorf("delete expired previews: %w", err)
+	}
 	for range sweepBatches {
 		n, err := b.DB.DeleteHistory(ctx, now.Add(-historyKept(b.cfg.HistoryDays)), now.Add(-slotsKept), sweepBatch)
 		deleted += n

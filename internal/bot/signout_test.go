@@ -98,7 +98,7 @@ func TestLogoutStopsALargeInvitation(t *testing.T) {
 		{"revoked at Google", func(h *harness) { h.emu.RevokeUser(alice.Email) }, "your authorization was withdrawn", 2 * concurrency},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := startLarge(t, nil)
+			h := startLarge(t, map[string]string{"INVITE_CONFIRM_OVER": "0"}) // 120 start at once
 			h.grant(alice)
 			emails := addPeople(h, "so", 120)
 			h.invite(alice, "AAA", " "+strings.Join(emails, ", "))
@@ -115,7 +115,9 @@ func TestLogoutStopsALargeInvitation(t *testing.T) {
 // user's name after the sign-out but those already under way, even with
 // Google's revoke failing (its access token still works at Google).
 func TestLogoutOnOneInstanceStopsTheOther(t *testing.T) {
-	h := startLarge(t, postgresEnv(t))
+	env := postgresEnv(t)
+	env["INVITE_CONFIRM_OVER"] = "0" // 120 start at once
+	h := startLarge(t, env)
 	h.grant(alice)
 	first := h.bot
 	second := h.restart()

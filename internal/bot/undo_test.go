@@ -18,9 +18,9 @@ import (
 	"github.com/chatinvite/invitebot/internal/storage"
 )
 
-// click sends who's click on action in space AAA, as the emulated Chat
+// clickAction sends who's click on action in space AAA, as the emulated Chat
 // builds it, and checks the answer by Chat's rules.
-func (h *harness) click(who emulator.Person, action *chat.GoogleAppsCardV1Action) reply {
+func (h *harness) clickAction(who emulator.Person, action *chat.GoogleAppsCardV1Action) reply {
 	h.t.Helper()
 	ev, err := h.app(false).ClickEvent(emulator.Click{User: who, Space: spaceOf("AAA"), Action: action})
 	if err != nil {
@@ -64,14 +64,14 @@ func TestUndoSmallInvitation(t *testing.T) {
 	}
 	undo := findButtonIn(t, r.msg, "Undo")
 	// Someone else's click: refused, naming who may.
-	if got := h.click(bob, undo); got.msg.Text != "Only Alice Owner, who started it, can undo it." {
+	if got := h.clickAction(bob, undo); got.msg.Text != "Only Alice Owner, who started it, can undo it." {
 		t.Fatalf("bob's click: %s", got.raw)
 	}
 	if h.emu.MemberDeletes() != 0 {
 		t.Fatal("bob's click removed someone")
 	}
 	h.emu.RemoveMember("AAA", dave.ID) // dave left since
-	first := h.click(alice, undo)
+	first := h.clickAction(alice, undo)
 	if got := first.subtitle(t); got != "2 removed · 1 not a member" {
 		t.Fatalf("undo: %q %v", got, first.lines())
 	}
@@ -92,7 +92,7 @@ func TestUndoSmallInvitation(t *testing.T) {
 	if n := h.emu.MemberDeletes(); n != 2 {
 		t.Fatalf("%d deletes for 2 to remove", n)
 	}
-	second := h.click(alice, undo)
+	second := h.clickAction(alice, undo)
 	if !strings.Contains(second.msg.Text, "already undone") || second.subtitle(t) != "2 removed · 1 not a member" {
 		t.Fatalf("second click: %s", second.raw)
 	}
@@ -119,7 +119,7 @@ func TestUndoNotAllowed(t *testing.T) {
 	if got := r.subtitle(t); got != "1 added" {
 		t.Fatalf("invite: %q", got)
 	}
-	got := h.click(bob, findButtonIn(t, r.msg, "Undo"))
+	got := h.clickAction(bob, findButtonIn(t, r.msg, "Undo"))
 	if lines := got.lines()["Not allowed (1)"]; len(lines) != 1 || !strings.Contains(lines[0], "only space managers") {
 		t.Fatalf("undo by a member: %v", got.lines())
 	}
@@ -136,11 +136,11 @@ func TestUndoExpires(t *testing.T) {
 	early := findButtonIn(t, h.invite(alice, "AAA", " dave@example.com").msg, "Undo")
 	late := findButtonIn(t, h.invite(alice, "AAA", " carol@example.com").msg, "Undo")
 	h.clock.Advance(2*time.Hour - time.Minute)
-	if got := h.click(alice, early); got.subtitle(t) != "1 removed" {
+	if got := h.clickAction(alice, early); got.subtitle(t) != "1 removed" {
 		t.Fatalf("within the window: %s", got.raw)
 	}
 	h.clock.Advance(2 * time.Minute)
-	got := h.click(alice, late)
+	got := h.clickAction(alice, late)
 	if !strings.Contains(got.msg.Text, "Undo has expired") || !strings.Contains(got.msg.Text, "2 hours") {
 		t.Fatalf("after the window: %s", got.raw)
 	}
@@ -202,12 +202,12 @@ func TestUndoLargeInvitation(t *testing.T) {
 	h := startLarge(t, nil)
 	h.grant(alice)
 	emails, undo := largeUndo(t, h, "undo", 30)
-	h.click(alice, undo)
+	h.clickAction(alice, undo)
 	running := h.progress("AAA", func(m chat.Message) bool {
 		return cardID(m) == "invite-progress" && strings.HasPrefix(m.CardsV2[0].Card.Header.Title, "Removing 30 people")
 	})
 	findButtonIn(t, running, "Stop")
-	again := h.click(alice, undo)
+	again := h.clickAction(alice, undo)
 	if !strings.Contains(again.msg.Text, "being undone") && !strings.Contains(again.msg.Text, "already undone") {
 		t.Fatalf("second click: %s", again.raw)
 	}
@@ -220,7 +220,7 @@ func TestUndoAcrossARestart(t *testing.T) {
 	h := startLarge(t, nil)
 	h.grant(alice)
 	emails, undo := largeUndo(t, h, "undorestart", 60)
-	h.click(alice, undo)
+	h.clickAction(alice, undo)
 	for deadline := time.Now().Add(2 * time.Minute); h.emu.MemberDeletes() < 10; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d deletes", h.emu.MemberDeletes())

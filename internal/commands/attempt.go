@@ -281,6 +281,9 @@ func invalidReason(t membership.Target) string {
 }
 
 func (iv *Invite) audit(ctx context.Context, ev *events.Event, r *Result) {
+	if isPreviewing(ctx) { // nothing was attempted
+		return
+	}
 	level, attrs := slog.LevelInfo, []slog.Attr{
 		slog.String("inviter", ev.User.Name), slog.String("space", r.Space), slog.String("target", r.Target.Name),
 		slog.String("outcome", r.Outcome.String()), slog.Int("api_status", r.APIStatus), slog.Int("attempts", r.Attempts)}

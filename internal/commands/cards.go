@@ -38,6 +38,7 @@ func howToSection() *chat.GoogleAppsCardV1Section {
 		paragraph(usage),
 		paragraph("Name people by email, @mention, user id (users/123 or people/123), a Google Group (groups/…), or <b>app</b> to add this app itself. Separate them with spaces, commas or new lines."),
 		paragraph("Add <b>to spaces/AAAA…</b> or a space link to invite into other spaces. <b>/invite</b> alone offers a form."),
+		paragraph("Start with <b>preview</b> (<b>/invite preview …</b>) to see what would happen without changing anything."),
 		paragraph("The first time, I ask you to authorize me: I add people with your own permissions, never more. <b>/logout</b> removes that authorization."),
 	)
 }

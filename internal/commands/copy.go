@@ -31,14 +31,39 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 	if iv.AppMessages == nil || iv.Jobs == nil || iv.Invitations == nil {
 		return iv.startPlanned(ctx, ev, nil, true) // the refusal, said once
 	}
+	token, refusal := iv.copyToken(ctx, ev, spaces, req)
+	if refusal != nil {
+		return *refusal
+	}
+	plans, _, refusal := iv.copyPlans(ctx, ev, token, spaces, req)
+	if refusal != nil {
+		return *refusal
+	}
+	return iv.startPlanned(ctx, ev, plans, true)
+}
+
+// copyToken is the user's token for a copy: listing members takes their
+// own chat.memberships scope.
+func (iv *Invite) copyToken(ctx context.Context, ev *events.Event, spaces []string, req InviteRequest) (string, *events.Reply) {
 	scopes := append(neededScopes(membership.Add, req.Targets, spaces, ev.Space.Name), ScopeMemberships)
 	token, err := iv.Auth.AccessToken(ctx, ev.User.Name, slices.Compact(slices.Sorted(slices.Values(scopes))))
 	if consentRequired(err) {
-		return consentPrompt(ctx, iv.Auth, ev, []string{ScopeMemberships})
+		r := consentPrompt(ctx, iv.Auth, ev, []string{ScopeMemberships})
+		return "", &r
 	}
 	if err != nil {
-		return failure(ctx, "get access token", err)
+		r := failure(ctx, "get access token", err)
+		return "", &r
 	}
+	return token, nil
+}
+
+// copyPlans reads the destinations and the sources of a copy and plans it:
+// every target to write, and those already there (named ones reported).
+// It writes nothing. unread are the destinations whose members could not
+// be read; a refusal says why nothing would be done.
+func (iv *Invite) copyPlans(ctx context.Context, ev *events.Event, token string, spaces []string, req InviteRequest) (plans []membership.Planned, unread []string, refusal *events.Reply) {
+	refuse := func(r events.Reply) ([]membership.Planned, []string, *events.Reply) { return nil, nil, &r }
 	dests := make([]presence, len(spaces))
 	for i, s := range spaces {
 		dests[i] = presence{}
@@ -49,9 +74,9 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 		if err != nil {
 			// Not fatal: each create call then says what is already there.
 			logFrom(ctx).Warn("list the destination's members", "space", s, "error", err.Error())
+			unread = append(unread, s)
 		}
 	}
-	var plans []membership.Planned
 	writes := 0
 	// named: a target typed beside "members of" is reported even when it
 	// is already there; a copied one is then left out.
@@ -96,21 +121,21 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 			if s := apiStatus(err); s == http.StatusNotFound || s == http.StatusForbidden {
 				why = "it was not found, or you are not a member of it"
 			}
-			return events.Reply{Private: true, Cards: refusalCards("Nothing was done", src+": "+why+".")}
+			return refuse(events.Reply{Private: true, Cards: refusalCards("Nothing was done", src+": "+why+".")})
 		}
 		if tooMany {
 			break
 		}
 	}
 	if tooMany {
-		return events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
-			"That is more than %d invitations, the most this app allows in one command.", iv.Policy.MaxTargets))}
+		return refuse(events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
+			"That is more than %d invitations, the most this app allows in one command.", iv.Policy.MaxTargets))})
 	}
 	if writes == 0 {
-		return events.Reply{Private: true, Cards: refusalCards("Nobody to invite",
-			"Everyone in "+strings.Join(req.CopyFrom, ", ")+" is already here, or already invited.")}
+		return refuse(events.Reply{Private: true, Cards: refusalCards("Nobody to invite",
+			"Everyone in "+strings.Join(req.CopyFrom, ", ")+" is already here, or already invited.")})
 	}
-	return iv.startPlanned(ctx, ev, plans, true)
+	return plans, unread, nil
 }
 
 // copied is the target a source space's membership becomes, and the key

@@ -80,11 +80,16 @@ func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
 		return iv.undoFrom(ctx, ev)
 	case "close": // the Done button of a result shown in the dialog
 		return events.Reply{CloseDialog: true}
+	case "start", "cancel":
+		return iv.decide(ctx, ev)
 	}
 	switch ev.DialogEventType {
 	case events.DialogCancel:
 		return events.Reply{CloseDialog: true}
 	case events.DialogSubmit:
+		if ev.Parameters["step"] == "preview" {
+			return iv.previewForm(ctx, ev)
+		}
 		return iv.submit(ctx, ev)
 	case events.DialogRequest:
 		return iv.openForm(ctx, ev)
@@ -228,13 +233,16 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 		}
 		spaces = []string{ev.Space.Name}
 	}
-	if len(req.CopyFrom) > 0 {
-		return iv.copyMembers(ctx, ev, spaces, req)
-	}
-	if n := len(spaces) * len(req.Targets); n > iv.Policy.MaxTargets {
+	if n := len(spaces) * len(req.Targets); n > iv.Policy.MaxTargets && len(req.CopyFrom) == 0 {
 		return events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
 			"That is %d invitations (people × spaces); this app allows at most %d in one command. Split the list and try again.",
 			n, iv.Policy.MaxTargets))}
+	}
+	if req.Preview || iv.needsConfirming(spaces, req) {
+		return iv.preview(ctx, ev, spaces, req, !req.Preview)
+	}
+	if len(req.CopyFrom) > 0 {
+		return iv.copyMembers(ctx, ev, spaces, req)
 	}
 	if n := len(spaces) * len(req.Targets); n > iv.SyncMax && iv.SyncMax > 0 {
 		return iv.startBackground(ctx, ev, spaces, req.Targets)

@@ -197,7 +197,12 @@ func inviteDialog(ev *events.Event, people, spaces, problem string) *chat.Google
 			Name: "spaces", Label: "Spaces (optional)", Type: "SINGLE_LINE", Value: spaces,
 			HintText: "spaces/… or a space link; leave empty for this space",
 		}},
-		button("Invite", ev.Action(map[string]string{"command": "invite", "step": "submit"}, false)),
+		// Preview beside Invite: the same form, answered with what it
+		// would do above it, nothing written.
+		&chat.GoogleAppsCardV1Widget{ButtonList: &chat.GoogleAppsCardV1ButtonList{Buttons: []*chat.GoogleAppsCardV1Button{
+			{Text: "Invite", OnClick: &chat.GoogleAppsCardV1OnClick{Action: ev.Action(map[string]string{"command": "invite", "step": "submit"}, false)}},
+			{Text: "Preview", OnClick: &chat.GoogleAppsCardV1OnClick{Action: ev.Action(map[string]string{"command": "invite", "step": "preview"}, false)}},
+		}}},
 	)
 	return &chat.GoogleAppsCardV1Card{
 		Header:   &chat.GoogleAppsCardV1CardHeader{Title: "Add people", Subtitle: "They are added with your permissions"},

@@ -22,7 +22,14 @@ type InviteRequest struct {
 	// Admin: the command ended "as admin": its calls run with the caller's
 	// Google Workspace administrator privileges (useAdminAccess).
 	Admin bool
+	// Preview: only say what would happen ("/invite preview …"), writing
+	// nothing.
+	Preview bool
 }
+
+// previewWord leads a command that only previews. No target can be named
+// so (it is no email, id, group or app), so the word is never ambiguous.
+const previewWord = "preview"
 
 // ParseError names the token that could not be read.
 type ParseError struct {
@@ -102,6 +109,9 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 	inSpaces := false
 	args = namedAddress.ReplaceAllString(args, "$1 $2 ")
 	toks := strings.FieldsFunc(args, separator)
+	if len(toks) > 0 && strings.EqualFold(toks[0], previewWord) {
+		req.Preview, toks = true, toks[1:]
+	}
 	if n := len(toks); n >= 2 && strings.EqualFold(toks[n-2], "as") && strings.EqualFold(toks[n-1], adminWord) {
 		req.Admin, toks = true, toks[:n-2]
 	}

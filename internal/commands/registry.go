@@ -97,6 +97,12 @@ type Deps struct {
 	// finished its Undo button works (0, or Undos nil: no Undo).
 	Undos   membership.UndoStore
 	UndoFor time.Duration
+	// Previews keep what a change would do until its starter clicks Start
+	// or Cancel; changes of more than ConfirmOver (people × spaces), and
+	// every copy of a space's members, are confirmed so (0, or no store:
+	// never).
+	Previews    membership.PreviewStore
+	ConfirmOver int
 }
 
 // Why targets were not tried, or not answered, while the app stops.

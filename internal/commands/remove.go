@@ -20,8 +20,11 @@ func removeSpec(d Deps) Spec {
 		Description: "Remove people, groups or this app from this space (or others); only space managers may remove others",
 		Scopes:      []string{ScopeMemberships},
 		Run: func(ctx context.Context, ev *events.Event) events.Reply {
-			if ev.Parameters["step"] == "stop" {
+			switch ev.Parameters["step"] {
+			case "stop":
 				return iv.stop(ctx, ev)
+			case "start", "cancel":
+				return iv.decide(ctx, ev)
 			}
 			args, refs := MentionArgs(ev.Text, ev.ArgumentText, spans(ev.Mentions))
 			if strings.TrimSpace(args) == "" {

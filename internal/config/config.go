@@ -53,6 +53,10 @@ type Config struct {
 	// InviteAdminDomains are the organization's domains; set, they let
 	// administrators use "as admin".
 	InviteAdminDomains []string
+	// InviteConfirmOver is INVITE_CONFIRM_OVER: larger changes, and every
+	// copy of a space's members, are previewed and confirmed first (0:
+	// never).
+	InviteConfirmOver int
 
 	QuotaSpaceWrites      int
 	QuotaMembershipWrites int
@@ -170,6 +174,10 @@ func Load(getenv func(string) string, commands []string) (*Config, error) {
 	c.InviteMaxTargets, err = strconv.Atoi(get("INVITE_MAX_TARGETS"))
 	if err != nil || c.InviteMaxTargets < 1 || c.InviteMaxTargets > 10000 {
 		errs = append(errs, fmt.Errorf("INVITE_MAX_TARGETS=%q: want a number from 1 to 10000", get("INVITE_MAX_TARGETS")))
+	}
+	c.InviteConfirmOver, err = strconv.Atoi(get("INVITE_CONFIRM_OVER"))
+	if err != nil || c.InviteConfirmOver < 0 || c.InviteConfirmOver > 10000 {
+		errs = append(errs, fmt.Errorf("INVITE_CONFIRM_OVER=%q: want a number from 0 (no confirmation) to 10000", get("INVITE_CONFIRM_OVER")))
 	}
 	c.QuotaSpaceWrites, err = strconv.Atoi(get("QUOTA_SPACE_WRITES_PER_MINUTE"))
 	if err != nil || c.QuotaSpaceWrites < 1 {

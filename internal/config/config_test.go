@@ -22,6 +22,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.UndoHours != 24 {
 		t.Fatalf("INVITE_UNDO_HOURS defaults to %d", c.UndoHours)
 	}
+	if c.InviteConfirmOver != 100 {
+		t.Fatalf("INVITE_CONFIRM_OVER defaults to %d", c.InviteConfirmOver)
+	}
 	if c.CommandIDs[1] != "invite" || c.CommandIDs[2] != "help" || c.CommandIDs[3] != "logout" {
 		t.Fatalf("command ids: %v", c.CommandIDs)
 	}
@@ -161,6 +164,9 @@ func TestEverySettingChecked(t *testing.T) {
 		{"history of a year", map[string]string{"INVITE_HISTORY_DAYS": "365"}, ""},
 		{"history negative", map[string]string{"INVITE_HISTORY_DAYS": "-1"}, "INVITE_HISTORY_DAYS"},
 		{"history not a number", map[string]string{"INVITE_HISTORY_DAYS": "30d"}, "INVITE_HISTORY_DAYS"},
+		{"no confirmation", map[string]string{"INVITE_CONFIRM_OVER": "0"}, ""},
+		{"confirmation negative", map[string]string{"INVITE_CONFIRM_OVER": "-1"}, "INVITE_CONFIRM_OVER"},
+		{"confirmation not a number", map[string]string{"INVITE_CONFIRM_OVER": "lots"}, "INVITE_CONFIRM_OVER"},
 	} {
 		vars := map[string]string{}
 		for k, v := range base {

@@ -37,6 +37,7 @@ var Settings = []Setting{
 	{"TOKEN_KEYSET_KMS_KEY", "", "gcp-kms://projects/…/cryptoKeys/… when TOKEN_KEYSET_FILE is encrypted by Cloud KMS."},
 	{"INVITE_REPLY", "private", "private: /invite results are shown to the invoker only; public: posted for the space."},
 	{"INVITE_MAX_TARGETS", "1000", "Most invitations (people × spaces) one /invite may make; more is refused, nothing attempted. Past 20 they run in the background."},
+	{"INVITE_CONFIRM_OVER", "100", "An /invite or /remove of more than this many (people × spaces), and every copy of a space's members, first shows a preview with Start and Cancel (only its starter may click them; it expires after 15 minutes). 0: none is confirmed."},
 	{"QUOTA_SPACE_WRITES_PER_MINUTE", "60", "Message writes a minute (the app's progress messages) in one space (Google's per-space quota: 60, shared by all apps in the space)."},
 	{"QUOTA_WINDOW", "1m", "The window the QUOTA_* counts are per: Google's is a minute; shorter only against an emulator that enforces the same."},
 	{"INVITE_RESCUE_AFTER", "15s", "How long a large invitation whose instance died (crash, kill -9) waits before another instance, or the restarted one, takes it over: a running instance renews its lease on the work four times in that time."},

@@ -171,7 +171,8 @@ func (e *Emulator) GroupName(id string) string {
 }
 
 // InjectFault makes calls naming target ("users/x@y", "users/123",
-// "groups/g", "users/app") fail or slow down.
+// "groups/g", "users/app"; "spaces/S/members" for listing S's members)
+// fail or slow down.
 func (e *Emulator) InjectFault(target string, f Fault) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -504,6 +505,9 @@ func (e *Emulator) handleGetMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) handleListMembers(w http.ResponseWriter, r *http.Request) {
+	if !e.wait(w, r, "spaces/"+r.PathValue("space")+"/members") {
+		return
+	}
 	s := e.visibleSpace(w, r)
 	if s == nil {
 		return

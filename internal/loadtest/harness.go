@@ -327,6 +327,9 @@ func (e *env) botEnv(extra ...string) []string {
 		// The harness measures the bot's own work: the emulator enforces no
 		// quota here, so neither does the bot's pacing.
 		"QUOTA_SPACE_WRITES_PER_MINUTE=1000000", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE=1000000",
+		// Large invitations start at once, as a person who clicked Start
+		// on their preview: the harness measures the work, not the click.
+		"INVITE_CONFIRM_OVER=0",
 	}, extra...)
 }
 

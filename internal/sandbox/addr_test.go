@@ -169,6 +169,7 @@ func TestQuietWithoutV(t *testing.T) {
 		go func() { served <- s.Serve(ctx) }()
 		s.chat.send("1001", "partners", "/invite members of spaces/alumni", nil)
 		consentAndRun(t, s, "partners", "1001", "ana@example.com")
+		clickOnCard(t, s, "partners", "1001", "Start")
 		deadline := time.Now().Add(60 * time.Second)
 		for memberState(s, "partners", "3149") != emulator.StateJoined {
 			if time.Now().After(deadline) {

@@ -57,6 +57,7 @@ func TestSandboxCopiesAlumniAsGoogleListsThem(t *testing.T) {
 	s := startSandbox(t, Options{QuotaWindow: time.Second, MembershipWrites: 200})
 	s.chat.send("1001", "partners", "/invite members of spaces/alumni", nil)
 	consentAndRun(t, s, "partners", "1001", "ana@example.com")
+	clickOnCard(t, s, "partners", "1001", "Start")
 	deadline := time.Now().Add(60 * time.Second)
 	for _, key := range []string{"groups/eng", "2002", "2003", "3149"} {
 		for memberState(s, "partners", key) != emulator.StateJoined {
@@ -78,6 +79,7 @@ func TestBackgroundCopyShowsAddedLines(t *testing.T) {
 	c := s.chat
 	c.send("1001", "partners", "/invite members of spaces/alumni", nil)
 	consentAndRun(t, s, "partners", "1001", "ana@example.com")
+	clickOnCard(t, s, "partners", "1001", "Start")
 	joined := func() int {
 		n := 0
 		for _, m := range s.Emulator.Members("partners") {

@@ -287,7 +287,8 @@ func TestResentMessageKeepsItsPlace(t *testing.T) {
 }
 
 // TestSandboxLargeInvitationInBrowser: Ana copies Alumni (150 people of
-// the organization, two of others, a group) into Launch; the progress card
+// the organization, two of others, a group) into Launch; its preview
+// shows first and changes nothing until she clicks Start; the progress card
 // moves in the page, on Google's quotas (a short window), and ends as the
 // outcome card (Launch does not let people of other organizations in).
 func TestSandboxLargeInvitationInBrowser(t *testing.T) {
@@ -296,6 +297,7 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 	}
 	// 150 people at 50 a window: three windows, so the progress card shows.
 	s := startSandbox(t, Options{QuotaWindow: 2 * time.Second, MembershipWrites: 50})
+	launchBefore := len(s.Emulator.Members("launch"))
 	ctx := browsertest.New(t, 120*time.Second)
 	wait := chromedp.WithPollingTimeout(60 * time.Second)
 	if err := chromedp.Do(ctx,
@@ -308,7 +310,20 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 		t.Fatalf("send: %v", err)
 	}
 	consentInNewTab(t, ctx, "1001")
+	// A copy first shows its preview: nothing is added until Start.
 	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Preview: 153 people would be added to Launch"))`, wait),
+	); err != nil {
+		t.Fatalf("preview card: %v", err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-copy-preview.png", shot)
+	}
+	if n := len(s.Emulator.Members("launch")); n != launchBefore {
+		t.Fatalf("the preview changed Launch's members: %d, were %d", n, launchBefore)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("button.cardbutton")].filter(b => b.textContent === "Start").pop().click()`),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Inviting 153 people"))`, wait),
 	); err != nil {
 		t.Fatalf("progress card: %v", err)
@@ -377,5 +392,64 @@ func TestSandboxLargeFormInBrowser(t *testing.T) {
 				t.Fatalf("final card: %v", err)
 			}
 		})
+	}
+}
+
+// TestSandboxFormPreviewInBrowser: the form's Preview button, beside
+// Invite, shows in the dialog what the form would do (Mia is already in
+// Launch, Dan is not) and adds nobody; Invite then adds Dan.
+func TestSandboxFormPreviewInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	s := startSandbox(t, Options{})
+	ctx := browsertest.New(t, 120*time.Second)
+	wait := chromedp.WithPollingTimeout(60 * time.Second)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#spaces button.active`)),
+		chromedp.SendKeys(chromedp.ID("text"), "/invite"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("configure-link")),
+	); err != nil {
+		t.Fatalf("first /invite: %v", err)
+	}
+	consentInNewTab(t, ctx, "1001")
+	before := len(s.Emulator.Members("launch"))
+	if err := chromedp.Do(ctx,
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].some(b => b.textContent === "Open the form")`, wait),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].find(b => b.textContent === "Open the form").click()`),
+		chromedp.WaitVisible(chromedp.ID("in-people")),
+		chromedp.SetValue(chromedp.ID("in-people"), "dan@example.com, mia@example.com"),
+		chromedp.Click(chromedp.ID("dialog-preview")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("dialog").open && document.getElementById("dialogbody").textContent.includes("Would be added (1)")`, wait),
+	); err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	body, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("dialogbody")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "Already a member (1)") || !strings.Contains(body, "Nothing was changed") {
+		t.Fatalf("the dialog shows %q", body)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		browsertest.SaveScreenshot(t, "sandbox-form-preview.png", shot)
+	}
+	if n := len(s.Emulator.Members("launch")); n != before {
+		t.Fatalf("the preview changed Launch: %d members, were %d", n, before)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("dialog-submit")),
+		chromedp.Poll[chromedp.Void](`!document.getElementById("dialog").open`, wait),
+	); err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for memberState(s, "launch", "1005") != emulator.StateJoined {
+		if time.Now().After(deadline) {
+			t.Fatal("Invite after the preview did not add Dan")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -33,6 +33,9 @@ func TestSandboxUndoCopyInBrowser(t *testing.T) {
 	}
 	consentInNewTab(t, ctx, "1001")
 	if err := chromedp.Do(ctx,
+		// A copy is previewed first: Start runs it.
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Preview: 153 people would be added"))`, wait),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("button.cardbutton")].filter(b => b.textContent === "Start").pop().click()`),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "153 added")`, wait),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="3149"]')?.dataset.state === "JOINED"`, wait),
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].find(b => b.textContent === "Undo").click()`),

@@ -125,6 +125,20 @@ var migrations = []string{
 	// 11: 1 when an invitation's calls run with the user's administrator
 	// privileges (useAdminAccess), so its work keeps them across restarts.
 	`ALTER TABLE invitations ADD COLUMN admin INTEGER NOT NULL DEFAULT 0`,
+	// 12: previews of large invitations and copies, awaiting Start or
+	// Cancel (targets as JSON; admin: previewed "as admin"), deleted once
+	// started, cancelled or expired.
+	`CREATE TABLE invite_previews (
+		id         TEXT PRIMARY KEY,
+		user_name  TEXT NOT NULL,
+		space_name TEXT NOT NULL,
+		op         INTEGER NOT NULL,
+		targets    {blob} NOT NULL,
+		expires_at BIGINT NOT NULL,
+		claimed_at BIGINT NOT NULL DEFAULT 0,
+		admin      INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX invite_previews_expires ON invite_previews (expires_at);`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises

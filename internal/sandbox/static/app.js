@@ -80,7 +80,7 @@ function renderWidget(w, opts) {
     return el("div", { class: "buttons" }, (w.buttonList.buttons || []).map((b) => {
       if (b.onClick && b.onClick.openLink) return el("a", { href: b.onClick.openLink.url, target: "_blank", rel: "noopener" }, b.text);
       const action = b.onClick && b.onClick.action ? b.onClick.action : null;
-      if (opts.dialog) { state.dialogAction = action; opts.dialogButtons.push(b.text); return null; }
+      if (opts.dialog) { opts.dialogButtons.push({ text: b.text, action }); return null; }
       return el("button", { type: "button", class: "cardbutton", onclick: () => clickButton(action) }, b.text);
     }));
   }
@@ -205,7 +205,10 @@ function openDialog(card) {
   $("dialogbody").replaceChildren(renderCard(card, opts));
   $("dialogactions").replaceChildren(
     el("button", { type: "button", id: "dialog-cancel", onclick: () => dialogAction("CANCEL_DIALOG") }, "Cancel"),
-    ...opts.dialogButtons.map((t) => el("button", { type: "button", class: "primary", id: "dialog-submit", onclick: () => dialogAction("SUBMIT_DIALOG") }, t)));
+    // Each of the dialog's buttons sends its own action (the form has
+    // Invite and Preview); the first keeps the id tests know it by.
+    ...opts.dialogButtons.map((b, i) => el("button", { type: "button", class: i === 0 ? "primary" : "", id: i === 0 ? "dialog-submit" : "dialog-" + b.text.toLowerCase(),
+      onclick: () => dialogAction("SUBMIT_DIALOG", b.action) }, b.text)));
   if (!$("dialog").open) $("dialog").showModal();
 }
 
@@ -226,10 +229,10 @@ async function clickButton(action) {
   catch (err) { toast(String(err)); }
 }
 
-async function dialogAction(dialogEventType) {
+async function dialogAction(dialogEventType, buttonAction) {
   const inputs = {};
   for (const i of $("dialogbody").querySelectorAll("input[name], textarea[name]")) inputs[i.name] = i.value;
-  const action = dialogEventType === "CANCEL_DIALOG" ? null : state.dialogAction;
+  const action = dialogEventType === "CANCEL_DIALOG" ? null : buttonAction;
   const r = await api("/api/click", { user: state.user, space: state.space, action, dialogEventType, inputs });
   if (dialogEventType === "CANCEL_DIALOG") $("dialog").close();
   await handleResult(r);
