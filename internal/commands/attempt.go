@@ -169,8 +169,10 @@ func (iv *Invite) classifyExisting(ctx context.Context, token string, r *Result)
 		return
 	}
 	if m.State == "INVITED" {
-		r.Outcome, r.Detail = membership.AlreadyInvited, "waiting for them to accept"
+		// The section's heading says they are yet to accept.
+		r.Outcome = membership.AlreadyInvited
 	}
+	nameFrom(r, m)
 }
 
 func classifyMembership(r *Result, m *chat.Membership) {
@@ -187,6 +189,12 @@ func classifyMembership(r *Result, m *chat.Membership) {
 		r.Outcome, r.Detail = membership.Failed, "Chat answered with an unexpected state"
 		return
 	}
+	nameFrom(r, m)
+}
+
+// nameFrom names r's target as Chat names it in m, when that says more
+// than what was typed: the line then shows both.
+func nameFrom(r *Result, m *chat.Membership) {
 	switch {
 	case m.Member != nil && m.Member.DisplayName == r.Target.Typed:
 		// The line already says the name.

@@ -65,7 +65,7 @@ func (iv *Invite) copyMembers(ctx context.Context, ev *events.Event, spaces []st
 				}
 				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyMember.String(), ""
 			case "INVITED":
-				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyInvited.String(), "waiting for them to accept"
+				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyInvited.String(), ""
 			default:
 				writes++
 			}
