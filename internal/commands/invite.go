@@ -68,6 +68,8 @@ func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
 	switch ev.Parameters["step"] {
 	case "stop":
 		return iv.stop(ctx, ev)
+	case "failed": // the final card's list of those not added, in a dialog
+		return iv.failedList(ctx, ev)
 	case "close": // the Done button of a result shown in the dialog
 		return events.Reply{CloseDialog: true}
 	}

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"html"
 	"strconv"
 	"strings"
@@ -12,7 +11,8 @@ import (
 	"github.com/chatinvite/invitebot/internal/membership"
 )
 
-// maxLinesPerGroup: past this, a group ends with "and N more".
+// maxLinesPerGroup: a group of more lines is listed compactly, several
+// lines a paragraph.
 const maxLinesPerGroup = 10
 
 // summary counts outcomes: "3 added · 1 invited · 1 not found".
@@ -101,52 +101,11 @@ func spaceLabel(space string, here events.Space) string {
 	return "https://chat.google.com/room/" + strings.TrimPrefix(space, "spaces/")
 }
 
-// resultCards is the one card that tells each target's outcome, grouped.
-// Every line in a space other than this one names it. Up to
-// maxLinesPerGroup lines a group; fewer when the card would pass Chat's
-// limits, the rest counted in "and N more".
+// resultCards is the one card that tells each target's outcome, grouped,
+// everyone listed when the card can hold them (resultCardsWith). Every
+// line in a space other than this one names it.
 func resultCards(op membership.Op, results []Result, here events.Space, spaces []string) []*chat.CardWithId {
-	var cards []*chat.CardWithId
-	for lines := maxLinesPerGroup; lines >= 0; lines-- {
-		cards = resultCardsOf(op, results, here, spaces, lines)
-		if within(&chat.Message{CardsV2: cards}, cardBudget) {
-			break
-		}
-	}
-	return cards
-}
-
-// resultCardsOf is the result card with up to lines lines a group.
-func resultCardsOf(op membership.Op, results []Result, here events.Space, spaces []string, lines int) []*chat.CardWithId {
-	var sections []*chat.GoogleAppsCardV1Section
-	for o := membership.Outcome(0); o < membership.OutcomeCount; o++ {
-		var group []Result
-		for _, r := range results {
-			if r.Outcome == o {
-				group = append(group, r)
-			}
-		}
-		if len(group) == 0 {
-			continue
-		}
-		sec := &chat.GoogleAppsCardV1Section{Header: sectionTitle(o) + " (" + strconv.Itoa(len(group)) + ")"}
-		for i, r := range group {
-			if i == lines {
-				more := "and %d more"
-				if lines == 0 {
-					more = "%d, not listed"
-				}
-				sec.Widgets = append(sec.Widgets, paragraph("<i>"+fmt.Sprintf(more, len(group)-lines)+"</i>"))
-				break
-			}
-			sec.Widgets = append(sec.Widgets, resultLine(r, here, len(spaces) > 1))
-		}
-		if len(sec.Widgets) > 3 {
-			sec.Collapsible, sec.UncollapsibleWidgetsCount = true, 3
-		}
-		sections = append(sections, sec)
-	}
-	return card("invite-result", headline(op, results, here, spaces), summary(results), sections...)
+	return resultCardsWith(op, results, here, spaces, nil)
 }
 
 func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCardV1Widget {

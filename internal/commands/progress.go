@@ -30,8 +30,15 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 	}
 	here := events.Space{Name: inv.Space, DisplayName: inv.SpaceName}
 	results, spaces, done := outcomesOf(inv)
+	shape := events.Classic
+	if inv.AddOn {
+		shape = events.AddOn
+	}
 	if final {
-		m.CardsV2 = resultCards(inv.Op, results, here, spaces)
+		// The invitation is stored: a dialog lists all who were not added
+		// when the card cannot.
+		more := events.ButtonAction(shape, iv.Endpoint, failedListParams(inv.ID, 0), true)
+		m.CardsV2 = resultCardsWith(inv.Op, results, here, spaces, more)
 		return fitMessage(m)
 	}
 	var finished []Result
@@ -39,10 +46,6 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 		if p.State == membership.Done {
 			finished = append(finished, results[i])
 		}
-	}
-	shape := events.Classic
-	if inv.AddOn {
-		shape = events.AddOn
 	}
 	verb := "Inviting"
 	if inv.Op == membership.Remove {
