@@ -584,8 +584,8 @@ func TestInviteAddOnShape(t *testing.T) {
 	}
 }
 
-// TestResultCardLimits: 50 targets, every outcome group full, stays within
-// Chat's 32 KB and 100 widgets, and round-trips through chat/v1 types.
+// TestResultCardLimits: 50 targets, every one listed, stays within Chat's
+// 32 KB and 100 widgets, and round-trips through chat/v1 types.
 func TestResultCardLimits(t *testing.T) {
 	h := startBotWith(t, nil, Deps{SyncMax: 100, BackoffBase: time.Millisecond})
 	h.grant(alice)
@@ -606,8 +606,16 @@ func TestResultCardLimits(t *testing.T) {
 	if widgets > 100 {
 		t.Fatalf("%d widgets, over 100", widgets)
 	}
-	if got := r.lines()["Not found (50)"]; len(got) != 11 || !strings.Contains(got[10], "and 40 more") {
-		t.Fatalf("collapse: %d lines %q", len(got), got)
+	// Everyone is listed, several a paragraph, the first few showing while
+	// the section is collapsed.
+	got := strings.Join(r.lines()["Not found (50)"], "<br>")
+	for _, a := range args {
+		if !strings.Contains(got, a+" · no Google account") {
+			t.Fatalf("%s is not listed: %q", a, got)
+		}
+	}
+	if s := r.msg.CardsV2[0].Card.Sections[0]; !s.Collapsible || s.UncollapsibleWidgetsCount != 1 || len(s.Widgets) != 3 {
+		t.Fatalf("want one collapsible block of 50 in 3 paragraphs: %+v", s)
 	}
 	again, err := json.Marshal(&r.msg)
 	if err != nil {
