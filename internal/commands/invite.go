@@ -209,7 +209,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	spaces := req.Spaces
 	if len(spaces) == 0 {
 		if ev.Space.Name == "" {
-			return events.Reply{Private: true, Cards: parseErrorCards(&ParseError{Reason: "say which space: add “to spaces/…” or a space link"})}
+			return events.Reply{Private: true, Cards: parseErrorCards(&ParseError{Reason: "say which space: add “to” and a link to the space"})}
 		}
 		spaces = []string{ev.Space.Name}
 	}

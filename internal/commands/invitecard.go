@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"html"
 	"strconv"
 	"strings"
@@ -132,8 +133,17 @@ func refusalCards(title, why string) []*chat.CardWithId {
 
 // parseErrorCards explains what could not be read, with the usage.
 func parseErrorCards(err error) []*chat.CardWithId {
+	var lines []*chat.GoogleAppsCardV1Widget
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		for _, l := range pe.Lines() {
+			lines = append(lines, paragraph(html.EscapeString(l)))
+		}
+	} else {
+		lines = append(lines, paragraph(html.EscapeString(err.Error())))
+	}
 	return card("invite-usage", "Nothing was done", "I could not read that /invite",
-		section("", paragraph(html.EscapeString(err.Error()))),
+		section("", lines...),
 		howToSection())
 }
 
