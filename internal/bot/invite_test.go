@@ -193,7 +193,8 @@ func TestInviteOutcomes(t *testing.T) {
 		{"invited", "AAA", " carol@example.com", "Invited: they must accept (1)", "carol@example.com | Carol Careful"},
 		{"already a member", "AAA", " bob@example.com", "Already a member (1)", "bob@example.com | "},
 		{"not found", "AAA", " nobody@example.com", "Not found (1)", "nobody@example.com | no Google account with this email"},
-		{"external not allowed", "AAA", " erin@partner.example", "Not allowed (1)", "erin@partner.example | this space doesn&#39;t allow people outside your organization: a space manager can allow them"},
+		// Alice owns AAA: she is not told to ask a space manager.
+		{"external not allowed", "AAA", " erin@partner.example", "Not allowed (1)", "erin@partner.example | this space doesn&#39;t allow people outside your organization"},
 		{"external allowed", "EXT", " erin@partner.example", "Added (1)", "erin@partner.example | Erin External"},
 		{"external by id", "EXT", " users/2001", "Not found (1)", "users/2001 | no such user; people outside your organization must be named by email"},
 		{"direct message", "DM", " dave@example.com", "Not allowed (1)", "dave@example.com | people can&#39;t be added to a direct message"},
@@ -214,6 +215,23 @@ func TestInviteOutcomes(t *testing.T) {
 				t.Fatalf("section %q = %q, want a line starting %q\n%s", tc.section, got, tc.line, r.raw)
 			}
 		})
+	}
+}
+
+// TestOnlyOthersAreSentToAManager: a member who is not a manager is told
+// a space manager can let people outside the organization in; the owner
+// (TestInviteOutcomes) is not.
+func TestOnlyOthersAreSentToAManager(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(bob)
+	got := h.invite(bob, "AAA", " erin@partner.example").lines()["Not allowed (1)"]
+	if len(got) != 1 || !strings.HasSuffix(got[0], ": a space manager can allow them in its settings") {
+		t.Fatalf("bob: %q", got)
+	}
+	h.grant(alice)
+	got = h.invite(alice, "AAA", " erin@partner.example").lines()["Not allowed (1)"]
+	if len(got) != 1 || strings.Contains(got[0], "manager") {
+		t.Fatalf("alice, the owner: %q", got)
 	}
 }
 

@@ -275,6 +275,25 @@ func notAllowedReason(r *Result, ev *events.Event, msg string) string {
 	return "the space's settings don't let you add people: ask a space manager (people outside your organization must be named by email)"
 }
 
+// askAManager ends the reasons that send a person to a space manager.
+var askAManager = []string{": a space manager can allow them in its settings", ": a space manager can, if your organization allows it"}
+
+// toManager words a refusal for who asked: a manager of the space (its
+// membership read moments ago says so) is not told to ask one.
+func (iv *Invite) toManager(ev *events.Event, r *Result) {
+	if r.Outcome != membership.NotAllowed {
+		return
+	}
+	m, ok := iv.callers.get(ev.User.Name, r.Space, iv.Now())
+	if !ok || m.Role != "ROLE_MANAGER" {
+		return
+	}
+	for _, s := range askAManager {
+		r.Detail = strings.TrimSuffix(r.Detail, s)
+	}
+	r.Detail = strings.Replace(r.Detail, "ask a space manager or your admin", "ask your admin", 1)
+}
+
 func invalidReason(t membership.Target) string {
 	if t.Kind == membership.TargetGroup {
 		return "groups can only be added to named spaces"

@@ -36,8 +36,9 @@ func summary(results []Result) string {
 	return b.String()
 }
 
-// headline says what happened, as the card's title: "3 people added to
-// Launch", "1 person invited to 2 spaces", "Nobody was added".
+// headline says what happened and where, as the card's title: "Added
+// to Launch", "Added and invited to 2 spaces", "Nobody was added". The
+// counts are the subtitle (summary), not repeated here.
 func headline(op membership.Op, results []Result, here events.Space, spaces []string) string {
 	var added, invited, removed int
 	for _, r := range results {
@@ -50,37 +51,34 @@ func headline(op membership.Op, results []Result, here events.Space, spaces []st
 			removed++
 		}
 	}
+	where := ""
+	switch {
+	case len(spaces) > 1:
+		where = strconv.Itoa(len(spaces)) + " spaces"
+	case len(spaces) == 1:
+		where = spaceLabel(spaces[0], here)
+	}
 	if op == membership.Remove {
-		what := people(removed) + " removed"
 		if removed == 0 {
 			return "Nobody was removed"
 		}
-		switch {
-		case len(spaces) > 1:
-			return what + " from " + strconv.Itoa(len(spaces)) + " spaces"
-		case len(spaces) == 1:
-			return what + " from " + spaceLabel(spaces[0], here)
-		}
-		return what
+		return strings.TrimSpace("Removed from " + where)
 	}
 	var what string
 	switch {
 	case added > 0 && invited > 0:
-		what = people(added) + " added, " + strconv.Itoa(invited) + " invited"
+		what = "Added and invited"
 	case added > 0:
-		what = people(added) + " added"
+		what = "Added"
 	case invited > 0:
-		what = people(invited) + " invited"
+		what = "Invited"
 	default:
 		return "Nobody was added"
 	}
-	switch {
-	case len(spaces) > 1:
-		return what + " to " + strconv.Itoa(len(spaces)) + " spaces"
-	case len(spaces) == 1:
-		return what + " to " + spaceLabel(spaces[0], here)
+	if where == "" {
+		return what
 	}
-	return what
+	return what + " to " + where
 }
 
 func people(n int) string {
@@ -90,8 +88,9 @@ func people(n int) string {
 	return strconv.Itoa(n) + " people"
 }
 
-// spaceLabel names a space: this one by its display name, another by the
-// link that opens it (its display name is not known without another call).
+// spaceLabel names a space in words: this one by its display name,
+// another as "another space" (its display name is not known without
+// another call, and its link, a raw address, overflows a phone's card).
 func spaceLabel(space string, here events.Space) string {
 	if space == here.Name {
 		if here.DisplayName != "" {
@@ -99,7 +98,7 @@ func spaceLabel(space string, here events.Space) string {
 		}
 		return "this space"
 	}
-	return "https://chat.google.com/room/" + strings.TrimPrefix(space, "spaces/")
+	return "another space"
 }
 
 // resultCards is the one card that tells each target's outcome, grouped,
@@ -128,7 +127,11 @@ func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCa
 
 // refusalCards explain why nothing was done, as every refusal does.
 func refusalCards(title, why string) []*chat.CardWithId {
-	return card("invite-refused", title, "Nothing was done", section("", paragraph(html.EscapeString(why))))
+	subtitle := "Nothing was done"
+	if title == subtitle { // said once
+		subtitle = ""
+	}
+	return card("invite-refused", title, subtitle, section("", paragraph(html.EscapeString(why))))
 }
 
 // parseErrorCards explains what could not be read, with the usage.

@@ -55,7 +55,11 @@ func isFailure(o membership.Outcome) bool {
 // the full list of them in a dialog.
 func resultCardsWith(op membership.Op, results []Result, here events.Space, spaces []string, more *chat.GoogleAppsCardV1Action) []*chat.CardWithId {
 	fits := func(c []*chat.CardWithId) bool { return within(&chat.Message{CardsV2: c}, cardBudget) }
-	for _, l := range []listing{listRich, listCompact} {
+	first := listRich
+	if elsewhere(results, here) {
+		first = listCompact
+	}
+	for _, l := range []listing{first, listCompact} {
 		if c := resultCardsOf(op, results, here, spaces, l, len(results), nil); fits(c) {
 			return c
 		}
@@ -181,7 +185,28 @@ func compactLine(r Result, here events.Space, manySpaces bool) string {
 		s += " · " + html.EscapeString(shortenTo(r.Detail, maxDetailRunes))
 	}
 	if manySpaces || r.Space != here.Name {
-		s += " · in " + html.EscapeString(spaceLabel(r.Space, here))
+		s += " · in " + spaceLink(r.Space, here)
 	}
 	return s
+}
+
+// spaceLink is spaceLabel as HTML, another space's name a link that opens
+// it (the link a space's "Copy link" gives).
+func spaceLink(space string, here events.Space) string {
+	label := html.EscapeString(spaceLabel(space, here))
+	if space == here.Name {
+		return label
+	}
+	return `<a href="https://chat.google.com/room/` + html.EscapeString(strings.TrimPrefix(space, "spaces/")) + `">` + label + `</a>`
+}
+
+// elsewhere reports whether a result is in a space other than here: its
+// line then links to it, which a compact line can and a rich one cannot.
+func elsewhere(results []Result, here events.Space) bool {
+	for _, r := range results {
+		if r.Space != here.Name {
+			return true
+		}
+	}
+	return false
 }
