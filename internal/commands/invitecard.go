@@ -161,11 +161,11 @@ func inviteDialog(ev *events.Event, people, spaces, problem string) *chat.Google
 	widgets = append(widgets,
 		&chat.GoogleAppsCardV1Widget{TextInput: &chat.GoogleAppsCardV1TextInput{
 			Name: "people", Label: "People", Type: "MULTIPLE_LINE", Value: people,
-			HintText: "Emails, user ids (users/…), groups/…, or app; separate with commas or new lines",
+			HintText: "Email addresses, or app for this app; separate them with commas or new lines",
 		}},
 		&chat.GoogleAppsCardV1Widget{TextInput: &chat.GoogleAppsCardV1TextInput{
 			Name: "spaces", Label: "Spaces (optional)", Type: "SINGLE_LINE", Value: spaces,
-			HintText: "spaces/… or a space link; leave empty for this space",
+			HintText: "A link to the space (its menu, Copy link); leave empty for this space",
 		}},
 		button("Invite", ev.Action(map[string]string{"command": "invite", "step": "submit"}, false)),
 	)

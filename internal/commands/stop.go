@@ -23,7 +23,9 @@ func (iv *Invite) stop(ctx context.Context, ev *events.Event) events.Reply {
 	case inv.User != ev.User.Name:
 		return events.Reply{Private: true, Text: "Only the person who started this invitation can stop it."}
 	case inv.Finished:
-		return events.Reply{Private: true, Text: "It had already finished."}
+		// Its message is the final card by now: a new message would land
+		// below it and read as if it were still going. The card says it all.
+		return events.Reply{Empty: true}
 	}
 	if err := iv.Invitations.StopInvitation(ctx, inv.ID); err != nil {
 		return failure(ctx, "stop invitation", err)
