@@ -181,6 +181,10 @@ func compactLines(rs []Result, here events.Space, manySpaces bool) []*chat.Googl
 // name Chat gave or the reason, then the space when it is not this one.
 func compactLine(r Result, here events.Space, manySpaces bool) string {
 	s := html.EscapeString(shorten(r.Target.Typed))
+	if e := r.Target.Email; e != "" && !strings.Contains(strings.ToLower(r.Target.Typed), e) {
+		// Named by their display name (a copied member): with the address.
+		s += " · " + html.EscapeString(shorten(e))
+	}
 	if r.Detail != "" {
 		s += " · " + html.EscapeString(shortenTo(r.Detail, maxDetailRunes))
 	}

@@ -139,3 +139,19 @@ func TestDialogPagesThroughEveryFailure(t *testing.T) {
 		t.Fatalf("someone else opened the list: %+v", other)
 	}
 }
+
+// TestCopiedMembersShowTheirAddress: a member copied from another space is
+// typed as their display name; the line names their address too.
+func TestCopiedMembersShowTheirAddress(t *testing.T) {
+	var results []Result
+	for i := range 12 {
+		results = append(results, Result{Target: membership.Target{Typed: fmt.Sprintf("Alum %d", i), Email: fmt.Sprintf("alum%d@example.com", i)},
+			Space: "spaces/AAA", Outcome: membership.Added})
+	}
+	text := cardText(resultCards(membership.Add, results, events.Space{Name: "spaces/AAA"}, []string{"spaces/AAA"}))
+	for i := range 12 {
+		if !strings.Contains(text, fmt.Sprintf("Alum %d · alum%d@example.com", i, i)) {
+			t.Fatalf("Alum %d without their address:\n%s", i, text)
+		}
+	}
+}
