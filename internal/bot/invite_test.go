@@ -288,7 +288,7 @@ func TestInviteSeveralSpaces(t *testing.T) {
 		t.Fatalf("%q\n%s", got, r.raw)
 	}
 	lines := r.lines()["Added (2)"]
-	if !strings.Contains(lines[0], "in https://chat.google.com/room/EXT") || !strings.Contains(lines[1], "in this space") {
+	if !strings.Contains(lines[0], `in <a href="https://chat.google.com/room/EXT">another space</a>`) || !strings.Contains(lines[0], "in this space") {
 		t.Fatalf("lines %q", lines)
 	}
 }

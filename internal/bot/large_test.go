@@ -147,7 +147,7 @@ func TestLargeInvitationStop(t *testing.T) {
 	if !strings.Contains(mustJSON(final), "stopped") {
 		t.Fatal("the not-tried lines do not say it was stopped")
 	}
-	// Stop clicked again on the final card: no message lands below it.
+	// Stop clicked again, on the final card: no message lands below it.
 	if r := click(alice); string(r.raw) != "{}" {
 		t.Fatalf("a second Stop answered with a message: %s", r.raw)
 	}
