@@ -281,7 +281,7 @@ var askAManager = []string{": a space manager can allow them in its settings", "
 // toManager words a refusal for who asked: a manager of the space (its
 // membership read moments ago says so) is not told to ask one.
 func (iv *Invite) toManager(ev *events.Event, r *Result) {
-	if r.Outcome != membership.NotAllowed {
+	if r.Outcome != membership.NotAllowed || iv.callers == nil || iv.Now == nil {
 		return
 	}
 	m, ok := iv.callers.get(ev.User.Name, r.Space, iv.Now())
