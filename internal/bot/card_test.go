@@ -16,7 +16,7 @@ func TestCardSaysWhatHappened(t *testing.T) {
 	ev["space"].(map[string]any)["displayName"] = "Launch"
 	r := h.sendEvent([]byte(mustJSON(ev)))
 	c := r.msg.CardsV2[0].Card
-	if c.Header.Title != "1 person added, 1 invited to Launch" || c.Header.Subtitle != "1 added · 1 invited · 1 already a member" {
+	if c.Header.Title != "Added and invited to Launch" || c.Header.Subtitle != "1 added · 1 invited · 1 already a member" {
 		t.Fatalf("header %+v", c.Header)
 	}
 	if r.msg.Text != "" {
@@ -29,15 +29,16 @@ func TestCardSaysWhatHappened(t *testing.T) {
 }
 
 // TestOtherSpaceIsNamed: an invitation into another space names it on
-// every line, even when it is the only space.
+// every line, even when it is the only space, with a link that opens it;
+// the title names it in words, never by a raw address.
 func TestOtherSpaceIsNamed(t *testing.T) {
 	h := startBot(t, nil)
 	h.grant(alice)
 	r := h.invite(alice, "AAA", " dave@example.com to spaces/EXT")
-	if got := r.lines()["Added (1)"]; len(got) != 1 || !strings.Contains(got[0], "in https://chat.google.com/room/EXT") {
+	if got := r.lines()["Added (1)"]; len(got) != 1 || got[0] != `dave@example.com · Dave Doer · in <a href="https://chat.google.com/room/EXT">another space</a>` {
 		t.Fatalf("line %q", got)
 	}
-	if got := r.msg.CardsV2[0].Card.Header.Title; got != "1 person added to https://chat.google.com/room/EXT" {
+	if got := r.msg.CardsV2[0].Card.Header.Title; got != "Added to another space" {
 		t.Fatalf("title %q", got)
 	}
 	if got := h.invite(alice, "AAA", " carol@example.com").lines()["Invited: they must accept (1)"]; len(got) != 1 || strings.Contains(got[0], " in ") {

@@ -125,10 +125,12 @@ func TestPendingInvitationIsNotAMember(t *testing.T) {
 	}
 	r := h.invite(alice, "AAA", " carol@example.com bob@example.com")
 	lines := r.lines()
-	if got := lines["Already invited: waiting for them to accept (1)"]; len(got) != 1 || !strings.HasPrefix(got[0], "carol@example.com") {
+	// Named as Chat names them, like every other line; the heading alone
+	// says they are yet to accept.
+	if got := lines["Already invited: waiting for them to accept (1)"]; len(got) != 1 || got[0] != "carol@example.com | Carol Careful" {
 		t.Fatalf("carol: %v", lines)
 	}
-	if got := lines["Already a member (1)"]; len(got) != 1 || !strings.HasPrefix(got[0], "bob@example.com") {
+	if got := lines["Already a member (1)"]; len(got) != 1 || got[0] != "bob@example.com | Bob Member" {
 		t.Fatalf("bob: %v", lines)
 	}
 	h.emu.Accept("AAA", carol.ID)

@@ -193,7 +193,8 @@ func TestInviteOutcomes(t *testing.T) {
 		{"invited", "AAA", " carol@example.com", "Invited: they must accept (1)", "carol@example.com | Carol Careful"},
 		{"already a member", "AAA", " bob@example.com", "Already a member (1)", "bob@example.com | "},
 		{"not found", "AAA", " nobody@example.com", "Not found (1)", "nobody@example.com | no Google account with this email"},
-		{"external not allowed", "AAA", " erin@partner.example", "Not allowed (1)", "erin@partner.example | this space doesn&#39;t allow people outside your organization: a space manager can allow them"},
+		// Alice owns AAA: she is not told to ask a space manager.
+		{"external not allowed", "AAA", " erin@partner.example", "Not allowed (1)", "erin@partner.example | this space doesn&#39;t allow people outside your organization"},
 		{"external allowed", "EXT", " erin@partner.example", "Added (1)", "erin@partner.example | Erin External"},
 		{"external by id", "EXT", " users/2001", "Not found (1)", "users/2001 | no such user; people outside your organization must be named by email"},
 		{"direct message", "DM", " dave@example.com", "Not allowed (1)", "dave@example.com | people can&#39;t be added to a direct message"},
@@ -214,6 +215,23 @@ func TestInviteOutcomes(t *testing.T) {
 				t.Fatalf("section %q = %q, want a line starting %q\n%s", tc.section, got, tc.line, r.raw)
 			}
 		})
+	}
+}
+
+// TestOnlyOthersAreSentToAManager: a member who is not a manager is told
+// a space manager can let people outside the organization in; the owner
+// (TestInviteOutcomes) is not.
+func TestOnlyOthersAreSentToAManager(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(bob)
+	got := h.invite(bob, "AAA", " erin@partner.example").lines()["Not allowed (1)"]
+	if len(got) != 1 || !strings.HasSuffix(got[0], ": a space manager can allow them in its settings") {
+		t.Fatalf("bob: %q", got)
+	}
+	h.grant(alice)
+	got = h.invite(alice, "AAA", " erin@partner.example").lines()["Not allowed (1)"]
+	if len(got) != 1 || strings.Contains(got[0], "manager") {
+		t.Fatalf("alice, the owner: %q", got)
 	}
 }
 
@@ -270,7 +288,7 @@ func TestInviteSeveralSpaces(t *testing.T) {
 		t.Fatalf("%q\n%s", got, r.raw)
 	}
 	lines := r.lines()["Added (2)"]
-	if !strings.Contains(lines[0], "in https://chat.google.com/room/EXT") || !strings.Contains(lines[1], "in this space") {
+	if !strings.Contains(lines[0], `in <a href="https://chat.google.com/room/EXT">another space</a>`) || !strings.Contains(lines[0], "in this space") {
 		t.Fatalf("lines %q", lines)
 	}
 }
@@ -584,8 +602,8 @@ func TestInviteAddOnShape(t *testing.T) {
 	}
 }
 
-// TestResultCardLimits: 50 targets, every outcome group full, stays within
-// Chat's 32 KB and 100 widgets, and round-trips through chat/v1 types.
+// TestResultCardLimits: 50 targets, every one listed, stays within Chat's
+// 32 KB and 100 widgets, and round-trips through chat/v1 types.
 func TestResultCardLimits(t *testing.T) {
 	h := startBotWith(t, nil, Deps{SyncMax: 100, BackoffBase: time.Millisecond})
 	h.grant(alice)
@@ -606,8 +624,16 @@ func TestResultCardLimits(t *testing.T) {
 	if widgets > 100 {
 		t.Fatalf("%d widgets, over 100", widgets)
 	}
-	if got := r.lines()["Not found (50)"]; len(got) != 11 || !strings.Contains(got[10], "and 40 more") {
-		t.Fatalf("collapse: %d lines %q", len(got), got)
+	// Everyone is listed, several a paragraph, the first few showing while
+	// the section is collapsed.
+	got := strings.Join(r.lines()["Not found (50)"], "<br>")
+	for _, a := range args {
+		if !strings.Contains(got, a+" · no Google account") {
+			t.Fatalf("%s is not listed: %q", a, got)
+		}
+	}
+	if s := r.msg.CardsV2[0].Card.Sections[0]; !s.Collapsible || s.UncollapsibleWidgetsCount != 1 || len(s.Widgets) != 3 {
+		t.Fatalf("want one collapsible block of 50 in 3 paragraphs: %+v", s)
 	}
 	again, err := json.Marshal(&r.msg)
 	if err != nil {

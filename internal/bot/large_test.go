@@ -117,7 +117,8 @@ func TestLargeInvitationFinishesInTheBackground(t *testing.T) {
 }
 
 // TestLargeInvitationStop: only the person who started it can stop it;
-// what is done stays done, the rest is "not tried: stopped".
+// what is done stays done, the rest is "not tried: stopped"; a Stop that
+// comes once it finished posts nothing below its final card.
 func TestLargeInvitationStop(t *testing.T) {
 	h := startLarge(t, nil)
 	h.grant(alice)
@@ -145,6 +146,10 @@ func TestLargeInvitationStop(t *testing.T) {
 	}
 	if !strings.Contains(mustJSON(final), "stopped") {
 		t.Fatal("the not-tried lines do not say it was stopped")
+	}
+	// Stop clicked again, on the final card: no message lands below it.
+	if r := click(alice); string(r.raw) != "{}" {
+		t.Fatalf("a second Stop answered with a message: %s", r.raw)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestRemove(t *testing.T) {
 	if got := r.subtitle(t); got != "2 removed · 1 not a member" {
 		t.Fatalf("card %q: %v", got, r.lines())
 	}
-	if title := r.msg.CardsV2[0].Card.Header.Title; title != "1 person and 1 group removed from this space" {
+	if title := r.msg.CardsV2[0].Card.Header.Title; title != "Removed from this space" {
 		t.Fatalf("title %q", title)
 	}
 	if _, ok := member(h, "AAA", bob.ID); ok {

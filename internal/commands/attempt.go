@@ -175,8 +175,10 @@ func (iv *Invite) classifyExisting(ctx context.Context, token string, r *Result)
 		return
 	}
 	if m.State == "INVITED" {
-		r.Outcome, r.Detail = membership.AlreadyInvited, "waiting for them to accept"
+		// The section's heading says they are yet to accept.
+		r.Outcome = membership.AlreadyInvited
 	}
+	nameFrom(r, m)
 }
 
 func classifyMembership(r *Result, m *chat.Membership) {
@@ -193,6 +195,12 @@ func classifyMembership(r *Result, m *chat.Membership) {
 		r.Outcome, r.Detail = membership.Failed, "Chat answered with an unexpected state"
 		return
 	}
+	nameFrom(r, m)
+}
+
+// nameFrom names r's target as Chat names it in m, when that says more
+// than what was typed: the line then shows both.
+func nameFrom(r *Result, m *chat.Membership) {
 	switch {
 	case m.Member != nil && m.Member.DisplayName == r.Target.Typed:
 		// The line already says the name.
@@ -271,6 +279,25 @@ func notAllowedReason(r *Result, ev *events.Event, msg string) string {
 		return "the space's settings or your organization's policy don't allow it: ask a space manager or your admin"
 	}
 	return "the space's settings don't let you add people: ask a space manager (people outside your organization must be named by email)"
+}
+
+// askAManager ends the reasons that send a person to a space manager.
+var askAManager = []string{": a space manager can allow them in its settings", ": a space manager can, if your organization allows it"}
+
+// toManager words a refusal for who asked: a manager of the space (its
+// membership read moments ago says so) is not told to ask one.
+func (iv *Invite) toManager(ev *events.Event, r *Result) {
+	if r.Outcome != membership.NotAllowed || iv.callers == nil || iv.Now == nil {
+		return
+	}
+	m, ok := iv.callers.get(ev.User.Name, r.Space, iv.Now())
+	if !ok || m.Role != "ROLE_MANAGER" {
+		return
+	}
+	for _, s := range askAManager {
+		r.Detail = strings.TrimSuffix(r.Detail, s)
+	}
+	r.Detail = strings.Replace(r.Detail, "ask a space manager or your admin", "ask your admin", 1)
 }
 
 func invalidReason(t membership.Target) string {

@@ -4,7 +4,7 @@ import (
 	chat "google.golang.org/api/chat/v1"
 )
 
-const usage = "<b>/invite</b> alice@example.com, @Bob, groups/eng [to spaces/AAAA…]"
+const usage = "<b>/invite</b> alice@example.com, @Bob [to <i>a link to another space</i>]"
 
 // welcomeLine leads the answer to a command that added the app.
 const welcomeLine = "Thanks for adding Invite to this space."
@@ -36,8 +36,8 @@ func button(text string, action *chat.GoogleAppsCardV1Action) *chat.GoogleAppsCa
 func howToSection() *chat.GoogleAppsCardV1Section {
 	return section("How to use it",
 		paragraph(usage),
-		paragraph("Name people by email, @mention, user id (users/123 or people/123), a Google Group (groups/…), or <b>app</b> to add this app itself. Separate them with spaces, commas or new lines."),
-		paragraph("Add <b>to spaces/AAAA…</b> or a space link to invite into other spaces. <b>/invite</b> alone offers a form."),
+		paragraph("Name people by email address or @mention, or type <b>app</b> to add this app itself. Separate them with spaces, commas or new lines; a list pasted from your mail works too."),
+		paragraph("Add <b>to</b> and a link to a space (its menu, Copy link) to invite into other spaces. <b>/invite</b> alone offers a form."),
 		paragraph("Start with <b>preview</b> (<b>/invite preview …</b>) to see what would happen without changing anything."),
 		paragraph("The first time, I ask you to authorize me: I add people with your own permissions, never more. <b>/logout</b> removes that authorization."),
 	)

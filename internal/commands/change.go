@@ -52,6 +52,7 @@ var (
 // refusal; errRejected on a 401; ctx's error when the call may have gone
 // out; slot's error wrapped in errNoSlot; or token's error.
 func (iv *Invite) change(ctx context.Context, ev *events.Event, op membership.Op, w writer, r *Result) error {
+	defer iv.toManager(ev, r)
 	if err := w.slot(ctx); err != nil {
 		return fmt.Errorf("%w: %w", errNoSlot, err)
 	}

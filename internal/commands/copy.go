@@ -90,7 +90,7 @@ func (iv *Invite) copyPlans(ctx context.Context, ev *events.Event, token string,
 				}
 				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyMember.String(), ""
 			case "INVITED":
-				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyInvited.String(), "waiting for them to accept"
+				p.State, p.Outcome, p.Detail = membership.Done, membership.AlreadyInvited.String(), ""
 			default:
 				writes++
 			}

@@ -28,5 +28,19 @@ func helpCards(specs []Spec) []*chat.CardWithId {
 		}
 		lines = append(lines, paragraph(line+" — "+html.EscapeString(s.Description)))
 	}
-	return card("help", "Invite: help", "Add or invite people to spaces", howToSection(), section("Commands", lines...))
+	return card("help", "Invite: help", "Add or invite people to spaces", howToSection(), section("Commands", lines...), moreSection())
+}
+
+// moreSection tells what the commands' one-line descriptions cannot: copying
+// a space's members, work that goes on in the background, Stop, removing,
+// and the names Chat's API uses, once, for those who have them.
+func moreSection() *chat.GoogleAppsCardV1Section {
+	sec := section("Good to know",
+		paragraph("<b>/invite members of</b> <i>a link to a space</i> invites everyone in that space (add more names, or <b>to</b> other spaces, as usual)."),
+		paragraph("Many people at once: Google Chat allows an app a few hundred changes a minute, so a large invitation goes on in the background. Its message in the space shows how far it is and how long is left; its <b>Stop</b> button stops it (whoever was added stays added)."),
+		paragraph("<b>/remove</b> takes people the same way (<b>from</b> and a link for other spaces); <b>/remove me</b> takes you out. Only space managers may remove others."),
+		paragraph("Advanced: user ids (users/123, people/123), groups (groups/…) and spaces (spaces/…) as Chat's API names them work too."),
+	)
+	sec.Collapsible, sec.UncollapsibleWidgetsCount = true, 3
+	return sec
 }

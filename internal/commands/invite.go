@@ -78,6 +78,8 @@ func (iv *Invite) Run(ctx context.Context, ev *events.Event) events.Reply {
 		return iv.stop(ctx, ev)
 	case "undo":
 		return iv.undoFrom(ctx, ev)
+	case "failed": // the final card's list of those not added, in a dialog
+		return iv.failedList(ctx, ev)
 	case "close": // the Done button of a result shown in the dialog
 		return events.Reply{CloseDialog: true}
 	case "start", "cancel":
@@ -229,7 +231,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 	spaces := req.Spaces
 	if len(spaces) == 0 {
 		if ev.Space.Name == "" {
-			return events.Reply{Private: true, Cards: parseErrorCards(&ParseError{Reason: "say which space: add “to spaces/…” or a space link"})}
+			return events.Reply{Private: true, Cards: parseErrorCards(&ParseError{Reason: "say which space: add “to” and a link to the space"})}
 		}
 		spaces = []string{ev.Space.Name}
 	}

@@ -1,7 +1,7 @@
 package commands
 
 import (
-	"fmt"
+	"errors"
 	"html"
 	"strconv"
 	"strings"
@@ -12,7 +12,8 @@ import (
 	"github.com/chatinvite/invitebot/internal/membership"
 )
 
-// maxLinesPerGroup: past this, a group ends with "and N more".
+// maxLinesPerGroup: a group of more lines is listed compactly, several
+// lines a paragraph.
 const maxLinesPerGroup = 10
 
 // summary counts outcomes: "3 added · 1 invited · 1 not found".
@@ -35,8 +36,9 @@ func summary(results []Result) string {
 	return b.String()
 }
 
-// headline says what happened, as the card's title: "3 people added to
-// Launch", "1 person invited to 2 spaces", "Nobody was added".
+// headline says what happened and where, as the card's title: "Added
+// to Launch", "Added and invited to 2 spaces", "Nobody was added". The
+// counts are the subtitle (summary), not repeated here.
 func headline(op membership.Op, results []Result, here events.Space, spaces []string) string {
 	var added, invited, removed int
 	for _, r := range results {
@@ -49,37 +51,34 @@ func headline(op membership.Op, results []Result, here events.Space, spaces []st
 			removed++
 		}
 	}
+	where := ""
+	switch {
+	case len(spaces) > 1:
+		where = strconv.Itoa(len(spaces)) + " spaces"
+	case len(spaces) == 1:
+		where = spaceLabel(spaces[0], here)
+	}
 	if op == membership.Remove {
-		what := whoCount(results, membership.Removed) + " removed"
 		if removed == 0 {
 			return "Nobody was removed"
 		}
-		switch {
-		case len(spaces) > 1:
-			return what + " from " + strconv.Itoa(len(spaces)) + " spaces"
-		case len(spaces) == 1:
-			return what + " from " + spaceLabel(spaces[0], here)
-		}
-		return what
+		return strings.TrimSpace("Removed from " + where)
 	}
 	var what string
 	switch {
 	case added > 0 && invited > 0:
-		what = whoCount(results, membership.Added) + " added, " + strconv.Itoa(invited) + " invited"
+		what = "Added and invited"
 	case added > 0:
-		what = whoCount(results, membership.Added) + " added"
+		what = "Added"
 	case invited > 0:
-		what = people(invited) + " invited"
+		what = "Invited"
 	default:
 		return "Nobody was added"
 	}
-	switch {
-	case len(spaces) > 1:
-		return what + " to " + strconv.Itoa(len(spaces)) + " spaces"
-	case len(spaces) == 1:
-		return what + " to " + spaceLabel(spaces[0], here)
+	if where == "" {
+		return what
 	}
-	return what
+	return what + " to " + where
 }
 
 func people(n int) string {
@@ -89,8 +88,9 @@ func people(n int) string {
 	return strconv.Itoa(n) + " people"
 }
 
-// spaceLabel names a space: this one by its display name, another by the
-// link that opens it (its display name is not known without another call).
+// spaceLabel names a space in words: this one by its display name,
+// another as "another space" (its display name is not known without
+// another call, and its link, a raw address, overflows a phone's card).
 func spaceLabel(space string, here events.Space) string {
 	if space == here.Name {
 		if here.DisplayName != "" {
@@ -98,57 +98,15 @@ func spaceLabel(space string, here events.Space) string {
 		}
 		return "this space"
 	}
-	return "https://chat.google.com/room/" + strings.TrimPrefix(space, "spaces/")
+	return "another space"
 }
 
-// resultCards is the one card that tells each target's outcome, grouped.
-// Every line in a space other than this one names it. Up to
-// maxLinesPerGroup lines a group; fewer when the card would pass Chat's
-// limits, the rest counted in "and N more".
-// Sections in extra (the Undo button) end the card.
+// resultCards is the one card that tells each target's outcome, grouped,
+// everyone listed when the card can hold them (resultCardsWith). Every
+// line in a space other than this one names it. Sections in extra (the
+// Undo button, the offer to look groups up) end the card.
 func resultCards(op membership.Op, results []Result, here events.Space, spaces []string, extra ...*chat.GoogleAppsCardV1Section) []*chat.CardWithId {
-	var cards []*chat.CardWithId
-	for lines := maxLinesPerGroup; lines >= 0; lines-- {
-		cards = resultCardsOf(op, results, here, spaces, lines)
-		cards[0].Card.Sections = append(cards[0].Card.Sections, extra...)
-		if within(&chat.Message{CardsV2: cards}, cardBudget) {
-			break
-		}
-	}
-	return cards
-}
-
-// resultCardsOf is the result card with up to lines lines a group.
-func resultCardsOf(op membership.Op, results []Result, here events.Space, spaces []string, lines int) []*chat.CardWithId {
-	var sections []*chat.GoogleAppsCardV1Section
-	for o := membership.Outcome(0); o < membership.OutcomeCount; o++ {
-		var group []Result
-		for _, r := range results {
-			if r.Outcome == o {
-				group = append(group, r)
-			}
-		}
-		if len(group) == 0 {
-			continue
-		}
-		sec := &chat.GoogleAppsCardV1Section{Header: sectionTitle(o) + " (" + strconv.Itoa(len(group)) + ")"}
-		for i, r := range group {
-			if i == lines {
-				more := "and %d more"
-				if lines == 0 {
-					more = "%d, not listed"
-				}
-				sec.Widgets = append(sec.Widgets, paragraph("<i>"+fmt.Sprintf(more, len(group)-lines)+"</i>"))
-				break
-			}
-			sec.Widgets = append(sec.Widgets, resultLine(r, here, len(spaces) > 1))
-		}
-		if len(sec.Widgets) > 3 {
-			sec.Collapsible, sec.UncollapsibleWidgetsCount = true, 3
-		}
-		sections = append(sections, sec)
-	}
-	return card("invite-result", headline(op, results, here, spaces), summary(results), sections...)
+	return resultCardsWith(op, results, here, spaces, nil, extra...)
 }
 
 func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCardV1Widget {
@@ -170,13 +128,26 @@ func resultLine(r Result, here events.Space, manySpaces bool) *chat.GoogleAppsCa
 
 // refusalCards explain why nothing was done, as every refusal does.
 func refusalCards(title, why string) []*chat.CardWithId {
-	return card("invite-refused", title, "Nothing was done", section("", paragraph(html.EscapeString(why))))
+	subtitle := "Nothing was done"
+	if title == subtitle { // said once
+		subtitle = ""
+	}
+	return card("invite-refused", title, subtitle, section("", paragraph(html.EscapeString(why))))
 }
 
 // parseErrorCards explains what could not be read, with the usage.
 func parseErrorCards(err error) []*chat.CardWithId {
+	var lines []*chat.GoogleAppsCardV1Widget
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		for _, l := range pe.Lines() {
+			lines = append(lines, paragraph(html.EscapeString(l)))
+		}
+	} else {
+		lines = append(lines, paragraph(html.EscapeString(err.Error())))
+	}
 	return card("invite-usage", "Nothing was done", "I could not read that /invite",
-		section("", paragraph(html.EscapeString(err.Error()))),
+		section("", lines...),
 		howToSection())
 }
 
@@ -191,11 +162,11 @@ func inviteDialog(ev *events.Event, people, spaces, problem string) *chat.Google
 	widgets = append(widgets,
 		&chat.GoogleAppsCardV1Widget{TextInput: &chat.GoogleAppsCardV1TextInput{
 			Name: "people", Label: "People", Type: "MULTIPLE_LINE", Value: people,
-			HintText: "Emails, user ids (users/…), groups/…, or app; separate with commas or new lines",
+			HintText: "Email addresses, or app for this app; separate them with commas or new lines",
 		}},
 		&chat.GoogleAppsCardV1Widget{TextInput: &chat.GoogleAppsCardV1TextInput{
 			Name: "spaces", Label: "Spaces (optional)", Type: "SINGLE_LINE", Value: spaces,
-			HintText: "spaces/… or a space link; leave empty for this space",
+			HintText: "A link to the space (its menu, Copy link); leave empty for this space",
 		}},
 		// Preview beside Invite: the same form, answered with what it
 		// would do above it, nothing written.

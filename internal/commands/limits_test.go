@@ -28,31 +28,25 @@ func longAddress(i int) string {
 // TestFinalCardOfLongAddressesFits: the final card of 1,000 targets named
 // by 254-character addresses, with every outcome, long reasons and two
 // spaces, stays within Chat's 32,000 bytes and 100 widgets: addresses are
-// cut with an ellipsis, and each group lists what fits, then "and N more".
-// Text that grows when escaped (<, & and > become entities, then JSON
-// escapes) makes the card drop lines to fit.
+// cut with an ellipsis; those not added come first, as many as fit, each
+// group then saying how many more; those added are counted, not listed;
+// and a button opens the full list of those not added. Text that grows
+// when escaped (<, & and > become entities, then JSON escapes) fits too.
 func TestFinalCardOfLongAddressesFits(t *testing.T) {
 	if a := longAddress(1); len(a) != 254 {
 		t.Fatalf("address of %d characters", len(a))
 	}
 	for _, c := range []struct {
-		name       string
-		typed      func(i int) string
-		dropsLines bool
+		name  string
+		typed func(i int) string
 	}{
-		{"254-character addresses", longAddress, true},
-		{"text that grows when escaped", func(i int) string { return strings.Repeat("<&>", 90) + fmt.Sprint(i) }, true},
+		{"254-character addresses", longAddress},
+		{"text that grows when escaped", func(i int) string { return strings.Repeat("<&>", 90) + fmt.Sprint(i) }},
 	} {
-		inv := &membership.Invitation{ID: "x", User: "users/1", Space: "spaces/AAA", SpaceName: "Launch", Private: true}
-		for i := range 1000 {
-			o := membership.Outcome(i % int(membership.OutcomeCount))
-			inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: []string{"spaces/AAA", "spaces/BBBBBBBBBBBB"}[i%2],
-				Target: membership.Target{Kind: membership.TargetUser, Typed: c.typed(i), Name: "users/" + c.typed(i)},
-				State:  membership.Done, Outcome: o.String(), Detail: strings.Repeat("a long reason ", 20)})
-		}
+		inv := largeInvitation(1000, c.typed)
 		results, here, spaces := finalResults(inv)
-		if c.dropsLines && within(&chat.Message{CardsV2: resultCardsOf(membership.Add, results, here, spaces, maxLinesPerGroup)}, cardBudget) {
-			t.Fatalf("%s: every line fits anyway: the case shows nothing", c.name)
+		if within(&chat.Message{CardsV2: resultCardsOf(membership.Add, results, here, spaces, listCompact, len(results), nil)}, cardBudget) {
+			t.Fatalf("%s: everyone fits anyway: the case shows nothing", c.name)
 		}
 		m := (&Invite{}).progressMessage(inv, true)
 		size, widgets := measure(m)
@@ -67,18 +61,51 @@ func TestFinalCardOfLongAddressesFits(t *testing.T) {
 			t.Fatalf("%s: long text is not cut", c.name)
 		}
 		more := regexp.MustCompile(`and (\d+) more`)
-		for _, s := range m.CardsV2[0].Card.Sections {
+		sections := m.CardsV2[0].Card.Sections
+		seenSuccess := false
+		for _, s := range sections[:len(sections)-1] {
 			count, _ := strconv.Atoi(regexp.MustCompile(`\((\d+)\)$`).FindStringSubmatch(s.Header)[1])
-			last := s.Widgets[len(s.Widgets)-1]
-			if last.TextParagraph == nil || !more.MatchString(last.TextParagraph.Text) {
-				t.Fatalf("%s: %s: no \"and N more\"", c.name, s.Header)
+			failure := strings.HasPrefix(s.Header, "Not found") || strings.HasPrefix(s.Header, "Not allowed") ||
+				strings.HasPrefix(s.Header, "Invalid") || strings.HasPrefix(s.Header, "Failed") || strings.HasPrefix(s.Header, "Not tried")
+			if !failure {
+				seenSuccess = true
+				if len(s.Widgets) != 1 || !strings.Contains(s.Widgets[0].TextParagraph.Text, "Not listed") {
+					t.Fatalf("%s: %s: want it counted, not listed", c.name, s.Header)
+				}
+				continue
 			}
-			n, _ := strconv.Atoi(more.FindStringSubmatch(last.TextParagraph.Text)[1])
-			if n+len(s.Widgets)-1 != count || (c.dropsLines && len(s.Widgets)-1 >= maxLinesPerGroup) {
-				t.Fatalf("%s: %s: %d lines and %d more", c.name, s.Header, len(s.Widgets)-1, n)
+			if seenSuccess {
+				t.Fatalf("%s: %s comes after those added", c.name, s.Header)
+			}
+			listed := 0
+			for _, w := range s.Widgets[:len(s.Widgets)-1] {
+				listed += strings.Count(w.TextParagraph.Text, "<br>") + 1
+			}
+			last := s.Widgets[len(s.Widgets)-1].TextParagraph.Text
+			n, _ := strconv.Atoi(more.FindStringSubmatch(last)[1])
+			if n+listed != count || listed == 0 {
+				t.Fatalf("%s: %s: %d listed and %d more", c.name, s.Header, listed, n)
 			}
 		}
+		bl := sections[len(sections)-1].Widgets[0].ButtonList
+		if bl == nil || bl.Buttons[0].Text != fmt.Sprintf("Show all %d not added", failures(results)) ||
+			bl.Buttons[0].OnClick.Action.Interaction != "OPEN_DIALOG" {
+			t.Fatalf("%s: no button opening the list of those not added: %+v", c.name, sections[len(sections)-1])
+		}
 	}
+}
+
+// largeInvitation is a finished invitation of n targets typed as typed(i),
+// with every outcome in turn, long reasons and two spaces.
+func largeInvitation(n int, typed func(i int) string) *membership.Invitation {
+	inv := &membership.Invitation{ID: "x", User: "users/1", Space: "spaces/AAA", SpaceName: "Launch", Private: true, Finished: true}
+	for i := range n {
+		o := membership.Outcome(i % int(membership.OutcomeCount))
+		inv.Targets = append(inv.Targets, membership.Planned{Seq: i, Space: []string{"spaces/AAA", "spaces/BBBBBBBBBBBB"}[i%2],
+			Target: membership.Target{Kind: membership.TargetUser, Typed: typed(i), Name: "users/" + typed(i)},
+			State:  membership.Done, Outcome: o.String(), Detail: strings.Repeat("a long reason ", 20)})
+	}
+	return inv
 }
 
 func finalResults(inv *membership.Invitation) ([]Result, events.Space, []string) {

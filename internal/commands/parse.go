@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -31,21 +32,90 @@ type InviteRequest struct {
 // so (it is no email, id, group or app), so the word is never ambiguous.
 const previewWord = "preview"
 
-// ParseError names the token that could not be read.
+// ParseError names what could not be read: every item, each with why
+// (the first in Token and Reason, the rest in Others, in order), so a
+// person fixes a pasted list in one go.
 type ParseError struct {
 	Token  string
 	Reason string
+	Others []ParseError
 }
 
-func (e *ParseError) Error() string {
-	if e.Token == "" {
-		return e.Reason
+// maxProblemsListed bounds how many items an error quotes: a paste of
+// thousands of wrong items is answered within Chat's limits.
+const maxProblemsListed = 100
+
+func (e *ParseError) Error() string { return strings.Join(e.Lines(), "; ") }
+
+// Lines says what could not be read, a line a reason: the items with
+// that reason, quoted and cut short, then why. Past maxProblemsListed
+// items, the last line counts the rest.
+func (e *ParseError) Lines() []string {
+	all := append([]ParseError{{Token: e.Token, Reason: e.Reason}}, e.Others...)
+	var reasons []string
+	tokens := map[string][]string{}
+	for i, p := range all {
+		if i == maxProblemsListed {
+			break
+		}
+		if _, ok := tokens[p.Reason]; !ok {
+			reasons = append(reasons, p.Reason)
+			tokens[p.Reason] = nil
+		}
+		if p.Token != "" {
+			tok := p.Token
+			if r := []rune(tok); len(r) > maxQuoted {
+				tok = string(r[:maxQuoted]) + "…"
+			}
+			tokens[p.Reason] = append(tokens[p.Reason], fmt.Sprintf("%q", tok))
+		}
 	}
-	tok := e.Token
-	if r := []rune(tok); len(r) > maxQuoted {
-		tok = string(r[:maxQuoted]) + "…"
+	var lines []string
+	for _, r := range reasons {
+		if len(tokens[r]) == 0 {
+			lines = append(lines, r)
+			continue
+		}
+		lines = append(lines, strings.Join(tokens[r], ", ")+": "+r)
 	}
-	return fmt.Sprintf("%q: %s", tok, e.Reason)
+	if n := len(all) - maxProblemsListed; n > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more that could not be read", n))
+	}
+	return lines
+}
+
+// problems gathers what could not be read into one ParseError.
+type problems struct {
+	list []ParseError
+	seen map[string]bool
+}
+
+func (ps *problems) add(err error) {
+	if ps.seen == nil {
+		ps.seen = map[string]bool{}
+	}
+	var pe *ParseError
+	if errors.As(err, &pe) && pe.Token != "" {
+		if ps.seen[pe.Token] { // named once, however often pasted
+			return
+		}
+		ps.seen[pe.Token] = true
+	}
+	if errors.As(err, &pe) {
+		ps.list = append(ps.list, ParseError{Token: pe.Token, Reason: pe.Reason})
+		ps.list = append(ps.list, pe.Others...)
+		return
+	}
+	ps.list = append(ps.list, ParseError{Reason: err.Error()})
+}
+
+func (ps problems) err() error {
+	if len(ps.list) == 0 {
+		return nil
+	}
+	e := ps.list[0]
+	e.Others = ps.list[1:]
+	return &e
 }
 
 // MentionRef is a USER_MENTION the parser may meet in the text, as the
@@ -107,6 +177,7 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 	}
 	seenTarget, seenSpace := map[string]bool{}, map[string]bool{}
 	inSpaces := false
+	var bad problems
 	args = namedAddress.ReplaceAllString(args, "$1 $2 ")
 	toks := strings.FieldsFunc(args, separator)
 	if len(toks) > 0 && strings.EqualFold(toks[0], previewWord) {
@@ -130,22 +201,24 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 		}
 		if op == membership.Add && !inSpaces && strings.EqualFold(tok, "members") && i+1 < len(toks) && strings.EqualFold(toks[i+1], "of") {
 			if i+2 >= len(toks) {
-				return InviteRequest{}, &ParseError{Token: "members of", Reason: "name the space whose members to invite: members of spaces/AAAA"}
+				return InviteRequest{}, &ParseError{Token: "members of", Reason: "after “members of” paste a link to the space whose members to invite"}
 			}
-			space, err := parseSpace(toks[i+2])
+			i += 2
+			space, err := parseSpace(toks[i])
 			if err != nil {
-				return InviteRequest{}, err
+				bad.add(err)
+				continue
 			}
 			if !slices.Contains(req.CopyFrom, space) {
 				req.CopyFrom = append(req.CopyFrom, space)
 			}
-			i += 2
 			continue
 		}
 		if inSpaces {
 			space, err := parseSpace(tok)
 			if err != nil {
-				return InviteRequest{}, err
+				bad.add(err)
+				continue
 			}
 			if !seenSpace[space] {
 				seenSpace[space] = true
@@ -155,7 +228,8 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 		}
 		t, err := parseTarget(tok, byPlaceholder)
 		if err != nil {
-			return InviteRequest{}, err
+			bad.add(err)
+			continue
 		}
 		key := strings.ToLower(t.Name)
 		if !seenTarget[key] {
@@ -163,11 +237,14 @@ func parseRequest(args string, mentions []MentionRef, op membership.Op) (InviteR
 			req.Targets = append(req.Targets, t)
 		}
 	}
+	if err := bad.err(); err != nil {
+		return InviteRequest{}, err
+	}
 	if len(req.Targets) == 0 && len(req.CopyFrom) == 0 {
 		return InviteRequest{}, &ParseError{Reason: "name at least one person, group or app to " + verb}
 	}
 	if inSpaces && len(req.Spaces) == 0 {
-		return InviteRequest{}, &ParseError{Token: spacesWord, Reason: "name at least one space after “" + spacesWord + "”"}
+		return InviteRequest{}, &ParseError{Token: spacesWord, Reason: "name at least one space after “" + spacesWord + "”: paste its link"}
 	}
 	if req.Admin {
 		if err := adminParseRules(req, spacesWord); err != nil {
@@ -225,7 +302,7 @@ func parseTarget(raw string, mentions map[string]MentionRef) (membership.Target,
 	case isEmail(tok):
 		return emailTarget(raw, tok), nil
 	}
-	return membership.Target{}, &ParseError{Token: raw, Reason: "is not an email, @mention, user id (users/… or people/…), group (groups/…) or app"}
+	return membership.Target{}, &ParseError{Token: raw, Reason: "is not an email address, an @mention or “app”"}
 }
 
 func emailTarget(typed, email string) membership.Target {
@@ -256,7 +333,7 @@ func parseSpace(raw string) (string, error) {
 			return "spaces/" + id, nil
 		}
 	}
-	return "", &ParseError{Token: raw, Reason: "is not a space: use spaces/ID or a link to the space"}
+	return "", &ParseError{Token: raw, Reason: "is not a space: paste a link to the space"}
 }
 
 // MentionArgs turns a message's text into /invite arguments, replacing each

@@ -246,3 +246,39 @@ func TestParseRemove(t *testing.T) {
 		}
 	}
 }
+
+// TestParseErrorNamesEveryItem: a pasted list with several items that are
+// not addresses names every one of them, grouped by why, not only the
+// first; nothing is done.
+func TestParseErrorNamesEveryItem(t *testing.T) {
+	_, err := ParseInvite("ana@example.com bob, carol; dave@example.com @Eve erin to spaces/A rooms/1 https://x.example", nil)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Token != "bob" {
+		t.Fatalf("err = %v", err)
+	}
+	want := []string{
+		`"bob", "carol", "erin": is not an email address, an @mention or “app”`,
+		`"@Eve": is not a mention Chat recognised: pick the person from the @ list, or type their email`,
+		`"rooms/1", "https://x.example": is not a space: paste a link to the space`,
+	}
+	if got := pe.Lines(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("lines\n%q\nwant\n%q", got, want)
+	}
+	if err.Error() != strings.Join(want, "; ") {
+		t.Fatalf("error %q", err)
+	}
+	// A paste of thousands stays short: the first ones, then a count;
+	// an item pasted twice is named once.
+	var many []string
+	for i := range 5000 {
+		many = append(many, fmt.Sprintf("nobody%d", i))
+	}
+	_, err = ParseInvite(strings.Join(many, " ")+" nobody0 nobody1", nil)
+	if !errors.As(err, &pe) {
+		t.Fatal(err)
+	}
+	lines := pe.Lines()
+	if len(err.Error()) > 2000 || lines[len(lines)-1] != "and 4900 more that could not be read" {
+		t.Fatalf("%d bytes, last line %q", len(err.Error()), lines[len(lines)-1])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"time"
 
 	chat "google.golang.org/api/chat/v1"
 
@@ -29,11 +30,18 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 	}
 	here := events.Space{Name: inv.Space, DisplayName: inv.SpaceName}
 	results, spaces, done := outcomesOf(inv)
+	shape := events.Classic
+	if inv.AddOn {
+		shape = events.AddOn
+	}
 	if final {
 		if inv.UndoOf != "" {
 			results = undoResults(results)
 		}
-		m.CardsV2 = resultCards(inv.Op, results, here, spaces, iv.undoSection(inv, results)...)
+		// The invitation is stored: a dialog lists all who were not added
+		// when the card cannot.
+		more := events.ButtonAction(shape, iv.Endpoint, failedListParams(inv.ID, 0), true)
+		m.CardsV2 = resultCardsWith(inv.Op, results, here, spaces, more, iv.undoSection(inv, results)...)
 		if inv.Admin {
 			m.CardsV2 = administeredCards(m.CardsV2)
 		}
@@ -44,10 +52,6 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 		if p.State == membership.Done {
 			finished = append(finished, results[i])
 		}
-	}
-	shape := events.Classic
-	if inv.AddOn {
-		shape = events.AddOn
 	}
 	verb := "Inviting"
 	if inv.Op == membership.Remove {
@@ -62,6 +66,9 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 		paragraph(html.EscapeString(fmt.Sprintf("Google Chat allows this app about %d changes a minute in all%s. This message updates as it goes.",
 			iv.quotaPerMinute(), timeLeft(len(inv.Targets)-done, iv.quotaPerMinute())))),
 	}
+	if wait := iv.quotaWait(inv.Op); wait != "" {
+		widgets = append(widgets, paragraph("<i>"+html.EscapeString(wait)+"</i>"))
+	}
 	if inv.Stopped {
 		widgets = append(widgets, paragraph("<i>Stopping…</i>"))
 	} else {
@@ -69,6 +76,29 @@ func (iv *Invite) progressMessage(inv *membership.Invitation, final bool) *chat.
 	}
 	m.CardsV2 = card(progressCardID, title, subtitle, section("", widgets...))
 	return fitMessage(m)
+}
+
+// quotaWait says what the invitation waits for while every membership
+// write waits for Chat's quota: "Waiting for Chat's limit: next additions
+// in 8 s"; "" while writes go.
+func (iv *Invite) quotaWait(op membership.Op) string {
+	at, ok := iv.Pacer.MembershipWait()
+	if !ok || iv.Now == nil {
+		return ""
+	}
+	secs := int((at.Sub(iv.Now()) + time.Second - 1) / time.Second)
+	if secs <= 0 {
+		return ""
+	}
+	what := "additions"
+	if op == membership.Remove {
+		what = "removals"
+	}
+	in := fmt.Sprintf("%d s", secs)
+	if secs >= 90 {
+		in = fmt.Sprintf("%d minutes", (secs+30)/60)
+	}
+	return fmt.Sprintf("Waiting for Chat's limit: next %s in %s", what, in)
 }
 
 func (iv *Invite) quotaPerMinute() int {

@@ -22,14 +22,30 @@ func (iv *Invite) stop(ctx context.Context, ev *events.Event) events.Reply {
 		return events.Reply{Private: true, Text: "That invitation is no longer known here."}
 	case inv.User != ev.User.Name:
 		return events.Reply{Private: true, Text: "Only the person who started this invitation can stop it."}
-	case inv.Finished:
-		return events.Reply{Private: true, Text: "It had already finished."}
+	case inv.Finished || allDone(inv):
+		// Its message is the final card by now (or is about to be): a new
+		// message would land below it and read as if it were still going.
+		// The card says it all.
+		return events.Reply{Empty: true}
+	case inv.Stopped:
+		return events.Reply{Empty: true} // the first click was answered
 	}
 	if err := iv.Invitations.StopInvitation(ctx, inv.ID); err != nil {
 		return failure(ctx, "stop invitation", err)
 	}
 	logFrom(ctx).Info("large invitation stopped", "invitation", inv.ID, "by", ev.User.Name)
 	return events.Reply{Private: true, Text: "Stopping. Everyone already added stays added; the rest will not be tried."}
+}
+
+// allDone reports whether every target of inv has its outcome: the final
+// card is then shown, or being shown.
+func allDone(inv *membership.Invitation) bool {
+	for _, p := range inv.Targets {
+		if p.State != membership.Done {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxResumes is how many starts may find an invitation unfinished before it

@@ -26,6 +26,11 @@ type Pacer struct {
 	window                   time.Duration
 	slots                    Slots
 	turns                    turns
+
+	mu sync.Mutex
+	// freesAt is when the membership slot the writer holding the turn
+	// waits for frees (the ledger's clock); zero while none waits.
+	freesAt time.Time
 }
 
 // Slots is the ledger of write slots the Pacer hands out. It is kept in
@@ -107,6 +112,25 @@ func (p *Pacer) Refund(ctx context.Context, tag string) error {
 
 const membershipBucket = "project:memberships"
 
+// MembershipWait says when the next membership slot frees, on the
+// ledger's clock, while a writer of this instance waits for one: then
+// every writer waits (they take their turns one at a time), and a
+// progress message can say so. ok is false while none waits.
+func (p *Pacer) MembershipWait() (at time.Time, ok bool) {
+	if p == nil {
+		return time.Time{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.freesAt, !p.freesAt.IsZero()
+}
+
+func (p *Pacer) setFreesAt(at time.Time) {
+	p.mu.Lock()
+	p.freesAt = at
+	p.mu.Unlock()
+}
+
 func (p *Pacer) wait(ctx context.Context, space string, membership bool, tag string) error {
 	if p == nil {
 		return nil
@@ -118,6 +142,9 @@ func (p *Pacer) wait(ctx context.Context, space string, membership bool, tag str
 	if quota <= 0 {
 		return ctx.Err()
 	}
+	if membership {
+		defer p.setFreesAt(time.Time{})
+	}
 	for {
 		slot, err := p.slots.Reserve(ctx, bucket, quota, p.window, tag)
 		if err != nil {
@@ -125,6 +152,9 @@ func (p *Pacer) wait(ctx context.Context, space string, membership bool, tag str
 		}
 		if slot.Taken {
 			return ctx.Err()
+		}
+		if membership {
+			p.setFreesAt(slot.At)
 		}
 		if !sleep(ctx, max(slot.Wait, time.Millisecond)) {
 			return ctx.Err()

@@ -50,3 +50,42 @@ func TestSlotsAsTheWindowMoves(t *testing.T) {
 		t.Fatalf("the next frees when the second write leaves: %+v", s)
 	}
 }
+
+// TestMembershipWaitSaysWhenASlotFrees: while a membership write waits for
+// the quota, the Pacer says when the next slot frees (a progress message
+// shows it); once the wait ends, it says nobody waits.
+func TestMembershipWaitSaysWhenASlotFrees(t *testing.T) {
+	p := quota.NewPacer(60, 1, time.Hour, nil)
+	if _, ok := p.MembershipWait(); ok {
+		t.Fatal("a wait before any write")
+	}
+	if err := p.Membership(t.Context(), quota.Turn{Who: "users/1", Job: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.MembershipWait(); ok {
+		t.Fatal("a wait after a write that took its slot at once")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- p.Membership(ctx, quota.Turn{Who: "users/1", Job: "a"}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if at, ok := p.MembershipWait(); ok {
+			if d := time.Until(at); d < 59*time.Minute || d > 64*time.Minute {
+				t.Fatalf("the next slot frees in %v, want about an hour (the window and its margin)", d)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the waiting write is not reported")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the wait ended without its slot and without an error")
+	}
+	if _, ok := p.MembershipWait(); ok {
+		t.Fatal("still reported waiting after the wait ended")
+	}
+}

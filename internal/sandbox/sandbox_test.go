@@ -325,6 +325,14 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("button.cardbutton")].filter(b => b.textContent === "Start").pop().click()`),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Inviting 153 people"))`, wait),
+		// Every count the progress card shows, as it shows them.
+		chromedp.Evaluate[chromedp.Void](`window.counts = new Set(); setInterval(() => {
+			for (const e of document.querySelectorAll('.card .title')) {
+				const m = /^Inviting 153 people · (\d+) done/.exec(e.textContent); if (m) window.counts.add(m[1]);
+			}
+		}, 50)`),
+		// While the quota holds every addition back, the card says so.
+		chromedp.Poll[chromedp.Void](`document.body.innerText.includes("Waiting for Chat's limit: next additions in ")`, wait),
 	); err != nil {
 		t.Fatalf("progress card: %v", err)
 	}
@@ -335,6 +343,11 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "151 added · 2 not allowed")`, wait),
 	); err != nil {
 		t.Fatalf("final card: %v", err)
+	}
+	// 150 additions over three windows: the count moved on the way, not
+	// only at the end.
+	if counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...window.counts]`)); err != nil || len(counts) < 3 {
+		t.Fatalf("the progress card showed counts %q (%v): want it to move on the way", counts, err)
 	}
 	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		browsertest.SaveScreenshot(t, "sandbox-large-final.png", shot)

@@ -97,7 +97,8 @@ function renderCard(card, opts = {}) {
     const keep = s.collapsible ? (s.uncollapsibleWidgetsCount || 0) : widgets.length;
     widgets.forEach((w, i) => { if (i >= keep) w.hidden = true; sec.append(w); });
     if (widgets.length > keep) {
-      const more = el("button", { type: "button", class: "more" }, `Show ${widgets.length - keep} more`);
+      // Chat's own words: a widget may hold many lines, so no count.
+      const more = el("button", { type: "button", class: "more" }, "Show more");
       more.addEventListener("click", () => { widgets.forEach((w) => (w.hidden = false)); more.remove(); });
       sec.append(more);
     }
