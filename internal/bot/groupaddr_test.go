@@ -61,8 +61,8 @@ func TestInviteGroupByAddress(t *testing.T) {
 
 	again := h.invite(alice, "AAA", " eng@example.com carol@example.com")
 	card := again.msg.CardsV2[0].Card
-	if card.Header.Title != "1 group added, 1 invited to this space" {
-		t.Errorf("title %q", card.Header.Title)
+	if card.Header.Title != "Added and invited to this space" || card.Header.Subtitle != "1 group added · 1 invited" {
+		t.Errorf("header %q / %q", card.Header.Title, card.Header.Subtitle)
 	}
 	if m, ok := member(h, "AAA", "groups/eng"); !ok || m.State != emulator.StateJoined {
 		t.Fatalf("the group was not added: %+v\n%s", m, again.raw)
@@ -88,7 +88,7 @@ func TestLargeInvitationGroupByAddress(t *testing.T) {
 	emails := addPeople(h, "grp", 24)
 	h.invite(alice, "AAA", " "+strings.Join(append(emails, "eng@example.com"), ", "))
 	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
-	if got := final.CardsV2[0].Card.Header.Title; !strings.HasPrefix(got, "24 people and 1 group added") {
+	if got := final.CardsV2[0].Card.Header.Subtitle; !strings.HasPrefix(got, "24 people and 1 group added") {
 		t.Fatalf("final card: %q", got)
 	}
 	if _, ok := member(h, "AAA", "groups/eng"); !ok {

@@ -15,7 +15,7 @@ func TestHelpTellsEverything(t *testing.T) {
 	specs := All(Deps{})
 	help := specs[len(specs)-1]
 	text := cardText(help.Run(t.Context(), &events.Event{}).Cards)
-	for _, want := range []string{"members of", "background", "<b>Stop</b>", "/remove me", "<b>/remove</b>", "Copy link"} {
+	for _, want := range []string{"members of", "background", "<b>Stop</b>", "/remove me", "<b>/remove</b>", "Copy link", "<b>/invite preview …</b>", "<b>Undo</b>", "<b>as admin</b>", "by its address"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/help does not mention %q:\n%s", want, text)
 		}

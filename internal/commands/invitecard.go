@@ -18,9 +18,12 @@ const maxLinesPerGroup = 10
 
 // summary counts outcomes: "3 added · 1 invited · 1 not found".
 func summary(results []Result) string {
-	var counts [membership.OutcomeCount]int
+	var counts, groups [membership.OutcomeCount]int
 	for _, r := range results {
 		counts[r.Outcome]++
+		if r.Target.Kind == membership.TargetGroup {
+			groups[r.Outcome]++
+		}
 	}
 	var b strings.Builder
 	for o := membership.Outcome(0); o < membership.OutcomeCount; o++ {
@@ -28,7 +31,11 @@ func summary(results []Result) string {
 			if b.Len() > 0 {
 				b.WriteString(" · ")
 			}
-			b.WriteString(strconv.Itoa(counts[o]))
+			if groups[o] > 0 { // a group is counted as a group: "1 person and 1 group added"
+				b.WriteString(whoCount(results, o))
+			} else {
+				b.WriteString(strconv.Itoa(counts[o]))
+			}
 			b.WriteByte(' ')
 			b.WriteString(o.String())
 		}

@@ -51,9 +51,9 @@ func TestSandboxGroupByAddress(t *testing.T) {
 	}
 	found := false
 	for _, m := range s.chat.visible("launch", "1001") {
-		found = found || strings.Contains(string(m.Cards), "1 group added to Launch") && strings.Contains(string(m.Cards), "Engineering (group)")
+		found = found || strings.Contains(string(m.Cards), "Added to Launch") && strings.Contains(string(m.Cards), "1 group added") && strings.Contains(string(m.Cards), "Engineering (group)")
 	}
 	if !found {
-		t.Fatal("no card says 1 group added to Launch, Engineering (group)")
+		t.Fatal("no card says Added to Launch, 1 group added, Engineering (group)")
 	}
 }
