@@ -173,7 +173,7 @@ func TestCopyAsGoogleListsMembers(t *testing.T) {
 	h.click(alice, "AAA", preview.msg, "Start")
 	final := h.progress("AAA", func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	sub := final.CardsV2[0].Card.Header.Subtitle
-	if sub != "23 added · 1 already invited · 1 not tried" {
+	if sub != "22 people and 1 group added · 1 already invited · 1 not tried" {
 		t.Fatalf("copy: %q\n%s", sub, mustJSON(final))
 	}
 	for _, p := range outside[:2] {

@@ -268,7 +268,7 @@ func TestInviteMixedBatchWithMentionAndApp(t *testing.T) {
 		Args:     " @Dave Doer, carol@example.com; bob@example.com\nnobody@example.com <mailto:Carol@Example.com> app groups/eng",
 		Mentions: []mention{{Text: "@Dave Doer", User: dave}}}
 	r := h.sendEvent(ev.JSON())
-	if got, want := r.subtitle(t), "2 added · 1 invited · 2 already a member · 1 not found"; got != want {
+	if got, want := r.subtitle(t), "1 person and 1 group added · 1 invited · 2 already a member · 1 not found"; got != want {
 		t.Fatalf("subtitle %q, want %q\n%s", got, want, r.raw)
 	}
 	lines := r.lines()

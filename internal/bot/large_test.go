@@ -55,14 +55,22 @@ func (h *harness) progress(space string, until func(chat.Message) bool) chat.Mes
 func (h *harness) progressWithin(space string, limit time.Duration, until func(chat.Message) bool) chat.Message {
 	h.t.Helper()
 	deadline := time.Now().Add(limit)
+	var seen []string // every card header seen, in order, for the failure
 	for {
 		for _, m := range h.emu.AppMessages(space) {
 			if until(m) {
 				return m
 			}
+			for _, c := range m.CardsV2 {
+				if c.Card != nil && c.Card.Header != nil {
+					if t := c.CardId + ": " + c.Card.Header.Title + " / " + c.Card.Header.Subtitle; !slices.Contains(seen, t) {
+						seen = append(seen, t)
+					}
+				}
+			}
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("the progress message never got there: %+v", h.emu.AppMessages(space))
+			h.t.Fatalf("the progress message never got there; the app's cards seen in %s: %q", space, seen)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -63,7 +63,7 @@ func TestPreviewOfEveryTargetKind(t *testing.T) {
 		{"new group", " preview groups/design to spaces/EXT", nil, "Would be added (1)", "groups/design", ""},
 		{"app", " preview app", nil, "Already a member (1)", "app", ""},
 		{"mention", " preview @Dave Doer", []mention{{Text: "@Dave Doer", User: dave}}, "Would be added (1)", "@Dave Doer", ""},
-		{"another space", " preview dave@example.com to spaces/EXT", nil, "Would be added (1)", "chat.google.com/room/EXT", "Preview: 1 person would be added to https://chat.google.com/room/EXT"},
+		{"another space", " preview dave@example.com to spaces/EXT", nil, "Would be added (1)", "another space", "Preview: 1 person would be added to another space"},
 		{"policy", " preview erin@partner.example", nil, "Refused by this app's policy (1)", "not allowed by this app", ""},
 		{"no such space", " preview dave@example.com to spaces/NOPE", nil, "Not found, or cannot be read (1)", "space was not found", ""},
 		{"group chat", " preview dave@example.com to spaces/GC", nil, "Would be added (1)", "dave@example.com", ""},
@@ -411,7 +411,7 @@ func TestPreviewNamesASpaceItCannotRead(t *testing.T) {
 	h.emu.InjectFault("spaces/EXT/members", emulator.Fault{Status: http.StatusInternalServerError, Times: 1})
 	r := h.invite(alice, "AAA", " preview dave@example.com to spaces/EXT")
 	lines := strings.Join(r.section("Cannot be read"), "\n")
-	if !strings.Contains(lines, "chat.google.com/room/EXT") || len(r.section("Would be added (1)")) != 1 {
+	if !strings.Contains(lines, "another space") || len(r.section("Would be added (1)")) != 1 {
 		t.Fatalf("lines %v", r.lines())
 	}
 	if h.emu.MemberCreates() != 0 {

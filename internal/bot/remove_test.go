@@ -23,7 +23,7 @@ func TestRemove(t *testing.T) {
 	h.grant(alice)
 	h.emu.AddMember("AAA", "groups/eng", "")
 	r := h.remove(alice, "AAA", " bob@example.com, dave@example.com, groups/eng")
-	if got := r.subtitle(t); got != "2 removed · 1 not a member" {
+	if got := r.subtitle(t); got != "1 person and 1 group removed · 1 not a member" {
 		t.Fatalf("card %q: %v", got, r.lines())
 	}
 	if title := r.msg.CardsV2[0].Card.Header.Title; title != "Removed from this space" {

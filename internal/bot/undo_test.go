@@ -59,7 +59,7 @@ func TestUndoSmallInvitation(t *testing.T) {
 	h.grant(alice)
 	h.grant(bob)
 	r := h.invite(alice, "AAA", " bob@example.com, dave@example.com, carol@example.com, erin@partner.example, groups/eng")
-	if got := r.subtitle(t); got != "2 added · 1 invited · 1 already a member · 1 not allowed" {
+	if got := r.subtitle(t); got != "1 person and 1 group added · 1 invited · 1 already a member · 1 not allowed" {
 		t.Fatalf("invite: %q %v", got, r.lines())
 	}
 	undo := findButtonIn(t, r.msg, "Undo")
@@ -72,7 +72,7 @@ func TestUndoSmallInvitation(t *testing.T) {
 	}
 	h.emu.RemoveMember("AAA", dave.ID) // dave left since
 	first := h.clickAction(alice, undo)
-	if got := first.subtitle(t); got != "2 removed · 1 not a member" {
+	if got := first.subtitle(t); got != "1 person and 1 group removed · 1 not a member" {
 		t.Fatalf("undo: %q %v", got, first.lines())
 	}
 	if got := first.lines()["Not a member (1)"]; len(got) != 1 || !strings.Contains(got[0], "already gone") {
@@ -93,7 +93,7 @@ func TestUndoSmallInvitation(t *testing.T) {
 		t.Fatalf("%d deletes for 2 to remove", n)
 	}
 	second := h.clickAction(alice, undo)
-	if !strings.Contains(second.msg.Text, "already undone") || second.subtitle(t) != "2 removed · 1 not a member" {
+	if !strings.Contains(second.msg.Text, "already undone") || second.subtitle(t) != "1 person and 1 group removed · 1 not a member" {
 		t.Fatalf("second click: %s", second.raw)
 	}
 	if n := h.emu.MemberDeletes(); n != 2 {
@@ -172,7 +172,7 @@ func largeUndo(t *testing.T, h *harness, prefix string, n int) ([]string, *chat.
 func removedAll(t *testing.T, h *harness, emails []string) {
 	t.Helper()
 	final := h.progress("AAA", func(m chat.Message) bool {
-		return cardID(m) == "invite-result" && strings.Contains(m.CardsV2[0].Card.Header.Title, "removed")
+		return cardID(m) == "invite-result" && strings.HasPrefix(m.CardsV2[0].Card.Header.Title, "Removed")
 	})
 	if got := final.CardsV2[0].Card.Header.Subtitle; got != strconv.Itoa(len(emails))+" removed" {
 		t.Fatalf("undo's final card: %q", got)

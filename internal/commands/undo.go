@@ -148,9 +148,11 @@ func (iv *Invite) undo(ctx context.Context, ev *events.Event) events.Reply {
 		return events.Reply{Private: true, Text: fmt.Sprintf("Only %s, who started it, can undo it.", inv.UserDisplay)}
 	case inv.Op != membership.Add || inv.UndoOf != "":
 		return events.Reply{Private: true, Text: "Only an invitation can be undone."}
-	case !inv.Finished:
+	case !inv.Finished && !allDone(inv):
 		return events.Reply{Private: true, Text: "It is still finishing: click Undo again in a moment."}
-	case iv.Now().Sub(inv.FinishedAt) > iv.UndoFor:
+	case inv.Finished && iv.Now().Sub(inv.FinishedAt) > iv.UndoFor:
+		// (Every outcome known but not yet marked finished: its final card
+		// was just shown, and Undo works at once.)
 		return events.Reply{Private: true, Text: fmt.Sprintf("Undo has expired: it works for %s after an invitation finished. Use /remove to remove people.", hoursText(iv.UndoFor))}
 	}
 	if id, err := iv.Undos.UndoOf(ctx, inv.ID); err != nil {

@@ -1,9 +1,13 @@
 package commands
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chatinvite/invitebot/internal/events"
 	"github.com/chatinvite/invitebot/internal/membership"
 )
 
@@ -55,5 +59,43 @@ func TestUndoButtonOnFinalCards(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// oneInvitation serves one stored invitation, and knows of no undo yet.
+type oneInvitation struct {
+	membership.InvitationStore
+	membership.UndoStore
+	inv *membership.Invitation
+}
+
+func (s oneInvitation) GetInvitation(context.Context, string) (*membership.Invitation, error) {
+	return s.inv, nil
+}
+func (s oneInvitation) UndoOf(context.Context, string) (string, error) {
+	return "", errStubUndoOf
+}
+
+var errStubUndoOf = errors.New("stub: no further")
+
+// TestUndoRightAfterTheFinalCard: the final card is shown just before the
+// invitation is marked finished; a click in between, with every outcome
+// known, goes ahead (it used to answer "still finishing" and do nothing).
+// While outcomes are still coming it says to click again.
+func TestUndoRightAfterTheFinalCard(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	inv := &membership.Invitation{ID: "a", User: "users/1", Targets: []membership.Planned{
+		{Seq: 0, State: membership.Done, Outcome: membership.Added.String()},
+		{Seq: 1, State: membership.Done, Outcome: membership.AlreadyMember.String()},
+	}}
+	store := oneInvitation{inv: inv}
+	iv := &Invite{Deps: Deps{Now: func() time.Time { return now }, Undos: store, Invitations: store, UndoFor: 24 * time.Hour}}
+	ev := &events.Event{User: events.User{Name: "users/1"}, Parameters: map[string]string{"invitation": "a"}}
+	if r := iv.undo(t.Context(), ev); strings.Contains(r.Text, "still finishing") || strings.Contains(r.Text, "expired") {
+		t.Fatalf("every outcome known: %q", r.Text)
+	}
+	inv.Targets[1].State = membership.Sent
+	if r := iv.undo(t.Context(), ev); !strings.Contains(r.Text, "still finishing") {
+		t.Fatalf("an outcome still coming: %q", r.Text)
 	}
 }

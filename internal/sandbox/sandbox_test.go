@@ -94,7 +94,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	consentInNewTab(t, ctx, "1001") // login_hint pre-selects Ana
 	if err := chromedp.Do(ctx,
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "2 added · 1 invited")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "1 person and 1 group added · 1 invited")`, wait),
 		// Chat's system lines (one for what one person added at once), and a group by its display name.
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=system]')].some(e => /^Ana Owner added (.* and )?Dan Newcomer( and .*)?$/.test(e.textContent))`, wait),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=system]')].some(e => /^Ana Owner added (.* and )?Engineering( and .*)?$/.test(e.textContent))`, wait),
@@ -340,7 +340,7 @@ func TestSandboxLargeInvitationInBrowser(t *testing.T) {
 		browsertest.SaveScreenshot(t, "sandbox-large-progress.png", shot)
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "151 added · 2 not allowed")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "150 people and 1 group added · 2 not allowed")`, wait),
 	); err != nil {
 		t.Fatalf("final card: %v", err)
 	}

@@ -36,10 +36,10 @@ func TestSandboxUndoCopyInBrowser(t *testing.T) {
 		// A copy is previewed first: Start runs it.
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.card .title')].some(e => e.textContent.startsWith("Preview: 153 people would be added"))`, wait),
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("button.cardbutton")].filter(b => b.textContent === "Start").pop().click()`),
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "153 added")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "152 people and 1 group added")`, wait),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-member="3149"]')?.dataset.state === "JOINED"`, wait),
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('button.cardbutton')].find(b => b.textContent === "Undo").click()`),
-		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "153 removed")`, wait),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid=subtitle]')].some(e => e.textContent === "152 people and 1 group removed")`, wait),
 		chromedp.Poll[chromedp.Void](`!document.querySelector('[data-member="3149"]') && !document.querySelector('[data-member="groups/eng"]')`, wait),
 	); err != nil {
 		t.Fatalf("undo: %v", err)
