@@ -10,8 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	chat "google.golang.org/api/chat/v1"
+	"google.golang.org/api/googleapi"
 )
 
 // NamedSpacesFilter lists only named spaces, not group chats or direct
@@ -66,4 +69,12 @@ func (c *Client) ListSpaces(ctx context.Context, accessToken, filter string, lim
 		return fmt.Errorf("list spaces: %w", err)
 	}
 	return nil
+}
+
+// InsufficientScope reports whether Google refused a call because the
+// token lacks its scope (403 "Request had insufficient authentication
+// scopes."), as it does when a grant is older than the scope.
+func InsufficientScope(err error) bool {
+	var ge *googleapi.Error
+	return errors.As(err, &ge) && ge.Code == http.StatusForbidden && strings.Contains(strings.ToLower(ge.Message), "scope")
 }
