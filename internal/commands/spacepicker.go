@@ -34,15 +34,14 @@ const (
 )
 
 // formSpaces are the spaces a submitted form names: those typed, then
-// those picked that were not typed.
+// those picked (ParseInvite reads a space named twice once).
 func formSpaces(ev *events.Event) string {
-	typed := strings.TrimSpace(ev.FormValue("spaces"))
-	parts := []string{}
-	if typed != "" {
+	var parts []string
+	if typed := strings.TrimSpace(ev.FormValue("spaces")); typed != "" {
 		parts = append(parts, typed)
 	}
 	for _, p := range ev.FormInputs[pickInput] {
-		if p = strings.TrimSpace(p); p != "" && !slices.Contains(parts, p) && !strings.Contains(typed, strings.TrimPrefix(p, "spaces/")) {
+		if p = strings.TrimSpace(p); p != "" {
 			parts = append(parts, p)
 		}
 	}
