@@ -11,7 +11,7 @@ import (
 // stringInputs values) are added to the spaces typed, each space once.
 func TestFormSpacesAddsPicks(t *testing.T) {
 	ev := &events.Event{FormInputs: map[string][]string{
-		"spaces": {"https://chat.google.com/room/AAA"},
+		"spaces":  {"https://chat.google.com/room/AAA"},
 		pickInput: {"spaces/BBB", "spaces/AAA"},
 	}}
 	req, err := ParseInvite("dave@example.com to "+formSpaces(ev), nil)
