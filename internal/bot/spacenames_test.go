@@ -83,7 +83,13 @@ func TestFormPicksSpaces(t *testing.T) {
 				return ask(ev)
 			}
 			bare := chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event()
+			// The first consent asks for the picker's read-only scope with
+			// the form's.
+			if start := get(t, noRedirects(browser(t)), consentLink(ask(bare))); !strings.Contains(start.location, "chat.spaces.readonly") {
+				t.Fatalf("the first consent does not ask for the spaces scope: %s", start.location)
+			}
 
+			// A grant from before the picker still opens the form.
 			h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp)
 			form := click(findButton(t, ask(bare), "Open the form"), "", nil, nil)
 			if picker(form) != nil {
