@@ -312,6 +312,9 @@ func (a ChatApp) CheckReply(event map[string]any, reply []byte) error {
 	if len(reply) > 32000 {
 		return fmt.Errorf("%w: the answer is %d bytes; a message holds at most 32,000", ErrRefused, len(reply))
 	}
+	if err := checkSelectionInputs(r); err != nil {
+		return err
+	}
 	var bad error
 	walkActions(r, func(action map[string]any) {
 		fn, _ := action["function"].(string)
