@@ -302,10 +302,12 @@ func TestInviteAppNeedsIncrementalConsent(t *testing.T) {
 		t.Fatalf("want a consent prompt for the app scope: %s", first.raw)
 	}
 	h.emu.SetConsent(&emulator.Consent{Account: alice.Email})
-	// Before Google's screen, a page says which permission is new and why.
+	// Before Google's screen, a page says which permissions are new and why:
+	// the app's, and the read-only spaces scope every prompt asks for with
+	// the form's (consentScopes).
 	c := noRedirects(browser(t))
 	more := get(t, c, link)
-	if more.status != http.StatusOK || !strings.Contains(more.body, "one more permission") || !strings.Contains(more.body, "add Invite itself to a space") {
+	if more.status != http.StatusOK || !strings.Contains(more.body, "2 more permissions") || !strings.Contains(more.body, "add Invite itself to a space") || !strings.Contains(more.body, "see your spaces") {
 		t.Fatalf("no explanation of the new permission: %d %s", more.status, more.body)
 	}
 	start := get(t, c, link+"&go=1")

@@ -155,7 +155,7 @@ const adminBox = "admin"
 // those who granted chat.admin.memberships where the operator allowed it
 // (never offered to others: ticking it would only lead to a refusal).
 func (iv *Invite) formDialog(ctx context.Context, ev *events.Event, people, spaces, problem string, checked bool) *chat.GoogleAppsCardV1Card {
-	dialog := inviteDialog(ev, people, spaces, problem)
+	dialog := iv.withSpacePicker(ctx, ev, inviteDialog(ev, people, spaces, problem))
 	if len(iv.Policy.AdminDomains) == 0 {
 		return dialog
 	}

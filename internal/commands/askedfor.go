@@ -41,7 +41,7 @@ func askedFor(ev *events.Event) string {
 	var refs []MentionRef
 	if ev.DialogEventType == events.DialogSubmit {
 		args = ev.FormValue("people")
-		if s := strings.TrimSpace(ev.FormValue("spaces")); s != "" {
+		if s := formSpaces(ev); s != "" {
 			args += " to " + s
 		}
 	} else {

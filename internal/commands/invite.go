@@ -59,7 +59,7 @@ func inviteSpec(d Deps) Spec {
 		Usage:       "people… [to spaces…]",
 		Description: "Add or invite people, groups or this app to this space (or others); alone, it offers a form",
 		// The form's, and the groups lookup's, asked for only when first needed.
-		Scopes: append(slices.Clone(formScopes), ScopeGroupsRead),
+		Scopes: append(slices.Clone(formScopes), ScopeGroupsRead, ScopeSpacesRead),
 		Run:    iv.Run,
 	}
 }
@@ -166,8 +166,8 @@ func cutWord(s, w string) (before, after string, found bool) {
 func (iv *Invite) submit(ctx context.Context, ev *events.Event) events.Reply {
 	people, spaces := ev.FormValue("people"), ev.FormValue("spaces")
 	args := people
-	if strings.TrimSpace(spaces) != "" {
-		args += " to " + spaces
+	if all := formSpaces(ev); all != "" {
+		args += " to " + all
 	}
 	admin := ev.FormValue(adminBox) == "true"
 	if admin {
@@ -235,6 +235,7 @@ func (iv *Invite) execute(ctx context.Context, ev *events.Event, req InviteReque
 		}
 		spaces = []string{ev.Space.Name}
 	}
+	iv.nameSpaces(ctx, ev, spaces, req.CopyFrom)
 	if n := len(spaces) * len(req.Targets); n > iv.Policy.MaxTargets && len(req.CopyFrom) == 0 {
 		return events.Reply{Private: true, Cards: refusalCards("Too many at once", fmt.Sprintf(
 			"That is %d invitations (people × spaces); this app allows at most %d in one command. Split the list and try again.",

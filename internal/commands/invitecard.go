@@ -96,14 +96,18 @@ func people(n int) string {
 }
 
 // spaceLabel names a space in words: this one by its display name,
-// another as "another space" (its display name is not known without
-// another call, and its link, a raw address, overflows a phone's card).
+// another by the display name read for this request (spacenames.go), or
+// else as "another space" (its link, a raw address, overflows a phone's
+// card).
 func spaceLabel(space string, here events.Space) string {
 	if space == here.Name {
 		if here.DisplayName != "" {
 			return here.DisplayName
 		}
 		return "this space"
+	}
+	if name := here.Others[space]; name != "" {
+		return name
 	}
 	return "another space"
 }

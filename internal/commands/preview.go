@@ -11,7 +11,6 @@ import (
 	"html"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
@@ -274,19 +273,19 @@ func (iv *Invite) decide(ctx context.Context, ev *events.Event) events.Reply {
 func (iv *Invite) previewForm(ctx context.Context, ev *events.Event) events.Reply {
 	people, spaces := ev.FormValue("people"), ev.FormValue("spaces")
 	args := people
-	if strings.TrimSpace(spaces) != "" {
-		args += " to " + spaces
+	if all := formSpaces(ev); all != "" {
+		args += " to " + all
 	}
 	req, err := ParseInvite(args, nil)
 	if err != nil {
-		return events.Reply{Dialog: inviteDialog(ev, people, spaces, err.Error())}
+		return events.Reply{Dialog: iv.withSpacePicker(ctx, ev, inviteDialog(ev, people, spaces, err.Error()))}
 	}
 	req.Preview = true
 	reply := iv.execute(ctx, ev, req)
 	if reply.ConfigURL != "" {
 		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
 	}
-	form := inviteDialog(ev, people, spaces, "")
+	form := iv.withSpacePicker(ctx, ev, inviteDialog(ev, people, spaces, ""))
 	if len(reply.Cards) > 0 && reply.Cards[0].Card != nil {
 		shown := reply.Cards[0].Card
 		head := section(shown.Header.Title + " · " + shown.Header.Subtitle)

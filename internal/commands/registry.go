@@ -28,6 +28,7 @@ var ScopeReasons = map[string]string{
 	ScopeMemberships:      "To add people and groups to spaces, Invite acts with your own Chat permissions, never more.",
 	ScopeMembershipsApp:   "To add Invite itself to a space when you ask it to, it needs your permission to add this app to spaces.",
 	ScopeGroupsRead:       "To add a Google Group you name by its address, Invite needs to look groups up (it only reads their names).",
+	ScopeSpacesRead:       "To list your spaces in the form and call other spaces by their names, Invite needs to see your spaces (it only reads their names).",
 	ScopeAdminMemberships: "You asked Invite to act as administrator: that needs your permission to manage the members of your organization's spaces with your administrator privileges, even spaces you are not in.",
 }
 

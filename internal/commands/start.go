@@ -119,6 +119,7 @@ func (iv *Invite) startPlanned(ctx context.Context, ev *events.Event, plans []me
 	if left == 0 {
 		// Nothing to write: the answer is the result, as for a small one.
 		results, spaces, _ := outcomesOf(inv)
+		iv.nameSpaces(ctx, ev, spaces)
 		return events.Reply{Private: !iv.Policy.Public, Cards: iv.administered(resultCards(iv.op, results, ev.Space, spaces)), CloseStatus: summary(results)}
 	}
 	reply := events.Reply{Empty: true}

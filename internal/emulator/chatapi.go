@@ -83,6 +83,8 @@ type chatState struct {
 	// spaces.members.create call decided.
 	lastCreate map[string]time.Time
 	waiting    int // calls being delayed now
+	// spaceReads counts spaces.get and spaces.list calls answered.
+	spaceReads int
 	// admins hold the "Manage Chat and spaces conversations" privilege.
 	admins map[string]bool
 }
@@ -202,6 +204,8 @@ func (e *Emulator) MemberCreates() int {
 }
 
 func (e *Emulator) chatRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/spaces/{space}", e.handleGetSpace)
+	mux.HandleFunc("GET /v1/spaces", e.handleListSpaces)
 	mux.HandleFunc("POST /v1/spaces/{space}/members", e.handleCreateMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members/{member}", e.handleGetMember)
 	mux.HandleFunc("GET /v1/spaces/{space}/members", e.handleListMembers)

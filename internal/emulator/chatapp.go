@@ -196,7 +196,9 @@ type Click struct {
 	// button; CANCEL_DIALOG when the person closes the dialog.
 	DialogEventType string
 	// Inputs are the dialog's form inputs.
-	Inputs      map[string]string
+	Inputs map[string]string
+	// Picks are inputs of several values (a multiselect's picks).
+	Picks       map[string][]string
 	StringBools bool
 }
 
@@ -228,6 +230,9 @@ func (a ChatApp) ClickEvent(c Click) (map[string]any, error) {
 	inputs := map[string]any{}
 	for k, v := range c.Inputs {
 		inputs[k] = map[string]any{"stringInputs": map[string]any{"value": []string{v}}}
+	}
+	for k, vs := range c.Picks {
+		inputs[k] = map[string]any{"stringInputs": map[string]any{"value": vs}}
 	}
 	space, user := spaceJSON(c.Space), userJSON(c.User)
 	eventTime := time.Now().UTC().Format(time.RFC3339Nano)
@@ -306,6 +311,9 @@ func (a ChatApp) CheckReply(event map[string]any, reply []byte) error {
 	}
 	if len(reply) > 32000 {
 		return fmt.Errorf("%w: the answer is %d bytes; a message holds at most 32,000", ErrRefused, len(reply))
+	}
+	if err := checkSelectionInputs(r); err != nil {
+		return err
 	}
 	var bad error
 	walkActions(r, func(action map[string]any) {

@@ -49,6 +49,8 @@ var scopeLabels = map[string]string{
 	ScopeMemberships:              "See, add and remove members of your Chat spaces",
 	ScopeMembershipsApp:           "Add and remove itself in your Chat spaces",
 	ScopeGroupsReadonly:           "See the Google Groups of your organization",
+	ScopeSpacesReadonly:           "View chat and spaces in Google Chat",
+	ScopeSpaces:                   "Create conversations and spaces and see or update metadata (including history settings and access settings) in Google Chat",
 	ScopeAdminMemberships:         "View, add, update and remove members and managers in conversations owned by your organization",
 	ScopeAdminMembershipsReadonly: "View members and managers in conversations owned by your organization",
 }

@@ -79,6 +79,10 @@ type Space struct {
 	Name        string // spaces/{id}
 	SpaceType   string // SPACE, GROUP_CHAT or DIRECT_MESSAGE
 	DisplayName string
+	// Others are the display names of other spaces the request names, by
+	// name, when they could be read (never on the wire: commands reads
+	// them with the user's token for the request's cards).
+	Others map[string]string
 }
 
 // Mention is a user mentioned in the message. Chat does not document

@@ -156,8 +156,14 @@ func (c *chatSim) send(userID, spaceID, text string, mentions []mentionIn) sendR
 // click handles a button of one of the app's cards, or a dialog's submit
 // or cancel.
 func (c *chatSim) click(userID, spaceID string, action *chat.GoogleAppsCardV1Action, dialogEventType string, inputs map[string]string) sendResult {
+	return c.clickWith(userID, spaceID, action, dialogEventType, inputs, nil)
+}
+
+// clickWith is click with a dialog's inputs of several values too (what a
+// multiselect or checkboxes have picked).
+func (c *chatSim) clickWith(userID, spaceID string, action *chat.GoogleAppsCardV1Action, dialogEventType string, inputs map[string]string, picks map[string][]string) sendResult {
 	user := c.person(userID)
-	ev, err := c.app.ClickEvent(emulator.Click{User: user, Space: c.space(spaceID), Action: action, DialogEventType: dialogEventType, Inputs: inputs})
+	ev, err := c.app.ClickEvent(emulator.Click{User: user, Space: c.space(spaceID), Action: action, DialogEventType: dialogEventType, Inputs: inputs, Picks: picks})
 	if err != nil {
 		return sendResult{Error: err.Error()}
 	}

@@ -186,12 +186,13 @@ func (c *chatSim) handleClick(w http.ResponseWriter, r *http.Request) {
 		Action          *chat.GoogleAppsCardV1Action `json:"action"`
 		DialogEventType string                       `json:"dialogEventType"`
 		Inputs          map[string]string            `json:"inputs"`
+		Picks           map[string][]string          `json:"picks"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, c.click(in.User, in.Space, in.Action, in.DialogEventType, in.Inputs))
+	writeJSON(w, c.clickWith(in.User, in.Space, in.Action, in.DialogEventType, in.Inputs, in.Picks))
 }
 
 func (c *chatSim) handleAccept(w http.ResponseWriter, r *http.Request) {

@@ -76,6 +76,21 @@ function renderWidget(w, opts) {
     input.value = t.value || "";
     return el("label", { class: "input" }, t.label || t.name, input, t.hintText ? el("span", { class: "hintline" }, t.hintText) : null);
   }
+  if (w.selectionInput) {
+    // Chat's selection inputs: a multiselect or dropdown as a list, boxes
+    // as boxes; what is picked is sent as the input's several values.
+    const s = w.selectionInput;
+    const items = s.items || [];
+    if (s.type === "MULTI_SELECT" || s.type === "DROPDOWN") {
+      const sel = el("select", { name: s.name, id: "in-" + s.name, class: "pick", size: s.type === "MULTI_SELECT" ? String(Math.min(items.length, 5)) : null },
+        items.map((it) => { const o = el("option", { value: it.value }, it.text); o.selected = !!it.selected; return o; }));
+      sel.multiple = s.type === "MULTI_SELECT";
+      return el("label", { class: "input" }, s.label || s.name, sel);
+    }
+    const kind = s.type === "RADIO_BUTTON" ? "radio" : "checkbox";
+    return el("div", { class: "input choices" }, s.label ? el("div", {}, s.label) : null,
+      items.map((it) => { const b = el("input", { type: kind, name: s.name, value: it.value }); b.checked = !!it.selected; return el("label", { class: "choice" }, b, " ", it.text); }));
+  }
   if (w.buttonList) {
     return el("div", { class: "buttons" }, (w.buttonList.buttons || []).map((b) => {
       if (b.onClick && b.onClick.openLink) return el("a", { href: b.onClick.openLink.url, target: "_blank", rel: "noopener" }, b.text);
@@ -231,10 +246,16 @@ async function clickButton(action) {
 }
 
 async function dialogAction(dialogEventType, buttonAction) {
-  const inputs = {};
-  for (const i of $("dialogbody").querySelectorAll("input[name], textarea[name]")) inputs[i.name] = i.value;
+  const inputs = {}, picks = {};
+  for (const i of $("dialogbody").querySelectorAll("input[name], textarea[name]")) {
+    if (i.type === "checkbox" || i.type === "radio") { if (i.checked) (picks[i.name] = picks[i.name] || []).push(i.value); } else inputs[i.name] = i.value;
+  }
+  for (const s of $("dialogbody").querySelectorAll("select[name]")) {
+    const vs = [...s.selectedOptions].map((o) => o.value);
+    if (vs.length) picks[s.name] = vs;
+  }
   const action = dialogEventType === "CANCEL_DIALOG" ? null : buttonAction;
-  const r = await api("/api/click", { user: state.user, space: state.space, action, dialogEventType, inputs });
+  const r = await api("/api/click", { user: state.user, space: state.space, action, dialogEventType, inputs, picks });
   if (dialogEventType === "CANCEL_DIALOG") $("dialog").close();
   await handleResult(r);
 }
