@@ -3,7 +3,6 @@ package bot
 import (
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -232,18 +231,7 @@ func TestAdminFormCheckbox(t *testing.T) {
 	h := startBot(t, adminEnv)
 	seedAdmin(h, true)
 	app := h.app(false)
-	ask := func(body map[string]any) map[string]any {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		code, out := h.send(raw)
-		if code != http.StatusOK {
-			t.Fatalf("status %d: %s", code, out)
-		}
-		if err := app.CheckReply(body, out); err != nil {
-			t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-		}
-		return decodeJSON(t, out)
-	}
+	ask := func(body map[string]any) map[string]any { return h.sendEventMap(app, body) }
 	openForm := func() map[string]any {
 		t.Helper()
 		offer := ask(chatEvent{User: adam, Space: "OPS"}.event())

@@ -220,3 +220,14 @@ func TestTraceIDsNameTheProject(t *testing.T) {
 		t.Fatalf("no project in the trace id:\n%s", logs.String())
 	}
 }
+
+// clickEventMap sends the click c as app builds it and returns the answer,
+// checked by Chat's rules (sendEventMap).
+func (h *harness) clickEventMap(app emulator.ChatApp, c emulator.Click) map[string]any {
+	h.t.Helper()
+	ev, err := app.ClickEvent(c)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.sendEventMap(app, ev)
+}

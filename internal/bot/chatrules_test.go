@@ -2,9 +2,7 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -21,25 +19,9 @@ import (
 func formFlow(t *testing.T, h *harness, addOn bool) func(people string) map[string]any {
 	t.Helper()
 	app := h.app(addOn)
-	ask := func(body map[string]any) map[string]any {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		code, out := h.send(raw)
-		if code != http.StatusOK {
-			t.Fatalf("status %d: %s", code, out)
-		}
-		if err := app.CheckReply(body, out); err != nil {
-			t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-		}
-		return decodeJSON(t, out)
-	}
+	ask := func(body map[string]any) map[string]any { return h.sendEventMap(app, body) }
 	click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
-		t.Helper()
-		ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ask(ev)
+		return h.clickEventMap(app, emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
 	}
 	offer := ask(chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event())
 	form := click(findButton(t, offer, "Open the form"), "", nil)

@@ -462,18 +462,7 @@ func TestInviteForm(t *testing.T) {
 		t.Run(map[bool]string{false: "classic", true: "add-on"}[addOn], func(t *testing.T) {
 			h := startBot(t, nil)
 			app := h.app(addOn)
-			ask := func(body map[string]any) map[string]any {
-				t.Helper()
-				raw, _ := json.Marshal(body)
-				code, out := h.send(raw)
-				if code != http.StatusOK {
-					t.Fatalf("status %d: %s", code, out)
-				}
-				if err := app.CheckReply(body, out); err != nil {
-					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-				}
-				return decodeJSON(t, out)
-			}
+			ask := func(body map[string]any) map[string]any { return h.sendEventMap(app, body) }
 			bare := chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event()
 			first := ask(bare)
 			link := consentLink(first)
@@ -490,12 +479,7 @@ func TestInviteForm(t *testing.T) {
 				t.Fatalf("the form's button does not open a dialog: %+v", open)
 			}
 			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
-				t.Helper()
-				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return ask(ev)
+				return h.clickEventMap(app, emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
 			}
 			form := click(open, "", nil)
 			submitButton := findButton(t, form, "Invite")

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -317,25 +316,9 @@ func TestFormPreview(t *testing.T) {
 			h := startBot(t, nil)
 			h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp)
 			app := h.app(addOn)
-			ask := func(body map[string]any) map[string]any {
-				t.Helper()
-				raw, _ := json.Marshal(body)
-				code, out := h.send(raw)
-				if code != http.StatusOK {
-					t.Fatalf("status %d: %s", code, out)
-				}
-				if err := app.CheckReply(body, out); err != nil {
-					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-				}
-				return decodeJSON(t, out)
-			}
+			ask := func(body map[string]any) map[string]any { return h.sendEventMap(app, body) }
 			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
-				t.Helper()
-				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return ask(ev)
+				return h.clickEventMap(app, emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
 			}
 			offer := ask(chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event())
 			form := click(findButton(t, offer, "Open the form"), "", nil)
@@ -452,18 +435,7 @@ func TestConfirmAsAnAddOn(t *testing.T) {
 	h.grant(alice)
 	alumni(h, 30)
 	app := h.app(true)
-	ask := func(body map[string]any) map[string]any {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		code, out := h.send(raw)
-		if code != http.StatusOK {
-			t.Fatalf("status %d: %s", code, out)
-		}
-		if err := app.CheckReply(body, out); err != nil {
-			t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-		}
-		return decodeJSON(t, out)
-	}
+	ask := func(body map[string]any) map[string]any { return h.sendEventMap(app, body) }
 	preview := ask(chatEvent{User: alice, Space: "NEW", Args: " members of spaces/ALUMNI", AddOn: true}.event())
 	start := findButton(t, preview, "Start")
 	if start.Function != EndpointURL(h.cfg) {

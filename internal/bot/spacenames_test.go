@@ -3,7 +3,6 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -62,25 +61,9 @@ func TestFormPicksSpaces(t *testing.T) {
 		t.Run(map[bool]string{false: "classic", true: "add-on"}[addOn], func(t *testing.T) {
 			h := startBot(t, nil)
 			app := h.app(addOn)
-			ask := func(body map[string]any) map[string]any {
-				t.Helper()
-				raw, _ := json.Marshal(body)
-				code, out := h.send(raw)
-				if code != http.StatusOK {
-					t.Fatalf("status %d: %s", code, out)
-				}
-				if err := app.CheckReply(body, out); err != nil {
-					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-				}
-				return decodeJSON(t, out)
-			}
+			ask := func(body map[string]any) map[string]any { return h.sendEventMap(app, body) }
 			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string, picks map[string][]string) map[string]any {
-				t.Helper()
-				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, Picks: picks, StringBools: addOn})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return ask(ev)
+				return h.clickEventMap(app, emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, Picks: picks, StringBools: addOn})
 			}
 			bare := chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event()
 			// The first consent asks for the picker's read-only scope with

@@ -255,20 +255,7 @@ func TestUndoInADialog(t *testing.T) {
 			h.grant(alice, commands.ScopeMemberships, commands.ScopeMembershipsApp) // the form asks for both
 			app := h.app(addOn)
 			click := func(action *chat.GoogleAppsCardV1Action, dialogType string, inputs map[string]string) map[string]any {
-				t.Helper()
-				ev, err := app.ClickEvent(emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw := []byte(mustJSON(ev))
-				code, out := h.send(raw)
-				if code != 200 {
-					t.Fatalf("status %d: %s", code, out)
-				}
-				if err := app.CheckReply(ev, out); err != nil {
-					t.Fatalf("real Chat would refuse: %v\n%s", err, out)
-				}
-				return decodeJSON(t, out)
+				return h.clickEventMap(app, emulator.Click{User: alice, Space: spaceOf("AAA"), Action: action, DialogEventType: dialogType, Inputs: inputs, StringBools: addOn})
 			}
 			offer := h.sendEventMap(app, chatEvent{User: alice, Space: "AAA", AddOn: addOn}.event())
 			form := click(findButton(t, offer, "Open the form"), "", nil)
