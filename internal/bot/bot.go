@@ -150,7 +150,8 @@ func New(ctx context.Context, cfg *config.Config, deps Deps) (*Bot, error) {
 	auth, err := oauthflow.New(oauthflow.Config{
 		BaseURL: cfg.BaseURL, ClientID: cfg.OAuthClientID, ClientSecret: cfg.OAuthClientSecret,
 		Google: b.google, GoogleKeys: googleKeys, Store: db, Cipher: cipher, ScopeReasons: commands.ScopeReasons,
-		HTTPClient: deps.HTTPClient, Now: deps.Now, Logger: b.log,
+		OptionalScopes: []string{commands.ScopeSpacesRead},
+		HTTPClient:     deps.HTTPClient, Now: deps.Now, Logger: b.log,
 	})
 	if err != nil {
 		b.Close()

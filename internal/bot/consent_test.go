@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -405,4 +406,25 @@ func (h *harness) restart() *Bot {
 	}
 	h.t.Cleanup(func() { b.Close() })
 	return b
+}
+
+// TestSpacesScopeMayBeUnticked: the read-only spaces scope rides along
+// with every first consent (for the form's space picker), but a person may
+// untick it on Google's screen: the consent is kept, and the picker offers
+// the permission again when used. Any other scope unticked is refused
+// (TestConsentRejections).
+func TestSpacesScopeMayBeUnticked(t *testing.T) {
+	h := startBot(t, nil)
+	user := "users/" + alice.ID
+	asked := append(slices.Clone(inviteScopes), commands.ScopeSpacesRead)
+	got := h.consent(browser(t), h.link(user, asked), emulator.Consent{Account: alice.Email, Withhold: []string{commands.ScopeSpacesRead}})
+	if strings.Contains(got.body, "needs every permission") || !h.hasGrant(user) {
+		t.Fatalf("a consent without the optional scope was refused: %d %s", got.status, got.body)
+	}
+	if _, err := h.bot.Auth.AccessToken(context.Background(), user, inviteScopes); err != nil {
+		t.Fatalf("token for what was granted: %v", err)
+	}
+	if _, err := h.bot.Auth.AccessToken(context.Background(), user, []string{commands.ScopeSpacesRead}); err == nil {
+		t.Fatal("a token for the scope that was unticked")
+	}
 }

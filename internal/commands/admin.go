@@ -177,3 +177,7 @@ func (iv *Invite) formDialog(ctx context.Context, ev *events.Event, people, spac
 	sec.Widgets = append(sec.Widgets[:n-1:n-1], box, btn)
 	return dialog
 }
+
+// adminTurnedOff is why the rest of an invitation made "as admin" is not
+// tried once an operator turned administrator access off.
+const adminTurnedOff = "not tried: administrator access was turned off by this app's operator"

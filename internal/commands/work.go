@@ -41,6 +41,11 @@ func (iv *Invite) Work(ctx context.Context, id string) error {
 	if inv.Finished {
 		return nil
 	}
+	if inv.Admin && len(iv.Policy.AdminDomains) == 0 {
+		// Administrator access was turned off since it started: nothing
+		// more is done with it.
+		return iv.giveUp(ctx, inv, adminTurnedOff)
+	}
 	if inv.Admin && !iv.admin {
 		// Stored "as admin": every call of its work keeps administrator
 		// access, across restarts.

@@ -247,7 +247,7 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, flow *Flow, ret
 		return
 	}
 	granted := strings.Fields(stringExtra(tok, "scope"))
-	if !hasScopes(granted, flow.Scopes) {
+	if !hasScopes(granted, s.required(flow.Scopes)) {
 		log.Info("consent without every scope", "user", flow.User, "granted", strings.Join(granted, " "))
 		// Revoking at Google takes back the whole grant, what the user gave
 		// before included: only a first consent is revoked.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,6 +52,11 @@ type Config struct {
 	// for: shown before Google's screen when a user who already authorized
 	// the app is asked for one of them in addition.
 	ScopeReasons map[string]string
+	// OptionalScopes are asked for with others but may be unticked on
+	// Google's screen: a consent without them is kept (what they serve is
+	// offered again when first used). A consent asking only for optional
+	// scopes needs them.
+	OptionalScopes []string
 	// HTTPClient calls Google's token and revoke endpoints.
 	HTTPClient *http.Client
 	Now        func() time.Time
@@ -146,6 +152,21 @@ func (e *ConsentRequiredError) ConsentRequired() bool { return true }
 func grantBinding(user string) string { return user }
 
 // hasScopes reports whether granted covers every needed scope.
+// required are the scopes a consent must grant to be kept: those asked
+// for, but the optional ones, unless it asked for nothing else.
+func (s *Service) required(asked []string) []string {
+	var out []string
+	for _, a := range asked {
+		if !slices.Contains(s.cfg.OptionalScopes, a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return asked
+	}
+	return out
+}
+
 func hasScopes(granted, needed []string) bool {
 	set := make(map[string]bool, len(granted))
 	for _, g := range granted {
