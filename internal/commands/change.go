@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	chat "google.golang.org/api/chat/v1"
 	"google.golang.org/api/googleapi"
@@ -58,6 +59,7 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, op membership.Op
 	}
 	body := membershipBody(r.Target)
 	serverErrors := 0
+	began := iv.Now() // a membership older than this is not this change's doing
 	for {
 		token, err := w.token(ctx)
 		if err != nil {
@@ -127,7 +129,7 @@ func (iv *Invite) change(ctx context.Context, ev *events.Event, op membership.Op
 		case op == membership.Remove && r.APIStatus == http.StatusForbidden:
 			r.Outcome, r.Detail = membership.NotAllowed, "only space managers can remove others, and only a space manager a space manager"
 		case r.APIStatus == http.StatusConflict:
-			if serverErrors == 0 || !iv.alreadyThere(ctx, token, r) {
+			if serverErrors == 0 || !iv.alreadyThere(ctx, token, r, began) {
 				iv.classifyExisting(ctx, token, r)
 			}
 		case op == membership.Add && r.APIStatus == http.StatusNotFound && isAddress(r.Target) && iv.Groups != nil:
@@ -203,8 +205,12 @@ func classifyRemoved(r *Result, m *chat.Membership) {
 }
 
 // alreadyThere checks a target whose call may have gone out: a membership
-// found is that call's outcome.
-func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result) bool {
+// found is that call's outcome, unless Chat created it before since (the
+// change began): then they were there already, and say so, so that Undo
+// never removes them. Chat's createTime may have whole seconds only
+// (Membership.createTime, https://developers.google.com/workspace/chat/api/reference/rest/v1/spaces.members),
+// so only a membership from an earlier second counts as older.
+func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result, since time.Time) bool {
 	id, ok := strings.CutPrefix(r.Target.Name, "users/")
 	if !ok {
 		return false // a group's membership name is not derived from it
@@ -215,15 +221,25 @@ func (iv *Invite) alreadyThere(ctx context.Context, token string, r *Result) boo
 	}
 	r.APIStatus = http.StatusOK
 	classifyMembership(r, m)
+	if created, err := time.Parse(time.RFC3339Nano, m.CreateTime); err == nil && created.Before(since.Truncate(time.Second)) {
+		switch r.Outcome {
+		case membership.Added:
+			r.Outcome = membership.AlreadyMember
+			return true
+		case membership.Invited:
+			r.Outcome = membership.AlreadyInvited
+			return true
+		}
+	}
 	return r.Outcome == membership.Added || r.Outcome == membership.Invited
 }
 
 // doneOnResume checks a target whose call may have gone out before a stop
 // or crash: an added person found there, or a removed one found gone, is
 // that call's outcome.
-func (iv *Invite) doneOnResume(ctx context.Context, op membership.Op, token string, r *Result) bool {
+func (iv *Invite) doneOnResume(ctx context.Context, op membership.Op, token string, r *Result, since time.Time) bool {
 	if op == membership.Add {
-		return iv.alreadyThere(ctx, token, r)
+		return iv.alreadyThere(ctx, token, r, since)
 	}
 	id, ok := strings.CutPrefix(r.Target.Name, "users/")
 	if !ok {

@@ -157,7 +157,7 @@ func (iv *Invite) workOne(ctx context.Context, ev *events.Event, inv *membership
 		return err
 	}
 	if p.State == membership.Sent {
-		if iv.doneOnResume(ctx, inv.Op, token, &r) {
+		if iv.doneOnResume(ctx, inv.Op, token, &r, inv.CreatedAt) {
 			return iv.record(ctx, ev, inv, p, r)
 		}
 		// Its call never completed (a crash, a kill, a stop while it was

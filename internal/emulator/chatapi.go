@@ -48,6 +48,9 @@ type Membership struct {
 	// AddedBy is the person id of whoever made it with the API ("" when
 	// seeded), for the lines Chat shows: "Ana added Dan".
 	AddedBy string
+	// Created is when the membership was made (Membership.createTime); it
+	// does not change when an invitation is accepted.
+	Created time.Time
 }
 
 // Fault makes the next Times calls that name a target answer after Latency,
@@ -120,7 +123,7 @@ func (e *Emulator) AddMember(spaceID, key, role string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s := e.state.chat.spaces[spaceID]; s != nil {
-		s.put(&Membership{Key: key, State: StateJoined, Role: role})
+		s.put(&Membership{Key: key, State: StateJoined, Role: role, Created: e.now()})
 	}
 }
 
@@ -428,7 +431,7 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 	if _, exists := s.members[key]; exists {
 		return 409, "ALREADY_EXISTS", "Membership already exists.", nil
 	}
-	m := &Membership{Key: key, State: state, Role: role, AddedBy: caller.ID}
+	m := &Membership{Key: key, State: state, Role: role, AddedBy: caller.ID, Created: e.now()}
 	if admin {
 		m.AddedBy = AdminActor
 	}
@@ -437,8 +440,12 @@ func (e *Emulator) create(caller *Person, spaceID string, body wireMembership, t
 }
 
 func (e *Emulator) membershipJSON(spaceID string, m *Membership) wireMembership {
+	created := m.Created
+	if created.IsZero() {
+		created = e.now()
+	}
 	out := wireMembership{Name: fmt.Sprintf("spaces/%s/members/%s", spaceID, memberID(m.Key)), State: m.State, Role: m.Role,
-		CreateTime: e.now().UTC().Format(time.RFC3339)}
+		CreateTime: created.UTC().Format(time.RFC3339Nano)}
 	switch {
 	case m.Key == appMemberID:
 		out.Member = &wireUser{Name: appUserName, DisplayName: appDisplayName, Type: "BOT"}
