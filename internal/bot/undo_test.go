@@ -322,3 +322,23 @@ func TestUndoClickedOnTwoInstancesAtOnce(t *testing.T) {
 		t.Fatalf("%d deletes for 5 people", n)
 	}
 }
+
+// TestUndoAfterSignOut: Undo clicked after /logout answers with the link
+// to authorize again, in a shape Chat accepts for a click (a configure
+// prompt answers only a message), and removes nobody.
+func TestUndoAfterSignOut(t *testing.T) {
+	h := startBot(t, nil)
+	h.grant(alice)
+	r := h.invite(alice, "AAA", " dave@example.com")
+	undo := findButtonIn(t, r.msg, "Undo")
+	if err := h.bot.Auth.Forget(context.Background(), "users/"+alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	out := h.clickEventMap(h.app(false), emulator.Click{User: alice, Space: spaceOf("AAA"), Action: undo})
+	if text, _ := out["text"].(string); !strings.Contains(text, "/oauth2/start") || !strings.Contains(text, "Nothing was undone") {
+		t.Fatalf("answer %v", out)
+	}
+	if n := h.emu.MemberDeletes(); n != 0 {
+		t.Fatalf("%d deletes without authorization", n)
+	}
+}

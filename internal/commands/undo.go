@@ -118,6 +118,12 @@ func undoResults(results []Result) []Result {
 // dialog's buttons, with another dialog or by closing it.
 func (iv *Invite) undoFrom(ctx context.Context, ev *events.Event) events.Reply {
 	reply := iv.undo(ctx, ev)
+	if reply.ConfigURL != "" && ev.DialogEventType == "" {
+		// The grant went since (a /logout, a revocation): Chat documents
+		// the configure prompt only as the answer to a message, so a click
+		// on a card gets the link.
+		return events.Reply{Private: true, Text: "Nothing was undone: Invite needs your authorization again. Give it at " + reply.ConfigURL + " and then click Undo again."}
+	}
 	if ev.DialogEventType == "" || reply.Dialog != nil || reply.CloseDialog {
 		return reply
 	}
