@@ -370,7 +370,7 @@ func TestFormCopyIsConfirmed(t *testing.T) {
 // TestStartAfterSignOut: Start on a preview whose asker has since signed
 // out changes nothing and gives the consent link in a message (a click is
 // not answered with a configure prompt, which Chat documents only as the
-// answer to a message).
+// answer to a message); authorized again, the same Start runs it.
 func TestStartAfterSignOut(t *testing.T) {
 	h := startLarge(t, nil)
 	h.grant(alice)
@@ -383,6 +383,17 @@ func TestStartAfterSignOut(t *testing.T) {
 	}
 	if h.emu.MemberCreates() != 0 {
 		t.Fatal("written without a grant")
+	}
+	// Authorized again, the same Start runs it: the failed Start used
+	// nothing up.
+	h.grant(alice)
+	again := h.click(alice, "NEW", r.msg, "Start")
+	if strings.Contains(again.msg.Text, "started already") {
+		t.Fatalf("the preview was used up by a Start that started nothing: %s", again.raw)
+	}
+	h.progress("NEW", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if n := h.emu.MemberCreates(); n == 0 {
+		t.Fatal("nothing added after the second Start")
 	}
 }
 

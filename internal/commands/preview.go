@@ -213,9 +213,22 @@ func (iv *Invite) startPreview(ctx context.Context, ev *events.Event) events.Rep
 		}
 		admin := *iv
 		admin.admin = true
-		return admin.startPlanned(chatapi.WithAdminAccess(ctx), ev, pv.Targets, true)
+		return iv.released(ctx, pv, admin.startPlanned(chatapi.WithAdminAccess(ctx), ev, pv.Targets, true))
 	}
-	return iv.startPlanned(ctx, ev, pv.Targets, true)
+	return iv.released(ctx, pv, iv.startPlanned(ctx, ev, pv.Targets, true))
+}
+
+// released gives the preview's claim back when Start started nothing (a
+// restart refused it, the authorization went, a store failed: such answers
+// are transient or ask for consent), so that Start works again.
+func (iv *Invite) released(ctx context.Context, pv *membership.Preview, reply events.Reply) events.Reply {
+	if !reply.Transient && reply.ConfigURL == "" {
+		return reply
+	}
+	if err := iv.Previews.ReleasePreview(context.WithoutCancel(ctx), pv.ID, pv.User); err != nil {
+		logFrom(ctx).Warn("give back a preview's claim; its Start will say it started", "preview", pv.ID, "error", err.Error())
+	}
+	return reply
 }
 
 const previewGoneText = "That preview is no longer known here (cancelled, or kept no longer): run the command again."

@@ -46,4 +46,7 @@ type PreviewStore interface {
 	// anyone else's, ErrPreviewStarted once started, ErrPreviewGone when it is
 	// gone).
 	CancelPreview(ctx context.Context, id, user string) error
+	// ReleasePreview gives back user's claim on the preview id when Start
+	// started nothing (a restart, authorization gone): Start works again.
+	ReleasePreview(ctx context.Context, id, user string) error
 }

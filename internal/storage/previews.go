@@ -63,6 +63,14 @@ func (db *DB) ClaimPreview(ctx context.Context, id, user string, now time.Time) 
 	return p, nil
 }
 
+// ReleasePreview implements membership.PreviewStore.
+func (db *DB) ReleasePreview(ctx context.Context, id, user string) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE invite_previews SET claimed_at = 0 WHERE id = $1 AND user_name = $2`, id, user); err != nil {
+		return fmt.Errorf("release preview: %w", err)
+	}
+	return nil
+}
+
 // CancelPreview implements membership.PreviewStore.
 func (db *DB) CancelPreview(ctx context.Context, id, user string) error {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM invite_previews WHERE id = $1 AND user_name = $2 AND claimed_at = 0`, id, user)
