@@ -293,6 +293,15 @@ func TestAdminFormCheckbox(t *testing.T) {
 		}
 		return ask(ev)
 	}
+	// The form's Preview previews as administrator, and keeps the box.
+	click := func(button string, inputs map[string]string) map[string]any {
+		t.Helper()
+		return h.clickEventMap(app, emulator.Click{User: adam, Space: spaceOf("OPS"), Action: findButton(t, form, button), DialogEventType: "SUBMIT_DIALOG", Inputs: inputs})
+	}
+	preview := mustJSON(click("Preview", map[string]string{"people": "dave@example.com", "spaces": "spaces/AAA", "admin": "true"}))
+	if !strings.Contains(preview, "would be added") || !strings.Contains(preview, "As administrator") || h.emu.MemberCreates() != 0 {
+		t.Fatalf("preview as admin: %s", preview)
+	}
 	if bad := submit(map[string]string{"people": "dave@example.com", "admin": "true"}); !strings.Contains(mustJSON(bad), "needs the space named") {
 		t.Fatalf("no space: %v", bad)
 	}

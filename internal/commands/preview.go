@@ -289,16 +289,20 @@ func (iv *Invite) previewForm(ctx context.Context, ev *events.Event) events.Repl
 	if all := formSpaces(ev); all != "" {
 		args += " to " + all
 	}
+	admin := ev.FormValue(adminBox) == "true" // previewed as it would run
+	if admin {
+		args += " as admin"
+	}
 	req, err := ParseInvite(args, nil)
 	if err != nil {
-		return events.Reply{Dialog: iv.withSpacePicker(ctx, ev, inviteDialog(ev, people, spaces, err.Error()))}
+		return events.Reply{Dialog: iv.formDialog(ctx, ev, people, spaces, err.Error(), admin)}
 	}
 	req.Preview = true
 	reply := iv.execute(ctx, ev, req)
 	if reply.ConfigURL != "" {
 		return events.Reply{Dialog: consentDialog(reply.ConfigURL)}
 	}
-	form := iv.withSpacePicker(ctx, ev, inviteDialog(ev, people, spaces, ""))
+	form := iv.formDialog(ctx, ev, people, spaces, "", admin)
 	if len(reply.Cards) > 0 && reply.Cards[0].Card != nil {
 		shown := reply.Cards[0].Card
 		head := section(shown.Header.Title + " · " + shown.Header.Subtitle)
