@@ -299,7 +299,7 @@ func TestAdminFormCheckbox(t *testing.T) {
 		return h.clickEventMap(app, emulator.Click{User: adam, Space: spaceOf("OPS"), Action: findButton(t, form, button), DialogEventType: "SUBMIT_DIALOG", Inputs: inputs})
 	}
 	preview := mustJSON(click("Preview", map[string]string{"people": "dave@example.com", "spaces": "spaces/AAA", "admin": "true"}))
-	if !strings.Contains(preview, "would be added") || !strings.Contains(preview, "As administrator") || h.emu.MemberCreates() != 0 {
+	if !strings.Contains(preview, "would be added") || !strings.Contains(preview, "as administrator") || !strings.Contains(preview, "As administrator") || h.emu.MemberCreates() != 0 {
 		t.Fatalf("preview as admin: %s", preview)
 	}
 	if bad := submit(map[string]string{"people": "dave@example.com", "admin": "true"}); !strings.Contains(mustJSON(bad), "needs the space named") {

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/chatinvite/invitebot/internal/logging"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -460,5 +462,43 @@ func TestConfirmAsAnAddOn(t *testing.T) {
 	final := h.progress("NEW", func(m chat.Message) bool { return cardID(m) == "invite-result" })
 	if got := final.CardsV2[0].Card.Header.Subtitle; got != "28 added" {
 		t.Fatalf("final %q", got)
+	}
+}
+
+// TestConfirmedRunAuditsWhatThePreviewDecided: a copy's outsider refused by
+// INVITE_ALLOWED_DOMAINS is decided at preview time, which logs nothing;
+// Start writes that decision's audit line, as an unconfirmed run does.
+func TestConfirmedRunAuditsWhatThePreviewDecided(t *testing.T) {
+	var logs syncBuffer
+	h := startBotWith(t, map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "emulator", "INVITE_ALLOWED_DOMAINS": "example.com",
+		"QUOTA_SPACE_WRITES_PER_MINUTE": "10", "QUOTA_MEMBERSHIP_WRITES_PER_MINUTE": "25"},
+		Deps{Logger: logging.New(&logs, slog.LevelInfo), BackoffBase: time.Millisecond, QuotaWindow: testQuota.Window,
+			ProgressEvery: 300 * time.Millisecond, JobPoll: 100 * time.Millisecond})
+	h.clock.Real()
+	h.emu.SetQuota(testQuota)
+	h.grant(alice)
+	alumni(h, 5)
+	outsider := emulator.Person{ID: "7outsider", Email: "olu@partner.example", DisplayName: "Olu Outside", AutoAccept: true}
+	h.emu.AddPerson(outsider)
+	h.emu.AddMember("ALUMNI", outsider.ID, emulator.RoleMember)
+	r := h.invite(alice, "NEW", " members of spaces/ALUMNI")
+	audited := func() bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, `"message":"invite attempt"`) && strings.Contains(line, outsider.Email) {
+				return true
+			}
+		}
+		return false
+	}
+	if audited() {
+		t.Fatal("the preview logged an attempt")
+	}
+	h.click(alice, "NEW", r.msg, "Start")
+	h.progress("NEW", func(m chat.Message) bool { return cardID(m) == "invite-result" })
+	if !audited() {
+		t.Fatalf("no audit line for the refused outsider after Start:\n%s", logs.String())
+	}
+	if _, ok := member(h, "NEW", outsider.ID); ok {
+		t.Fatal("the outsider was added")
 	}
 }

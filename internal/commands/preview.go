@@ -80,7 +80,7 @@ func (iv *Invite) preview(ctx context.Context, ev *events.Event, spaces []string
 		// Nothing to confirm: the answer is the result, as for any change
 		// left with nothing to write.
 		results, spaces, _ := outcomesOf(&membership.Invitation{Targets: plans})
-		return events.Reply{Private: !iv.Policy.Public, Cards: resultCards(iv.op, results, ev.Space, spaces), CloseStatus: summary(results)}
+		return events.Reply{Private: !iv.Policy.Public, Cards: iv.administered(resultCards(iv.op, results, ev.Space, spaces)), CloseStatus: summary(results)}
 	}
 	if confirm && writesOf(plans) > 0 {
 		pv.ID, pv.ExpiresAt = newID(), iv.Now().Add(previewFor)
@@ -89,7 +89,7 @@ func (iv *Invite) preview(ctx context.Context, ev *events.Event, spaces []string
 		}
 		logFrom(ctx).Info("preview awaits its start", "preview", pv.ID, "inviter", pv.User, "targets", len(plans), "to_write", writesOf(plans))
 	}
-	return events.Reply{Private: true, Cards: previewCards(ev, iv.op, pv, unread, iv.quotaPerMinute()), CloseStatus: previewStatus(iv.op, pv)}
+	return events.Reply{Private: true, Cards: iv.administered(previewCards(ev, iv.op, pv, unread, iv.quotaPerMinute())), CloseStatus: previewStatus(iv.op, pv)}
 }
 
 // previewToken is the user's token for a preview: reading the
@@ -206,6 +206,7 @@ func (iv *Invite) startPreview(ctx context.Context, ev *events.Event) events.Rep
 		return events.Reply{Private: true, Text: previewGoneText}
 	}
 	logFrom(ctx).Info("preview started", "preview", pv.ID, "by", ev.User.Name)
+	run, runCtx := iv, ctx
 	if pv.Admin {
 		// Previewed "as admin", started so.
 		if len(iv.Policy.AdminDomains) == 0 {
@@ -213,22 +214,46 @@ func (iv *Invite) startPreview(ctx context.Context, ev *events.Event) events.Rep
 		}
 		admin := *iv
 		admin.admin = true
-		return iv.released(ctx, pv, admin.startPlanned(chatapi.WithAdminAccess(ctx), ev, pv.Targets, true))
+		run, runCtx = &admin, chatapi.WithAdminAccess(ctx)
 	}
-	return iv.released(ctx, pv, iv.startPlanned(ctx, ev, pv.Targets, true))
+	reply := run.startPlanned(runCtx, ev, pv.Targets, true)
+	if iv.released(ctx, pv, reply) {
+		return reply
+	}
+	run.auditDecided(runCtx, ev, pv.Targets)
+	return reply
+}
+
+// auditDecided writes, at Start, the audit line of each target the
+// preview's policy check already decided (refused, not tried): a preview
+// logs no attempt, and these get no call, so without it a confirmed run
+// would have no line for them. Those found already there get none, as in
+// any copy.
+func (iv *Invite) auditDecided(ctx context.Context, ev *events.Event, plans []membership.Planned) {
+	for _, p := range plans {
+		if p.State != membership.Done {
+			continue
+		}
+		o, _ := membership.OutcomeNamed(p.Outcome)
+		if o == membership.AlreadyMember || o == membership.AlreadyInvited {
+			continue
+		}
+		iv.audit(ctx, ev, &Result{Target: p.Target, Space: p.Space, Outcome: o, Detail: p.Detail, APIStatus: p.APIStatus})
+	}
 }
 
 // released gives the preview's claim back when Start started nothing (a
 // restart refused it, the authorization went, a store failed: such answers
-// are transient or ask for consent), so that Start works again.
-func (iv *Invite) released(ctx context.Context, pv *membership.Preview, reply events.Reply) events.Reply {
+// are transient or ask for consent), so that Start works again; it reports
+// whether it did.
+func (iv *Invite) released(ctx context.Context, pv *membership.Preview, reply events.Reply) bool {
 	if !reply.Transient && reply.ConfigURL == "" {
-		return reply
+		return false
 	}
 	if err := iv.Previews.ReleasePreview(context.WithoutCancel(ctx), pv.ID, pv.User); err != nil {
 		logFrom(ctx).Warn("give back a preview's claim; its Start will say it started", "preview", pv.ID, "error", err.Error())
 	}
-	return reply
+	return true
 }
 
 const previewGoneText = "That preview is no longer known here (cancelled, or kept no longer): run the command again."
